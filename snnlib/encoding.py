@@ -1,0 +1,53 @@
+"""Encoders: turn a data batch into the time-major input ``[T, B, C, H, W]`` of a spiking net.
+
+- ``direct``: the static image is repeated T times and fed as input current to the first
+  (non-spiking) convolution: the encoding of both papers for CIFAR.
+- ``poisson``: each pixel emits a spike with probability equal to its intensity (rescaled
+  to [0, 1] per batch), independently at each step.
+- ``events``: event-camera frames ``[B, T, P, H, W]`` (tonic ``ToFrame`` output) are only
+  moved to time-major order; their T is the dataset's number of time bins.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .validation import ConfigError, check_choice
+
+ENCODINGS = ("direct", "poisson", "events")
+
+
+class Encoder:
+    """Callable ``batch -> [T, B, ...]``. ``generator`` makes Poisson encoding reproducible."""
+
+    def __init__(self, method: str, time_steps: int, generator: torch.Generator | None = None):
+        self.method = check_choice("encoding", method, ENCODINGS)
+        self.time_steps = int(time_steps)
+        self.generator = generator
+
+    def __repr__(self) -> str:
+        return f"Encoder(method={self.method!r}, time_steps={self.time_steps})"
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.method == "events":
+            if x.dim() != 5:
+                raise ConfigError(f"events encoding expects frames [B, T, P, H, W], got {tuple(x.shape)}")
+            return x.transpose(0, 1).contiguous()
+        if x.dim() != 4:
+            raise ConfigError(f"{self.method} encoding expects images [B, C, H, W], got {tuple(x.shape)}")
+        if self.method == "direct":
+            return x.unsqueeze(0).expand(self.time_steps, *x.shape).contiguous()
+        lo = x.amin(dim=(1, 2, 3), keepdim=True)
+        hi = x.amax(dim=(1, 2, 3), keepdim=True)
+        p = (x - lo) / (hi - lo).clamp_min(1e-8)
+        p = p.unsqueeze(0).expand(self.time_steps, *x.shape)
+        if self.generator is not None and p.device.type == "cpu":
+            u = torch.rand(p.shape, generator=self.generator)
+        else:
+            u = torch.rand_like(p)
+        return (u < p).to(x.dtype)
+
+
+def default_encoding(kind: str) -> str:
+    """``direct`` for static datasets, ``events`` for event datasets."""
+    return {"static": "direct", "events": "events"}[check_choice("dataset kind", kind, ("static", "events"))]

@@ -1,0 +1,188 @@
+r"""Leaky integrate-and-fire neurons, multi-step over time, with surrogate gradients.
+
+The membrane update follows snnTorch's ``Leaky`` neuron exactly (so a naive snnTorch
+step loop and this module give identical spikes; see ``benchmarks/b1``):
+
+.. math::
+
+    H[t] = \begin{cases}
+      \beta H[t-1] + I[t] - \vartheta S[t-1]      & \text{reset = "subtract"} \\
+      \beta H[t-1]\,(1 - S[t-1]) + I[t]           & \text{reset = "zero"} \\
+      \beta H[t-1] + I[t]                         & \text{reset = "none"}
+    \end{cases}
+    \qquad S[t] = \Theta(H[t] - \vartheta)
+
+with :math:`\beta = 1 - 1/\tau` when a time constant :math:`\tau` is given (forward-Euler
+discretisation, the decay MSE-NAS's authors use with :math:`\tau = 2`). The reset uses the
+previous step's spike, detached from the graph, exactly as snnTorch's default
+(``reset_delay=True``). :math:`\Theta` is the Heaviside step in the forward
+pass; its gradient is replaced by a surrogate (snnTorch's functions, or the piecewise-linear
+"triangle" that MSE-NAS's code calls QGate).
+
+The state is created afresh at every ``forward``: a module never carries membrane potential
+from one batch to the next, so no global reset is needed.
+
+Example:
+    >>> import torch
+    >>> lif = LIF(NeuronConfig(threshold=1.0, tau=2.0, reset="subtract"))
+    >>> x = torch.full((4, 1, 3), 0.9)          # T=4, batch 1, 3 neurons
+    >>> lif(x)[:, 0, 0].tolist()          # H = 0.9, 1.35 (spike), 0.575, 1.1875 (spike)
+    [0.0, 1.0, 0.0, 1.0]
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Callable
+
+import torch
+from torch import nn
+
+from .validation import ConfigError, check_choice, check_range
+
+RESETS = ("subtract", "zero", "none")
+
+
+class _TriangleSpike(torch.autograd.Function):
+    """Heaviside forward; piecewise-linear (triangle) surrogate backward."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, alpha: float) -> torch.Tensor:  # noqa: D401
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return (x > 0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out: torch.Tensor):
+        (x,) = ctx.saved_tensors
+        a = ctx.alpha
+        grad = (a / 2 - (a * a / 4) * x.abs()).clamp(min=0)
+        return grad_out * grad, None
+
+
+def triangle(alpha: float = 2.0) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Piecewise-linear surrogate: dS/dx = max(0, alpha/2 - alpha^2/4 |x|) (QGate, alpha=2)."""
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        return _TriangleSpike.apply(x, alpha)
+
+    return fn
+
+
+def _snntorch_surrogate(name: str, **kwargs) -> Callable[[torch.Tensor], torch.Tensor]:
+    from snntorch import surrogate as sg
+
+    return getattr(sg, name)(**kwargs)
+
+
+SURROGATES: dict[str, Callable[..., Callable[[torch.Tensor], torch.Tensor]]] = {
+    "triangle": triangle,
+    "atan": lambda **kw: _snntorch_surrogate("atan", **kw),
+    "fast_sigmoid": lambda **kw: _snntorch_surrogate("fast_sigmoid", **kw),
+    "sigmoid": lambda **kw: _snntorch_surrogate("sigmoid", **kw),
+    "straight_through": lambda **kw: _snntorch_surrogate("straight_through_estimator", **kw),
+}
+
+
+@dataclass(frozen=True)
+class NeuronConfig:
+    """Parameters of a LIF neuron. ``beta`` wins over ``tau`` when both are given.
+
+    Defaults are those of MSE-NAS's released code: tau = 2, threshold 0.5, hard reset,
+    piecewise-linear surrogate with alpha = 2.
+    """
+
+    tau: float = 2.0
+    beta: float | None = None
+    threshold: float = 0.5
+    reset: str = "zero"
+    surrogate: str = "triangle"
+    surrogate_kwargs: dict = field(default_factory=dict)
+    learn_beta: bool = False
+
+    def __post_init__(self):
+        check_choice("neuron.reset", self.reset, RESETS)
+        check_choice("neuron.surrogate", self.surrogate, SURROGATES)
+        if self.beta is None:
+            check_range("neuron.tau", self.tau, 1.0, None)
+        else:
+            check_range("neuron.beta", self.beta, 0.0, 1.0)
+        check_range("neuron.threshold", self.threshold, 1e-6, None)
+
+    @property
+    def decay(self) -> float:
+        """The membrane decay factor beta."""
+        return float(self.beta) if self.beta is not None else 1.0 - 1.0 / float(self.tau)
+
+    def with_(self, **changes) -> "NeuronConfig":
+        """A copy with some fields changed (validated)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class LIF(nn.Module):
+    """Multi-step LIF layer: ``[T, B, ...]`` input currents -> ``[T, B, ...]`` binary spikes.
+
+    ``forward`` runs all T steps from rest. ``step`` advances one time step from a given
+    membrane state; cells with feedback loops (a later node feeding an earlier one at the
+    next step) drive their neurons this way. When a spike recorder is attached (see
+    :class:`snnlib.spikes.SpikeMonitor`) both paths report the spikes they emit.
+    """
+
+    def __init__(self, config: NeuronConfig | None = None):
+        super().__init__()
+        self.config = config or NeuronConfig()
+        beta = torch.tensor(self.config.decay)
+        if self.config.learn_beta:
+            self.beta = nn.Parameter(beta)
+        else:
+            self.register_buffer("beta", beta, persistent=False)
+        self.threshold = float(self.config.threshold)
+        self.reset = self.config.reset
+        self.spike_fn = SURROGATES[self.config.surrogate](**self.config.surrogate_kwargs)
+        self.recorder: Callable[[nn.Module, torch.Tensor], None] | None = None
+
+    def extra_repr(self) -> str:
+        c = self.config
+        return f"beta={c.decay:.3g}, threshold={c.threshold}, reset={c.reset}, surrogate={c.surrogate}"
+
+    def _advance(self, current, state, beta):
+        h_prev, s_prev = state
+        if self.reset == "subtract":
+            h = beta * h_prev + current - s_prev * self.threshold
+        elif self.reset == "zero":
+            h = beta * h_prev * (1.0 - s_prev) + current
+        else:
+            h = beta * h_prev + current
+        s = self.spike_fn(h - self.threshold)
+        return s, (h, s.detach())
+
+    def _beta(self) -> torch.Tensor:
+        return self.beta.clamp(0, 1) if self.config.learn_beta else self.beta
+
+    def step(self, current: torch.Tensor, state=None):
+        """One time step from ``state`` (``None``: rest). Returns ``(spikes, new_state)``."""
+        if state is None:
+            zero = torch.zeros_like(current)
+            state = (zero, zero)
+        s, state = self._advance(current, state, self._beta())
+        if self.recorder is not None:
+            self.recorder(self, s.unsqueeze(0))
+        return s, state
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() < 2:
+            raise ConfigError(f"LIF expects time-major input [T, B, ...], got shape {tuple(x.shape)}")
+        beta = self._beta()
+        zero = torch.zeros_like(x[0])
+        state = (zero, zero)
+        out = []
+        for t in range(x.shape[0]):
+            s, state = self._advance(x[t], state, beta)
+            out.append(s)
+        spikes = torch.stack(out)
+        if self.recorder is not None:
+            self.recorder(self, spikes)
+        return spikes

@@ -1,0 +1,157 @@
+"""Result files: the contract between experiment notebooks and everything that reads them.
+
+Every experiment notebook writes ``data/results/<notebook>__<dataset>__<scale>__seed<seed>.json``
+with three top-level keys, always present:
+
+- ``params``: every papermill parameter of the run;
+- ``provenance``: git commit (and whether the tree was dirty), versions of snnlib, torch,
+  snntorch and tonic, Python, device name, start and end UTC, wall seconds;
+- ``metrics``: named numbers (floats / ints, or small dicts and lists of them).
+
+Optional keys: ``architecture`` (a found genome or genotype) and ``artifacts`` (larger
+series such as histories). Files are written atomically (temp file + rename), so an
+interrupted run never leaves a half-written result behind.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .paths import REPO_ROOT, results_dir
+from .validation import ConfigError
+
+REQUIRED_PARAMS = ("scale", "dataset", "seed", "device")
+TOP_LEVEL_KEYS = ("params", "provenance", "metrics")
+
+
+def result_path(notebook: str, dataset: str, scale: str, seed: int, root: str | Path | None = None) -> Path:
+    """The path of a result file, by the naming contract."""
+    return Path(root or results_dir()) / f"{notebook}__{dataset}__{scale}__seed{seed}.json"
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _version(module: str) -> str | None:
+    try:
+        return __import__(module).__version__
+    except Exception:  # noqa: BLE001 - a missing optional package is recorded as None
+        return None
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _jsonable(obj: Any) -> Any:
+    """Convert numpy / torch scalars and containers to plain JSON; NaN/inf become None."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):
+        return _jsonable(obj.tolist())
+    if hasattr(obj, "to_dict"):
+        return _jsonable(obj.to_dict())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def atomic_write_json(path: str | Path, data: Any) -> Path:
+    """Write JSON to ``path`` atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(_jsonable(data), f, indent=2, sort_keys=False)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+class ResultRun:
+    """Open at the start of a notebook, ``write`` at the end.
+
+    >>> run = ResultRun("00_substrate", dict(scale="smoke", dataset="digits", seed=0, device="cpu"))
+    >>> # ... experiment ...
+    >>> # path = run.write({"test_acc": 0.93})
+    """
+
+    def __init__(self, notebook: str, params: dict, device_name: str | None = None):
+        missing = [k for k in REQUIRED_PARAMS if k not in params]
+        if missing:
+            raise ConfigError(f"result params lack required keys {missing}; every notebook has {list(REQUIRED_PARAMS)}")
+        self.notebook = notebook
+        self.params = dict(params)
+        self.device_name = device_name
+        self.started = _utc_now()
+        self._t0 = time.perf_counter()
+
+    @property
+    def path(self) -> Path:
+        p = self.params
+        return result_path(self.notebook, p["dataset"], p["scale"], p["seed"], self.params.get("results_dir"))
+
+    def provenance(self) -> dict:
+        import torch
+
+        from . import __version__
+
+        status = _git("status", "--porcelain", "--untracked-files=no")
+        return {
+            "git_commit": _git("rev-parse", "HEAD"),
+            "git_dirty": bool(status) if status is not None else None,
+            "snnlib": __version__,
+            "torch": torch.__version__,
+            "snntorch": _version("snntorch"),
+            "tonic": _version("tonic"),
+            "python": platform.python_version(),
+            "device": self.device_name,
+            "start_utc": self.started,
+            "end_utc": _utc_now(),
+            "wall_seconds": round(time.perf_counter() - self._t0, 3),
+        }
+
+    def write(self, metrics: dict, **extra: Any) -> Path:
+        """Write params, provenance, metrics (+ ``architecture``/``artifacts`` ...) atomically."""
+        if not isinstance(metrics, dict):
+            raise ConfigError("metrics must be a dict of named numbers")
+        data = {"params": self.params, "provenance": self.provenance(), "metrics": metrics, **extra}
+        return atomic_write_json(self.path, data)
+
+
+def read_result(path: str | Path) -> dict:
+    """Read a result file and check that it keeps the contract."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"result file {path} does not exist; run the notebook that writes it first")
+    data = json.loads(path.read_text())
+    missing = [k for k in TOP_LEVEL_KEYS if k not in data]
+    if missing:
+        raise ConfigError(f"result file {path} lacks keys {missing}")
+    return data
+
+
+def load_result(notebook: str, dataset: str, scale: str, seed: int, root=None) -> dict:
+    """Read the result file of another notebook's run (e.g. a search for a retrain)."""
+    return read_result(result_path(notebook, dataset, scale, seed, root))

@@ -1,0 +1,171 @@
+"""Training by backpropagation through time (BPTT), evaluation, and the learning curves.
+
+One loop serves every chapter: the substrate network, retraining of found architectures,
+proxy-study ground truth and the comparison. AdamW or SGD, cosine schedule with linear
+warm-up, label smoothing. The loss is cross-entropy on logits averaged over time.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .encoding import Encoder
+from .spikes import SpikeMonitor
+from .validation import ConfigError, check_choice, check_range
+
+OPTIMIZERS = ("adamw", "sgd")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of one training run (defaults: MSE-NAS's recipe, scaled down)."""
+
+    epochs: int = 10
+    lr: float = 5e-3
+    optimizer: str = "adamw"
+    weight_decay: float = 0.01
+    momentum: float = 0.9
+    label_smoothing: float = 0.1
+    warmup_epochs: int = 0
+    grad_clip: float | None = 5.0
+    max_batches: int | None = None   # cap batches per epoch (smoke runs)
+
+    def __post_init__(self):
+        check_range("epochs", self.epochs, 0, None, integer=True)
+        check_range("lr", self.lr, 0.0, None)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_range("label_smoothing", self.label_smoothing, 0.0, 1.0)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class History:
+    """Per-epoch learning curves."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True)
+
+
+def cosine_with_warmup(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0):
+    """LambdaLR: linear warm-up over ``warmup_steps``, then cosine decay to 0 at ``total_steps``."""
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+        return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _batches(loader, max_batches):
+    for i, batch in enumerate(loader):
+        if max_batches is not None and i >= max_batches:
+            return
+        yield batch
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader, encoder: Encoder, device: torch.device | str = "cpu",
+             spikes: bool = False, max_batches: int | None = None) -> dict:
+    """Accuracy and mean loss on a loader; with ``spikes=True`` also the spike report."""
+    model.eval()
+    device = torch.device(device)
+    correct = total = 0
+    loss_sum = 0.0
+    monitor = SpikeMonitor(model) if spikes else None
+    if monitor:
+        monitor.__enter__()
+    try:
+        for x, y in _batches(loader, max_batches):
+            x, y = x.to(device), y.to(device)
+            out = model(encoder(x))
+            loss_sum += float(nn.functional.cross_entropy(out, y, reduction="sum"))
+            correct += int((out.argmax(1) == y).sum())
+            total += int(y.numel())
+    finally:
+        if monitor:
+            monitor.__exit__(None, None, None)
+    result = {"acc": correct / max(total, 1), "loss": loss_sum / max(total, 1), "n": total}
+    if monitor:
+        result["spikes"] = monitor.report()
+    return result
+
+
+def train_epoch(model, loader, encoder, optimizer, scheduler, criterion, device, cfg: TrainConfig,
+                progress=None) -> tuple[float, float]:
+    """One epoch of BPTT; returns (mean loss, accuracy). Raises on a non-finite loss."""
+    model.train()
+    correct = total = 0
+    loss_sum = 0.0
+    for x, y in _batches(loader, cfg.max_batches):
+        x, y = x.to(device), y.to(device)
+        out = model(encoder(x))
+        loss = criterion(out, y)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"training loss became {float(loss)}; lower the learning rate (lr={cfg.lr})")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip:
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        loss_sum += float(loss.detach()) * y.numel()
+        correct += int((out.argmax(1) == y).sum())
+        total += int(y.numel())
+        if progress is not None:
+            progress.update(1)
+    return loss_sum / max(total, 1), correct / max(total, 1)
+
+
+def fit(model: nn.Module, train_loader, val_loader, encoder: Encoder, cfg: TrainConfig,
+        device: torch.device | str = "cpu", progress: bool = True, desc: str = "train") -> History:
+    """Train ``model`` for ``cfg.epochs`` epochs; evaluate on ``val_loader`` after each epoch."""
+    if not isinstance(cfg, TrainConfig):
+        raise ConfigError("cfg must be a TrainConfig")
+    device = torch.device(device)
+    model.to(device)
+    optimizer = make_optimizer(model.parameters(), cfg)
+    per_epoch = len(train_loader) if cfg.max_batches is None else min(len(train_loader), cfg.max_batches)
+    scheduler = cosine_with_warmup(optimizer, per_epoch * cfg.epochs, per_epoch * cfg.warmup_epochs)
+    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    hist = History()
+    start = time.perf_counter()
+    bar = tqdm(total=per_epoch * cfg.epochs, desc=desc, disable=not progress, leave=False)
+    try:
+        for _ in range(cfg.epochs):
+            hist.lr.append(optimizer.param_groups[0]["lr"])
+            loss, acc = train_epoch(model, train_loader, encoder, optimizer, scheduler, criterion, device, cfg, bar)
+            hist.train_loss.append(loss)
+            hist.train_acc.append(acc)
+            if val_loader is not None:
+                ev = evaluate(model, val_loader, encoder, device, max_batches=cfg.max_batches)
+                hist.val_loss.append(ev["loss"])
+                hist.val_acc.append(ev["acc"])
+            bar.set_postfix(loss=f"{loss:.3f}", val=f"{hist.val_acc[-1]:.3f}" if hist.val_acc else "-")
+    finally:
+        bar.close()
+    hist.seconds = time.perf_counter() - start
+    return hist
