@@ -1,0 +1,102 @@
+# One-command setup, book and tests. See README.md.
+#   make book                 set up .venv, run every notebook at SCALE, build the HTML book
+#   make test                 unit tests, then every notebook at scale=smoke under nbval
+#   make notebook NB=00_substrate PARAMS="-p scale smoke -p dataset digits-dvs"
+#   make bench                performance benchmarks (not part of make test)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.SECONDEXPANSION:
+
+SCALE  ?= cpu
+DEVICE ?= auto
+SEED   ?= 0
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+# Every notebook run of the book, as <notebook-stem>__<dataset>. Order matters only through
+# the explicit dependencies below (a retrain needs its search's result file).
+BOOK_RUNS := \
+	00_substrate__digits 00_substrate__digits-dvs
+
+
+EXEC_DIR := build/executed-$(SCALE)
+BOOK_NBS := $(addprefix book/executed/,$(addsuffix .ipynb,$(BOOK_RUNS)))
+SNNLIB_SRC := $(shell find snnlib -name '*.py' 2>/dev/null)
+NB_STEM = $(firstword $(subst __, ,$(1)))
+NB_DATA = $(word 2,$(subst __, ,$(1)))
+PAPERMILL := $(VENV)/bin/papermill -k python3 --no-progress-bar
+
+# Re-copy executed notebooks into the book when SCALE changes (cheap; nothing re-runs).
+$(shell mkdir -p .make; echo "$(SCALE) $(SEED)" | cmp -s - .make/scale || echo "$(SCALE) $(SEED)" > .make/scale)
+
+.PHONY: help setup book html notebook test unit nbval bench clean distclean
+help:
+	@sed -n '2,6p' Makefile | sed 's/^# *//'
+
+setup: $(STAMP)
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,dvs]"
+	@touch $@
+
+# -- notebooks -> executed notebooks -----------------------------------------------------
+build/src/%.ipynb: notebooks/%.py $(STAMP)
+	@mkdir -p $(dir $@)
+	$(VENV)/bin/jupytext --quiet --to ipynb -o $@ $<
+
+$(EXEC_DIR)/%.ipynb: build/src/$$(call NB_STEM,$$*).ipynb $(SNNLIB_SRC) $(STAMP)
+	@mkdir -p $(dir $@)
+	@echo ">> $* (scale=$(SCALE), seed=$(SEED), device=$(DEVICE))"
+	cd notebooks && ../$(PAPERMILL) ../$< ../$@.tmp.ipynb \
+		-p scale $(SCALE) -p dataset $(call NB_DATA,$*) -p seed $(SEED) -p device $(DEVICE)
+	@mv $@.tmp.ipynb $@
+
+book/executed/%.ipynb: $(EXEC_DIR)/%.ipynb .make/scale
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+# -- the book --------------------------------------------------------------------------
+book: _build/html/index.html
+	@echo "Book: $(CURDIR)/_build/html/index.html"
+
+_build/html/index.html: $(BOOK_NBS) _config.yml _toc.yml $(wildcard book/*.md) $(wildcard book/*.bib) $(STAMP)
+	$(VENV)/bin/jupyter-book build . -W --keep-going
+	@touch $@
+
+html: _build/html/index.html
+
+notebook: $(STAMP) build/src/$(NB).ipynb
+	@test -n "$(NB)" || { echo "usage: make notebook NB=<stem> PARAMS='-p scale smoke -p dataset digits'"; exit 2; }
+	@mkdir -p build/notebook
+	cd notebooks && ../$(PAPERMILL) ../build/src/$(NB).ipynb ../build/notebook/$(NB).ipynb \
+		-p scale $(SCALE) -p seed $(SEED) -p device $(DEVICE) $(PARAMS)
+
+# -- tests -----------------------------------------------------------------------------
+NBVAL_DIR := build/nbval
+test: unit nbval
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests
+
+nbval: $(STAMP) $(addprefix build/src/,$(addsuffix .ipynb,$(sort $(foreach r,$(BOOK_RUNS),$(call NB_STEM,$(r))))))
+	@rm -rf $(NBVAL_DIR) && mkdir -p $(NBVAL_DIR)
+	@for run in $(BOOK_RUNS); do \
+		stem=$${run%%__*}; data=$${run#*__}; \
+		$(PAPERMILL) --prepare-only build/src/$$stem.ipynb $(NBVAL_DIR)/$$run.ipynb \
+			-p scale smoke -p dataset $$data -p seed $(SEED) -p device cpu >/dev/null 2>&1 || exit 1; \
+	done
+	cd notebooks && SNNLIB_RESULTS=$(CURDIR)/$(NBVAL_DIR)/results SNNLIB_CHECKPOINTS=$(CURDIR)/$(NBVAL_DIR)/checkpoints \
+		../$(PY) -m pytest -q -p no:cacheprovider --nbval-lax --current-env \
+		--rootdir=$(CURDIR)/$(NBVAL_DIR) $(CURDIR)/$(NBVAL_DIR)
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf _build build book/executed .make .pytest_cache
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,160 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Substrate run: a fixed spiking CNN
+#
+# This notebook trains the hand-designed reference network of `snnlib.models.SpikingCNN` on
+# one dataset with backpropagation through time, and measures what every later chapter
+# measures: test accuracy, spikes per layer, the number of spikes per image (NoS), synaptic
+# operations and the energy estimate. Every search in this book is judged against it.
+
+# %% tags=["parameters"]
+scale = "cpu"        # smoke | cpu | paper
+dataset = "digits"   # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
+seed = 0
+device = "auto"      # auto | cpu | cuda
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from myst_nb import glue
+
+from snnlib.data import dataset_info, load_dataset, make_loaders
+from snnlib.encoding import Encoder, default_encoding
+from snnlib.models import SpikingCNN, count_parameters
+from snnlib.results import ResultRun
+from snnlib.runtime import device_name, resolve_device, seed_everything
+from snnlib.train import TrainConfig, evaluate, fit
+from snnlib.validation import pick_scale
+
+params = dict(scale=scale, dataset=dataset, seed=seed, device=device)
+dev = resolve_device(device)
+run = ResultRun("00_substrate", params, device_name=device_name(dev))
+seed_everything(seed)
+
+cfg = pick_scale(scale, {
+    # seconds: a few batches, for tests
+    "smoke": dict(time_steps=4, width=8, batch_size=64, limit={"train": 128, "val": 64, "test": 64},
+                  train=TrainConfig(epochs=1, lr=5e-3, max_batches=2)),
+    # a 2-core laptop in about a minute per dataset
+    "cpu": dict(time_steps=4, width=16, batch_size=64, limit=None,
+                train=TrainConfig(epochs=20, lr=5e-3, warmup_epochs=1)),
+    # the papers' setting on a GPU: real datasets, more width and epochs (MSE-NAS recipe:
+    # AdamW, lr 5e-3 x batch/1024, wd 0.01, label smoothing 0.1, cosine with 5 warm-up epochs)
+    "paper": dict(time_steps=4, width=64, batch_size=128, limit=None,
+                  train=TrainConfig(epochs=200, lr=5e-3 * 128 / 1024, warmup_epochs=5)),
+})
+info = dataset_info(dataset)
+print(info, cfg)
+
+# %% [markdown]
+# ## Data
+# Static datasets are fed by *direct encoding* (the image is the input current of the first
+# convolution at each of the T steps); event datasets arrive as T frames of ON/OFF event
+# counts (tonic `ToFrame`).
+
+# %%
+loaders = make_loaders(dataset, batch_size=cfg["batch_size"], time_steps=cfg["time_steps"],
+                       limit=cfg["limit"], seed=seed)
+encoder = Encoder(default_encoding(info.kind), cfg["time_steps"])
+sizes = {k: len(v.dataset) for k, v in loaders.items()}
+print("split sizes:", sizes, "| encoder:", encoder)
+
+x0, y0 = loaders["test"].dataset[0]
+if info.kind == "events":
+    T = x0.shape[0]
+    fig, axes = plt.subplots(1, T, figsize=(2.2 * T, 2.4))
+    for t, ax in enumerate(np.atleast_1d(axes)):
+        frame = (x0[t, 1] - x0[t, 0]).numpy()   # ON minus OFF events in this time bin
+        lim = max(abs(frame).max(), 1)
+        ax.imshow(frame, cmap="coolwarm", vmin=-lim, vmax=lim)
+        ax.set_title(f"t = {t}")
+        ax.axis("off")
+    fig.suptitle(f"{dataset}: events of one test sample (label {y0}); red ON, blue OFF")
+else:
+    fig, ax = plt.subplots(figsize=(2.6, 2.6))
+    ax.imshow(x0[0].numpy(), cmap="gray")
+    ax.set_title(f"{dataset}: one test sample (label {y0})")
+    ax.axis("off")
+fig.tight_layout()
+glue("sample_fig", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ## Training
+
+# %%
+model = SpikingCNN(info.in_channels, info.num_classes, width=cfg["width"]).to(dev)
+hist = fit(model, loaders["train"], loaders["val"], encoder, cfg["train"], device=dev,
+           desc=f"substrate {dataset}")
+test = evaluate(model, loaders["test"], encoder, dev, spikes=True, max_batches=cfg["train"].max_batches)
+report = test["spikes"]
+print(f"test accuracy {test['acc']:.4f} on {test['n']} images; NoS {report.nos:.0f}; "
+      f"energy {report.energy_uj:.3f} uJ/image; {count_parameters(model)} parameters; {hist.seconds:.1f} s")
+
+# %%
+epochs = np.arange(1, len(hist.train_loss) + 1)
+fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3))
+a1.plot(epochs, hist.train_loss, "o-", label="train")
+a1.plot(epochs, hist.val_loss, "s-", label="validation")
+_ = a1.set(xlabel="epoch", ylabel="loss", title="Loss")
+a1.legend()
+a2.plot(epochs, hist.train_acc, "o-", label="train")
+a2.plot(epochs, hist.val_acc, "s-", label="validation")
+_ = a2.set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=(0, 1.02))
+a2.legend()
+fig.tight_layout()
+glue("curves_fig", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ## Spikes per layer
+# Firing rate = spikes / (neurons x T x images), measured on the test split.
+
+# %%
+rates = report.firing_rates
+fig, ax = plt.subplots(figsize=(6, 2.8))
+names = [n.replace(".lif", "") for n in rates]
+ax.bar(range(len(rates)), list(rates.values()), color="tab:purple")
+ax.set_xticks(range(len(rates)))
+_ = ax.set_xticklabels(names, rotation=30, ha="right")
+_ = ax.set(ylabel="firing rate", title=f"Firing rate per spiking layer ({dataset})")
+fig.tight_layout()
+glue("rates_fig", fig, display=False)
+plt.close(fig)
+
+# %%
+metrics = {
+    "test_acc": test["acc"],
+    "best_val_acc": max(hist.val_acc) if hist.val_acc else None,
+    "nos": report.nos,
+    "mean_firing_rate": report.mean_firing_rate,
+    "sops": report.sops,
+    "macs": report.macs,
+    "energy_uj": report.energy_uj,
+    "params": count_parameters(model),
+    "train_seconds": hist.seconds,
+    "time_steps": cfg["time_steps"],
+}
+glue("test_acc", 100 * metrics["test_acc"], display=False)
+glue("nos", metrics["nos"], display=False)
+glue("energy_uj", metrics["energy_uj"], display=False)
+glue("mean_rate", metrics["mean_firing_rate"], display=False)
+glue("n_params", metrics["params"], display=False)
+glue("train_seconds", metrics["train_seconds"], display=False)
+glue("epochs", cfg["train"].epochs, display=False)
+glue("time_steps", cfg["time_steps"], display=False)
+path = run.write(metrics, artifacts={"history": hist.to_dict(), "firing_rate_per_layer": rates,
+                                     "split_sizes": sizes})
+print("wrote", path)

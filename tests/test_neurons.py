@@ -1,0 +1,109 @@
+import pytest
+import snntorch as snn
+import torch
+
+from snnlib.layers import SignFilter, SpikingConv, TimeDistributed
+from snnlib.neurons import LIF, SURROGATES, NeuronConfig
+from snnlib.validation import ConfigError
+
+
+def test_constant_input_below_threshold_never_spikes():
+    lif = LIF(NeuronConfig(beta=0.5, threshold=1.0, reset="subtract"))
+    # steady state of H = 0.5 H + 0.4 is 0.8 < 1: no spike ever
+    assert lif(torch.full((20, 2, 3), 0.4)).sum() == 0
+
+
+def test_spike_exactly_when_membrane_crosses_threshold():
+    lif = LIF(NeuronConfig(beta=0.5, threshold=1.0, reset="subtract"))
+    s = lif(torch.full((4, 1, 1), 0.9))[:, 0, 0].tolist()
+    # H: 0.9, 1.35 (spike), 0.5*1.35+0.9-1 = 0.575, 0.2875+0.9 = 1.1875 (spike)
+    assert s == [0.0, 1.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize("reset,expected", [
+    ("zero", [1.0, 0.0, 1.0, 0.0]),       # H: 1.2 (spike), 0 + 0.6=0.6, 0.3+0.6... see below
+    ("none", [1.0, 1.0, 1.0, 1.0]),
+])
+def test_reset_modes(reset, expected):
+    lif = LIF(NeuronConfig(beta=1.0, threshold=1.0, reset=reset))
+    x = torch.tensor([1.2, 0.6, 0.6, 0.3]).view(4, 1, 1)
+    # zero: H=1.2 spike -> reset; H=0.6; H=1.2 spike; H=0.3
+    # none: H=1.2, 1.8, 2.4, 2.7: always above threshold
+    assert lif(x)[:, 0, 0].tolist() == expected
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
+def test_matches_snntorch_leaky_stepwise(reset):
+    torch.manual_seed(0)
+    x = torch.randn(8, 5, 7) * 1.5
+    ours = LIF(NeuronConfig(beta=0.7, threshold=1.0, reset=reset, surrogate="atan"))(x)
+    leaky = snn.Leaky(beta=0.7, threshold=1.0, reset_mechanism=reset, spike_grad=snn.surrogate.atan())
+    mem = torch.zeros(5, 7)
+    ref = []
+    for t in range(8):
+        s, mem = leaky(x[t], mem)
+        ref.append(s)
+    assert torch.equal(ours, torch.stack(ref))
+    assert 0 < ours.mean() < 1
+
+
+@pytest.mark.parametrize("surrogate", sorted(SURROGATES))
+def test_surrogate_gradient_is_nonzero(surrogate):
+    lif = LIF(NeuronConfig(surrogate=surrogate, threshold=0.5))
+    x = (torch.rand(4, 3, 10) * 0.8).requires_grad_()
+    lif(x).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_triangle_surrogate_shape():
+    x = torch.tensor([-1.0, -0.5, 0.0, 0.5, 1.0], requires_grad=True)
+    y = SURROGATES["triangle"](alpha=2.0)(x)
+    y.sum().backward()
+    assert y.tolist() == [0, 0, 0, 1, 1]
+    assert x.grad.tolist() == pytest.approx([0.0, 0.5, 1.0, 0.5, 0.0])
+
+
+def test_state_is_reset_at_every_forward():
+    lif = LIF(NeuronConfig(beta=0.9, threshold=1.0))
+    x = torch.full((3, 1, 4), 0.6)
+    assert torch.equal(lif(x), lif(x))
+
+
+def test_step_agrees_with_forward():
+    torch.manual_seed(1)
+    lif = LIF(NeuronConfig(beta=0.8, threshold=0.7, reset="subtract"))
+    x = torch.randn(6, 2, 3)
+    state, steps = None, []
+    for t in range(6):
+        s, state = lif.step(x[t], state)
+        steps.append(s)
+    assert torch.equal(torch.stack(steps), lif(x))
+
+
+def test_tau_sets_decay_and_bad_values_are_named():
+    assert NeuronConfig(tau=2.0).decay == 0.5
+    assert NeuronConfig(tau=4.0, beta=0.2).decay == 0.2
+    with pytest.raises(ConfigError, match="neuron.reset"):
+        NeuronConfig(reset="soft")
+    with pytest.raises(ConfigError, match="neuron.surrogate"):
+        NeuronConfig(surrogate="magic")
+    with pytest.raises(ConfigError, match="time-major"):
+        LIF()(torch.ones(3))
+
+
+def test_sign_filters_and_time_distributed():
+    x = torch.tensor([-2.0, -0.5, 0.0, 1.5])
+    assert SignFilter(1)(x).tolist() == [0, 0, 0, 1.5]
+    assert SignFilter(-1)(x).tolist() == [-2.0, -0.5, 0, 0]
+    conv = torch.nn.Conv2d(2, 3, 3, padding=1)
+    xs = torch.randn(4, 5, 2, 8, 8)
+    out = TimeDistributed(conv)(xs)
+    assert out.shape == (4, 5, 3, 8, 8)
+    assert torch.allclose(out[2], conv(xs[2]), atol=1e-6)
+
+
+def test_spiking_conv_inhibitory_output_is_nonpositive():
+    op = SpikingConv(2, 4, 3, stride=2, sign=-1)
+    out = op(torch.rand(3, 2, 2, 8, 8) * 3)
+    assert out.shape == (3, 2, 4, 4, 4)
+    assert (out <= 0).all() and (out < 0).any()
