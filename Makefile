@@ -6,6 +6,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .SECONDEXPANSION:
+# keep executed notebooks (intermediate files of the book) so nothing re-runs needlessly
+.SECONDARY:
 
 SCALE  ?= cpu
 DEVICE ?= auto

@@ -1,0 +1,120 @@
+"""Datasets of snnlib: one entry point for static images and event-camera recordings.
+
+``load_dataset(name, split)`` returns a ``torch.utils.data.Dataset`` whose items are
+``(x, y)``, ``y`` a Python int and ``x`` float32:
+
+- static datasets (``digits``, ``cifar10``, ``cifar100``): ``[C, H, W]``, normalised;
+- event datasets (``digits-dvs``, ``cifar10-dvs``, ``dvs-gesture``): ``[T, P, H, W]`` event
+  counts in ``T = time_steps`` time bins and ``P = 2`` polarities (OFF, ON).
+
+Items are *not* time-major; ``snnlib.encoding`` turns a batch into ``[T, B, ...]``. Every
+dataset carries ``.info`` (:class:`DatasetInfo`), ``.targets`` and ``.indices`` (the source
+indices of its items), and event datasets ``.events(i)`` (the raw events of item ``i``).
+
+Splits (``train``/``val``/``test``) are fixed by each dataset's definition and never depend
+on the experiment ``seed``; ``seed`` only chooses which items ``limit`` keeps and the order
+of the shuffled train loader. Files are looked up under ``root``, else ``$SNNLIB_DATA``,
+else ``<repo>/data/datasets``; a missing dataset raises :class:`DatasetNotFound`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterable
+
+import torch
+from torch.utils.data import DataLoader
+
+from ..paths import REPO_ROOT
+from ..validation import ConfigError, check_choice, check_range
+from . import cifar, digits, digits_dvs, neuromorphic
+from .base import DatasetInfo, SplitDataset
+from .errors import DatasetNotFound
+from .splits import stratified_limit
+
+__all__ = ["DATASETS", "SPLITS", "DATA_ROOT", "DatasetInfo", "DatasetNotFound", "ConfigError",
+           "dataset_info", "load_dataset", "make_loaders", "data_root"]
+
+DATASETS = ("digits", "digits-dvs", "cifar10", "cifar100", "cifar10-dvs", "dvs-gesture")
+SPLITS = ("train", "val", "test")
+DATA_ROOT = Path(os.environ.get("SNNLIB_DATA", REPO_ROOT / "data" / "datasets"))
+
+_MODULES: dict[str, ModuleType] = {
+    "digits": digits, "digits-dvs": digits_dvs, "cifar10": cifar, "cifar100": cifar,
+    "cifar10-dvs": neuromorphic, "dvs-gesture": neuromorphic,
+}
+
+
+def data_root(root: str | Path | None = None) -> Path:
+    """``root`` if given, else ``$SNNLIB_DATA`` (read now), else :data:`DATA_ROOT`."""
+    if root is not None:
+        return Path(root).expanduser()
+    return Path(os.environ.get("SNNLIB_DATA", DATA_ROOT)).expanduser()
+
+
+def _module(name: str, options: dict[str, Any]) -> ModuleType:
+    check_choice("dataset", name, DATASETS)
+    module = _MODULES[name]
+    unknown = sorted(set(options) - set(module.OPTIONS))
+    if unknown:
+        raise ConfigError(f"option(s) {unknown} not known for dataset {name!r}; "
+                          f"choose among {list(module.OPTIONS)}")
+    if options.get("image_size") is not None:
+        check_range("image_size", options["image_size"], 1, 1024, integer=True)
+    return module
+
+
+def dataset_info(name: str, **options) -> DatasetInfo:
+    """Classes, channels, kind and item size of ``name`` with the given options."""
+    module = _module(name, options)
+    return module.info(name, **options)
+
+
+def load_dataset(name: str, split: str, *, root: str | Path | None = None,
+                 download: bool = False, time_steps: int = 4, image_size: int | None = None,
+                 limit: int | None = None, seed: int = 0, **options) -> SplitDataset:
+    """One split of a dataset (see the module docstring for the item format).
+
+    ``limit`` keeps at most that many items, balanced over classes, chosen by ``seed``.
+    ``options`` are dataset specific: ``augment`` (cifar), simulator parameters, ``sim_seed``
+    and ``cache`` (digits-dvs).
+    """
+    module = _module(name, {"image_size": image_size, **options})
+    check_choice("split", split, SPLITS)
+    check_range("time_steps", time_steps, 1, 10_000, integer=True)
+    dataset = module.load(name, split, root=data_root(root), download=download,
+                          time_steps=time_steps, image_size=image_size, **options)
+    if limit is not None:
+        check_range("limit", limit, 1, None, integer=True)
+        dataset = dataset.select(stratified_limit(dataset.targets, limit, seed=seed))
+    return dataset
+
+
+def make_loaders(name: str, *, batch_size: int, time_steps: int = 4,
+                 limit: dict[str, int] | int | None = None, seed: int = 0,
+                 root: str | Path | None = None, download: bool = False,
+                 image_size: int | None = None, num_workers: int = 0,
+                 splits: Iterable[str] = SPLITS, **options) -> dict[str, DataLoader]:
+    """A DataLoader per split. Only ``train`` shuffles, with a generator seeded by ``seed``
+    (same seed, same batch order); ``limit`` is one int for all splits or a dict per split."""
+    check_range("batch_size", batch_size, 1, None, integer=True)
+    splits = tuple(splits)
+    for split in splits:
+        check_choice("split", split, SPLITS)
+    if isinstance(limit, dict):
+        for split in limit:
+            check_choice("limit split", split, SPLITS)
+    loaders = {}
+    for split in splits:
+        n = limit.get(split) if isinstance(limit, dict) else limit
+        dataset = load_dataset(name, split, root=root, download=download,
+                               time_steps=time_steps, image_size=image_size, limit=n,
+                               seed=seed, **options)
+        train = split == "train"
+        generator = torch.Generator().manual_seed(seed) if train else None
+        loaders[split] = DataLoader(dataset, batch_size=batch_size, shuffle=train,
+                                    generator=generator, num_workers=num_workers,
+                                    drop_last=False)
+    return loaders
