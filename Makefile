@@ -30,6 +30,12 @@ NB_STEM = $(firstword $(subst __, ,$(1)))
 NB_DATA = $(word 2,$(subst __, ,$(1)))
 PAPERMILL := $(VENV)/bin/papermill -k python3 --no-progress-bar
 
+# Each notebook depends on the snnlib modules it imports (transitively), not on all of snnlib.
+build/nbdeps.mk: tools/nbdeps.py $(wildcard notebooks/*.py) $(SNNLIB_SRC)
+	@mkdir -p $(dir $@)
+	@$(PYTHON) tools/nbdeps.py $(wildcard notebooks/*.py) > $@
+-include build/nbdeps.mk
+
 # Re-copy executed notebooks into the book when SCALE changes (cheap; nothing re-runs).
 $(shell mkdir -p .make; echo "$(SCALE) $(SEED)" | cmp -s - .make/scale || echo "$(SCALE) $(SEED)" > .make/scale)
 
@@ -49,7 +55,7 @@ build/src/%.ipynb: notebooks/%.py $(STAMP)
 	@mkdir -p $(dir $@)
 	$(VENV)/bin/jupytext --quiet --to ipynb -o $@ $<
 
-$(EXEC_DIR)/%.ipynb: build/src/$$(call NB_STEM,$$*).ipynb $(SNNLIB_SRC) $(STAMP)
+$(EXEC_DIR)/%.ipynb: build/src/$$(call NB_STEM,$$*).ipynb $$(NBDEPS_$$(call NB_STEM,$$*)) $(STAMP)
 	@mkdir -p $(dir $@)
 	@echo ">> $* (scale=$(SCALE), seed=$(SEED), device=$(DEVICE))"
 	cd notebooks && ../$(PAPERMILL) ../$< ../$@.tmp.ipynb \
