@@ -62,9 +62,9 @@ $(EXEC_DIR)/%.ipynb: build/src/$$(call NB_STEM,$$*).ipynb $$(NBDEPS_$$(call NB_S
 		-p scale $(SCALE) -p dataset $(call NB_DATA,$*) -p seed $(SEED) -p device $(DEVICE)
 	@mv $@.tmp.ipynb $@
 
-book/executed/%.ipynb: $(EXEC_DIR)/%.ipynb .make/scale
+book/executed/%.ipynb: $(EXEC_DIR)/%.ipynb .make/scale tools/book_copy.py
 	@mkdir -p $(dir $@)
-	cp $< $@
+	$(PYTHON) tools/book_copy.py $< $@ $(call NB_DATA,$*) $(SCALE)
 
 # -- the book --------------------------------------------------------------------------
 book: _build/html/index.html
