@@ -20,7 +20,12 @@ STAMP  := $(VENV)/.installed-stamp
 # Every notebook run of the book, as <notebook-stem>__<dataset>. Order matters only through
 # the explicit dependencies below (a retrain needs its search's result file).
 BOOK_RUNS := \
-	00_substrate__digits 00_substrate__digits-dvs
+	00_substrate__digits 00_substrate__digits-dvs \
+	10_mse_search__digits 11_mse_retrain__digits 12_mse_ablations__digits \
+	20_madarts_search__digits 21_madarts_retrain__digits 22_madarts_attention__digits \
+	20_madarts_search__digits-dvs 21_madarts_retrain__digits-dvs 22_madarts_attention__digits-dvs \
+	30_proxy_study__digits 30_proxy_study__digits-dvs 40_comparison__digits \
+	50_performance__digits
 
 
 EXEC_DIR := build/executed-$(SCALE)
@@ -65,6 +70,12 @@ $(EXEC_DIR)/%.ipynb: build/src/$$(call NB_STEM,$$*).ipynb $$(NBDEPS_$$(call NB_S
 book/executed/%.ipynb: $(EXEC_DIR)/%.ipynb .make/scale tools/book_copy.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/book_copy.py $< $@ $(call NB_DATA,$*) $(SCALE)
+
+# Runs that read another run's result file.
+$(EXEC_DIR)/11_mse_retrain__digits.ipynb: $(EXEC_DIR)/10_mse_search__digits.ipynb
+$(foreach d,digits digits-dvs,$(eval $(EXEC_DIR)/21_madarts_retrain__$(d).ipynb $(EXEC_DIR)/22_madarts_attention__$(d).ipynb: $(EXEC_DIR)/20_madarts_search__$(d).ipynb))
+# The performance page reads every run's wall time (B5): it runs last.
+$(EXEC_DIR)/50_performance__digits.ipynb: $(filter-out $(EXEC_DIR)/50_%,$(addprefix $(EXEC_DIR)/,$(addsuffix .ipynb,$(BOOK_RUNS))))
 
 # -- the book --------------------------------------------------------------------------
 book: _build/html/index.html

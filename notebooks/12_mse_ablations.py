@@ -1,0 +1,257 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # MSE-NAS ablations: fitness, searched scales, robustness to noise
+#
+# (a) The training-free RDM fitness against a realistic training-based fitness (validation
+# accuracy after a few epochs, as the authors' released script uses): cost per candidate,
+# measured here on the same data and candidates, and the retrained accuracy of what a short
+# search with each finds. (b) Which scales are searched: micro only, micro + meso, all three
+# (unsearched genes held at their defaults), each with the same search budget. (c) Robustness
+# of the found, a random and the hand-designed network to input noise.
+
+# %% tags=["parameters"]
+scale = "cpu"        # smoke | cpu | paper
+dataset = "digits"   # a static dataset (Gaussian-noise robustness)
+seed = 0
+device = "auto"      # auto | cpu | cuda
+event_dataset = "digits-dvs"  # event dataset for event drop / jitter robustness ("" to skip)
+threads = 1          # torch threads (0: torch's default)
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from myst_nb import glue
+from scipy.stats import kendalltau
+
+from snnlib.models import SpikingCNN
+from snnlib.mse import EvolutionConfig, NetConfig, RDMFitness, SearchSpace, evolve, random_genome
+from snnlib.mse.experiment import (accuracy_evaluator, live_random_genome, load_tensors, rdm_evaluator,
+                                   robustness, train_and_measure, train_genome)
+from snnlib.results import ResultRun
+from snnlib.runtime import device_name, resolve_device, seed_everything
+from snnlib.train import TrainConfig
+from snnlib.validation import pick_scale
+
+params = dict(scale=scale, dataset=dataset, seed=seed, device=device, event_dataset=event_dataset,
+              threads=threads)
+dev = resolve_device(device)
+if threads:
+    torch.set_num_threads(threads)
+run = ResultRun("12_mse_ablations", params, device_name=device_name(dev))
+seed_everything(seed)
+
+cfg = pick_scale(scale, {
+    "smoke": dict(time_steps=4, limit={"train": 200, "val": 50, "test": 50}, n_cells=3, n_per_class=4,
+                  net=NetConfig(width=4, stem_stride=2), cnn_width=8, batch_size=32, n_cost=2,
+                  acc_fitness=TrainConfig(epochs=1, lr=5e-3, max_batches=2),
+                  short_search=EvolutionConfig(population=3, generations=1, elitism=1, seed=seed),
+                  scale_search=EvolutionConfig(population=4, generations=1, elitism=1, seed=seed),
+                  retrain=TrainConfig(epochs=1, lr=5e-3, max_batches=3),
+                  sigmas=[0.0, 0.5, 1.0], drops=[0.0, 0.5], jitters=[0, 2]),
+    "cpu": dict(time_steps=4, limit=None, n_cells=6, n_per_class=10,
+                net=NetConfig(width=8, stem_stride=2), cnn_width=16, batch_size=64, n_cost=4,
+                # the realistic training-based fitness: 4 epochs on the whole train split
+                # (the authors' script trains every candidate for 10 epochs)
+                acc_fitness=TrainConfig(epochs=4, lr=5e-3, warmup_epochs=1),
+                short_search=EvolutionConfig(population=4, generations=1, elitism=1, seed=seed),
+                scale_search=EvolutionConfig(population=12, generations=6, elitism=2, seed=seed),
+                retrain=TrainConfig(epochs=6, lr=5e-3, warmup_epochs=1),
+                sigmas=[0.0, 0.25, 0.5, 1.0, 1.5], drops=[0.0, 0.25, 0.5, 0.75], jitters=[0, 1, 2, 3]),
+    "paper": dict(time_steps=4, limit=None, n_cells=6, n_per_class=20,
+                  net=NetConfig(width=16, stem_stride=1), cnn_width=64, batch_size=128, n_cost=20,
+                  acc_fitness=TrainConfig(epochs=10, lr=5e-3 * 128 / 1024),
+                  short_search=EvolutionConfig(population=20, generations=10, elitism=2, seed=seed),
+                  scale_search=EvolutionConfig(population=50, generations=100, elitism=2, seed=seed),
+                  retrain=TrainConfig(epochs=600, lr=5e-3 * 128 / 1024, warmup_epochs=5),
+                  sigmas=[0.0, 0.25, 0.5, 1.0, 1.5], drops=[0.0, 0.25, 0.5, 0.75], jitters=[0, 1, 2, 3]),
+})
+print(cfg)
+data = load_tensors(dataset, cfg["time_steps"], seed=seed, limit=cfg["limit"])
+space = SearchSpace(n_cells=cfg["n_cells"])
+rdm_fit = rdm_evaluator(data, RDMFitness(n_per_class=cfg["n_per_class"]), cfg["net"], seed=seed, device=str(dev))
+acc_fit = accuracy_evaluator(data, cfg["acc_fitness"], cfg["net"], batch_size=cfg["batch_size"], device=str(dev))
+retrain = dict(train=cfg["retrain"], batch_size=cfg["batch_size"], seed=seed, device=dev, progress=False)
+
+# %% [markdown]
+# ## (a) RDM fitness against accuracy after short training
+# Cost per candidate, measured back to back on the same random candidates.
+
+# %%
+rng = np.random.default_rng(seed + 100)
+candidates = [random_genome(rng, space) for _ in range(cfg["n_cost"])]
+rdm_fit(candidates[0], seed)          # warm-up (first-call allocations), not timed
+cost = []
+for g in candidates:
+    t0 = time.perf_counter()
+    f_rdm = rdm_fit(g, seed)
+    t1 = time.perf_counter()
+    f_acc = acc_fit(g, seed)
+    t2 = time.perf_counter()
+    cost.append({"genome": g.short, "rdm_fitness": f_rdm, "rdm_seconds": t1 - t0,
+                 "acc_fitness": f_acc, "acc_seconds": t2 - t1})
+cost = pd.DataFrame(cost)
+rdm_s, acc_s = float(cost["rdm_seconds"].median()), float(cost["acc_seconds"].median())
+ratio = acc_s / rdm_s
+tau = kendalltau(cost["rdm_fitness"], cost["acc_fitness"])[0] if len(cost) > 2 else float("nan")
+print(cost.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+print(f"median seconds per candidate: RDM {rdm_s:.3f}, accuracy {acc_s:.2f}; ratio {ratio:.0f}x; "
+      f"Kendall tau between the two fitnesses over {len(cost)} candidates: {tau:.2f}")
+
+# %% [markdown]
+# A short search with each fitness (same budget), then the found genomes are retrained.
+
+# %%
+short = {}
+for name, fit_fn in [("RDM (training-free)", rdm_fit), ("accuracy after short training", acc_fit)]:
+    t0 = time.perf_counter()
+    res = evolve(fit_fn, space, cfg["short_search"], desc=name, progress=False)
+    seconds = time.perf_counter() - t0
+    out = train_genome(res.best, data, cfg["net"], **retrain)
+    short[name] = {"search_seconds": seconds, "evaluations": res.evaluations, "fitness": res.best_fitness,
+                   "test_acc": out["test_acc"], "genome": res.best.to_dict()}
+    print(f"{name}: {res.evaluations} evaluations in {seconds:.1f} s -> retrained test accuracy "
+          f"{out['test_acc']:.4f}")
+
+# %%
+fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.5, 3.2))
+a1.bar(["RDM", "accuracy"], [rdm_s, acc_s], color=["tab:green", "tab:orange"])
+a1.set_yscale("log")
+_ = a1.set(ylabel="seconds per candidate (median)", title=f"fitness cost: {ratio:.0f}x")
+names = list(short)
+a2.bar(["RDM search", "accuracy search"], [short[n]["test_acc"] for n in names], color=["tab:green", "tab:orange"])
+_ = a2.set(ylabel="retrained test accuracy", ylim=(0, 1), title="what a short search finds")
+fig.tight_layout()
+glue("fig_fitness_cost", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ## (b) Which scales are searched
+# Same budget for each; the genes of unsearched scales are held at their defaults (kernel 3,
+# the motif's default E/I signs, threshold 0.5, tau 2, the `chain` motif, fan-in 2, no skips).
+
+# %%
+spaces = {"micro": SearchSpace(n_cells=cfg["n_cells"], meso=False, macro=False),
+          "micro+meso": SearchSpace(n_cells=cfg["n_cells"], macro=False),
+          "micro+meso+macro": space}
+scales_rows, models = [], {}
+for name, sp in spaces.items():
+    res = evolve(rdm_fit, sp, cfg["scale_search"], desc=name, progress=False)
+    out, model = train_genome(res.best, data, cfg["net"], return_model=True, **retrain)
+    models[name] = (res.best, model)
+    scales_rows.append({"searched scales": name, "best fitness": res.best_fitness,
+                        "evaluations": res.evaluations, "test accuracy": out["test_acc"], "NoS": out["nos"]})
+scales_table = pd.DataFrame(scales_rows)
+print(scales_table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+
+fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.5, 3.2))
+a1.bar(scales_table["searched scales"], scales_table["best fitness"], color="tab:green")
+_ = a1.set(ylabel="best RDM fitness", title="search")
+a2.bar(scales_table["searched scales"], scales_table["test accuracy"], color="tab:blue")
+_ = a2.set(ylabel="retrained test accuracy", ylim=(0, 1), title="retrained")
+for ax in (a1, a2):
+    ax.tick_params(axis="x", labelsize=8)
+fig.tight_layout()
+glue("fig_scales", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ## (c) Robustness to input noise
+# Networks trained on clean data, tested on corrupted test images: the all-scales genome of (b),
+# one random genome, the hand-designed `SpikingCNN`. The same noise draws for every network.
+# The random genome is the first one drawn whose untrained output layer fires on the probe
+# batch (many random genomes have a silent output and do not learn at all, which would make
+# a meaningless baseline here).
+
+# %%
+def robustness_models(d):
+    """Train (or reuse) the three networks on dataset ``d``."""
+    found_genome, found_model = models["micro+meso+macro"]
+    if d is not data:
+        _, found_model = train_genome(found_genome, d, cfg["net"], return_model=True, **retrain)
+    rand_genome = live_random_genome(np.random.default_rng(seed + 200), space, rdm_fit, seed)
+    _, rand_model = train_genome(rand_genome, d, cfg["net"], return_model=True, **retrain)
+    torch.manual_seed(seed)
+    cnn = SpikingCNN(d.spec.in_channels, d.spec.num_classes, width=cfg["cnn_width"]).to(dev)
+    train_and_measure(cnn, d, **retrain)
+    return {"MSE-NAS found": found_model, "random genome": rand_model, "SpikingCNN": cnn}
+
+
+curves = {}
+static_models = robustness_models(data)
+curves["gaussian"] = {k: robustness(m, data, "gaussian", cfg["sigmas"], seed, dev) for k, m in static_models.items()}
+if event_dataset:
+    edata = load_tensors(event_dataset, cfg["time_steps"], seed=seed, limit=cfg["limit"])
+    event_models = robustness_models(edata)
+    curves["drop"] = {k: robustness(m, edata, "drop", cfg["drops"], seed, dev) for k, m in event_models.items()}
+    curves["jitter"] = {k: robustness(m, edata, "jitter", cfg["jitters"], seed, dev)
+                        for k, m in event_models.items()}
+levels = {"gaussian": cfg["sigmas"], "drop": cfg["drops"], "jitter": cfg["jitters"]}
+xlabels = {"gaussian": f"Gaussian noise sigma ({dataset})", "drop": f"event drop probability ({event_dataset})",
+           "jitter": f"spatial jitter, max pixels ({event_dataset})"}
+fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.2), squeeze=False)
+for ax, (noise, per_model) in zip(axes[0], curves.items()):
+    for name, accs in per_model.items():
+        ax.plot(levels[noise], accs, "o-", ms=4, label=name)
+    _ = ax.set(xlabel=xlabels[noise], ylabel="test accuracy", ylim=(0, 1))
+axes[0, 0].legend(fontsize=8)
+fig.tight_layout()
+glue("fig_robustness", fig, display=False)
+plt.close(fig)
+for noise, per_model in curves.items():
+    print(noise, {k: [round(a, 3) for a in v] for k, v in per_model.items()})
+
+# %%
+rdm_name, acc_name = "RDM (training-free)", "accuracy after short training"
+metrics = {
+    "rdm_seconds_per_candidate": rdm_s,
+    "acc_seconds_per_candidate": acc_s,
+    "cost_ratio": ratio,
+    "fitness_kendall_tau": tau,
+    "n_cost_candidates": len(cost),
+    "acc_fitness_epochs": cfg["acc_fitness"].epochs,
+    "rdm_search_test_acc": short[rdm_name]["test_acc"],
+    "acc_search_test_acc": short[acc_name]["test_acc"],
+    "rdm_search_seconds": short[rdm_name]["search_seconds"],
+    "acc_search_seconds": short[acc_name]["search_seconds"],
+    "short_search_population": cfg["short_search"].population,
+    "short_search_generations": cfg["short_search"].generations,
+    "scale_search_population": cfg["scale_search"].population,
+    "scale_search_generations": cfg["scale_search"].generations,
+    "retrain_epochs": cfg["retrain"].epochs,
+    "max_sigma": cfg["sigmas"][-1], "max_drop": cfg["drops"][-1], "max_jitter": cfg["jitters"][-1],
+}
+for row in scales_rows:
+    key = row["searched scales"].replace("+", "_")
+    metrics[f"scales_{key}_fitness"] = row["best fitness"]
+    metrics[f"scales_{key}_test_acc"] = row["test accuracy"]
+for noise, per_model in curves.items():
+    for name, accs in per_model.items():
+        key = {"MSE-NAS found": "found", "random genome": "random", "SpikingCNN": "cnn"}[name]
+        metrics[f"{noise}_{key}_clean_acc"] = accs[0]
+        metrics[f"{noise}_{key}_worst_acc"] = accs[-1]
+for key, value in metrics.items():
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        glue(key, value, display=False)
+        if key.endswith("acc"):
+            glue(f"{key}_pct", 100 * value, display=False)     # accuracies in % for the chapter
+glue("scales_table", scales_table.style.format(precision=4).hide(axis="index"), display=False)
+path = run.write(metrics, artifacts={
+    "cost": cost.to_dict(orient="list"), "short_search": short, "scales": scales_rows,
+    "robustness": {"levels": {k: levels[k] for k in curves}, "curves": curves},
+})
+print("wrote", path)

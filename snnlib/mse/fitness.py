@@ -1,0 +1,178 @@
+r"""Fitness functions of the search: callables ``(genome, seed) -> float``, higher is better.
+
+Two interchangeable evaluators:
+
+- :class:`RDMEvaluator`: the training-free RDM fitness (:mod:`snnlib.mse.rdm`) of the
+  untrained network on a fixed, class-balanced probe batch. One forward pass per
+  initialisation.
+- :class:`AccuracyEvaluator`: validation accuracy after a short training run with
+  :func:`snnlib.train.fit` (the fitness of the authors' released script, which trains each
+  candidate for 10 epochs). Used by the ablation that prices the RDM fitness.
+
+Both are *deterministic given (genome, seed)*: all randomness inside an evaluation (weight
+initialisation, batch order) is seeded from :func:`derive_seed` ``(seed, genome.hash())``,
+so a fitness does not depend on the order in which candidates are evaluated or on the
+process that evaluates them. Both hold their data as tensors and are plain picklable
+objects, so they can be shipped to ``dask.distributed`` workers. A torch thread count can be
+pinned per evaluation (``threads``) so that results do not depend on the worker's settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from ..encoding import Encoder, default_encoding
+from ..train import TrainConfig, evaluate, fit
+from ..validation import ConfigError
+from .decode import MSENet, NetConfig, build_network
+from .genome import Genome
+from .rdm import RDMFitness, aggregate, categorical_rdm, record_responses
+
+
+def derive_seed(seed: int, genome_hash: str, salt: int = 0) -> int:
+    """A 63-bit seed from the search seed, a genome hash and a salt (e.g. the init index)."""
+    digest = hashlib.sha1(f"{int(seed)}:{genome_hash}:{int(salt)}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """Run a block with ``torch.set_num_threads(n)`` (``None``: leave as is)."""
+    if n is None:
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+# -- data helpers --------------------------------------------------------------------------
+def loader_tensors(loader, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Concatenate a loader's batches into ``(x, y)`` tensors (at most ``limit`` items)."""
+    xs, ys, n = [], [], 0
+    for x, y in loader:
+        xs.append(x)
+        ys.append(torch.as_tensor(y))
+        n += len(y)
+        if limit is not None and n >= limit:
+            break
+    x, y = torch.cat(xs), torch.cat(ys)
+    return (x[:limit], y[:limit]) if limit is not None else (x, y)
+
+
+def class_balanced(x: torch.Tensor, y: torch.Tensor, n_per_class: int, seed: int = 0,
+                   num_classes: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n_per_class`` items of every class, drawn by ``seed``, ordered by class.
+
+    Ordering by class makes RDM pictures show the categorical block structure.
+    """
+    y = torch.as_tensor(y)
+    classes = range(num_classes) if num_classes is not None else sorted(int(c) for c in y.unique())
+    rng = np.random.default_rng(seed)
+    idx = []
+    for c in classes:
+        pool = torch.nonzero(y == c).flatten().numpy()
+        if len(pool) < n_per_class:
+            raise ConfigError(f"class {c} has {len(pool)} items; the probe needs n_per_class={n_per_class}")
+        idx.extend(sorted(rng.choice(pool, n_per_class, replace=False).tolist()))
+    idx_t = torch.as_tensor(idx)
+    return x[idx_t], y[idx_t]
+
+
+@dataclass
+class DataSpec:
+    """What a network needs to know of the data: channels, classes, encoding, time steps."""
+
+    in_channels: int
+    num_classes: int
+    encoding: str = "direct"
+    time_steps: int = 4
+
+    @classmethod
+    def from_info(cls, info, time_steps: int) -> "DataSpec":
+        """From a :class:`snnlib.data.DatasetInfo`."""
+        return cls(info.in_channels, info.num_classes, default_encoding(info.kind), time_steps)
+
+    def encoder(self) -> Encoder:
+        return Encoder(self.encoding, self.time_steps)
+
+
+# -- RDM fitness ---------------------------------------------------------------------------
+@dataclass
+class RDMEvaluator:
+    """Training-free fitness: :func:`snnlib.mse.rdm.aggregate` of an untrained network's
+    responses to the probe batch ``(x, y)`` (raw items, encoded here), averaged over
+    ``cfg.n_inits`` initialisations seeded by ``derive_seed(seed, hash, init)``."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    data: DataSpec
+    cfg: RDMFitness = field(default_factory=RDMFitness)
+    net: NetConfig = field(default_factory=NetConfig)
+    device: str = "cpu"
+    threads: int | None = None
+
+    def build(self, genome: Genome, seed: int, init: int = 0) -> MSENet:
+        """The candidate network with the weights of initialisation ``init``."""
+        torch.manual_seed(derive_seed(seed, genome.hash(), init))
+        return build_network(genome, self.data.in_channels, self.data.num_classes, self.net).to(self.device)
+
+    def responses(self, genome: Genome, seed: int, init: int = 0) -> dict[str, torch.Tensor]:
+        """Per-layer responses ``{layer: [n, features]}`` of initialisation ``init``."""
+        with torch_threads(self.threads):
+            model = self.build(genome, seed, init)
+            x = self.data.encoder()(self.x).to(self.device)
+            return {k: v.cpu() for k, v in record_responses(model, x, self.cfg.temporal, self.cfg.batch_stats).items()}
+
+    def target(self) -> torch.Tensor:
+        return categorical_rdm(self.y)
+
+    def __call__(self, genome: Genome, seed: int) -> float:
+        target = self.target()
+        scores = [aggregate(self.responses(genome, seed, k), target, self.cfg) for k in range(self.cfg.n_inits)]
+        return float(sum(scores) / len(scores))
+
+
+# -- accuracy after short training -----------------------------------------------------------
+@dataclass
+class AccuracyEvaluator:
+    """Fitness = validation accuracy after training with ``train`` (a short budget).
+
+    A run whose loss diverges scores 0 (it would not be selected either way).
+    """
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    data: DataSpec
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=1))
+    batch_size: int = 64
+    net: NetConfig = field(default_factory=NetConfig)
+    device: str = "cpu"
+    threads: int | None = None
+
+    def __call__(self, genome: Genome, seed: int) -> float:
+        s = derive_seed(seed, genome.hash())
+        with torch_threads(self.threads):
+            torch.manual_seed(s)
+            model = build_network(genome, self.data.in_channels, self.data.num_classes, self.net)
+            gen = torch.Generator().manual_seed(s)
+            train = DataLoader(TensorDataset(self.train_x, self.train_y), batch_size=self.batch_size,
+                               shuffle=True, generator=gen)
+            val = DataLoader(TensorDataset(self.val_x, self.val_y), batch_size=256)
+            enc = self.data.encoder()
+            try:
+                fit(model, train, None, enc, self.train, device=self.device, progress=False)
+            except FloatingPointError:
+                return 0.0
+            return float(evaluate(model, val, enc, self.device)["acc"])

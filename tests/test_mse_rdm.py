@@ -1,0 +1,220 @@
+"""RDM fitness: RDMs and comparisons cross-checked against rsatoolbox and scipy; behaviour on
+ideal, separated and shuffled responses; the evaluator is deterministic."""
+
+import numpy as np
+import pytest
+import rsatoolbox
+import torch
+from scipy.spatial.distance import pdist, squareform
+from scipy.stats import kendalltau, rankdata as sp_rankdata
+
+from snnlib.mse.decode import NetConfig, build_network
+from snnlib.mse.fitness import DataSpec, RDMEvaluator, class_balanced, derive_seed
+from snnlib.mse.genome import SearchSpace, random_genome
+from snnlib.mse.rdm import (RDMFitness, ResponseRecorder, aggregate, categorical_rdm, compare, rankdata,
+                            rdm, record_responses, upper)
+from snnlib.spikes import SpikeMonitor
+from snnlib.validation import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Small tensors gain nothing from a second thread, and on a busy 2-core machine OpenMP's
+    spinning threads make them many times slower: run these tests on one thread."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def _rsa_rdm(r: np.ndarray, method: str):
+    return rsatoolbox.rdm.calc_rdm(rsatoolbox.data.Dataset(r), method=method)
+
+
+def _rsa_vec(D: np.ndarray):
+    return rsatoolbox.rdm.RDMs(squareform(D, checks=False)[None, :])
+
+
+@pytest.fixture
+def responses():
+    rng = np.random.default_rng(0)
+    # spike-count-like responses: non-negative integers with varied rates
+    return rng.poisson(rng.uniform(0.2, 3.0, size=(40, 1)), size=(40, 60)).astype(float)
+
+
+@pytest.mark.parametrize("metric", ["correlation", "euclidean"])
+def test_rdm_matches_rsatoolbox(responses, metric):
+    ours = rdm(torch.tensor(responses), metric).numpy()
+    ref = _rsa_rdm(responses, metric).get_matrices()[0]
+    np.testing.assert_allclose(ours, ref, atol=1e-9)
+    np.testing.assert_allclose(upper(torch.tensor(ours)).numpy(), _rsa_rdm(responses, metric).get_vectors()[0],
+                               atol=1e-9)
+
+
+def test_hamming_matches_scipy():
+    rng = np.random.default_rng(1)
+    b = (rng.random((30, 200)) < 0.2).astype(float)
+    ours = rdm(torch.tensor(b), "hamming").numpy()
+    np.testing.assert_allclose(ours, squareform(pdist(b, "hamming")), atol=1e-12)
+
+
+def test_silent_sample_has_correlation_distance_one():
+    r = torch.zeros(3, 5, dtype=torch.float64)
+    r[1, 0] = r[2, 1] = 1.0
+    D = rdm(r, "correlation")
+    assert torch.isfinite(D).all()
+    assert D[0, 1] == 1.0 and D[0, 2] == 1.0 and D[0, 0] == 0.0
+
+
+def test_rankdata_matches_scipy_with_ties():
+    v = torch.tensor([3.0, 1.0, 2.0, 3.0, 1.0, 1.0, 5.0])
+    np.testing.assert_array_equal(rankdata(v).numpy(), sp_rankdata(v.numpy()))
+
+
+@pytest.mark.parametrize("method, rsa_method", [("spearman", "spearman"), ("kendall", "tau-a"),
+                                                ("pearson", "corr")])
+def test_comparisons_match_rsatoolbox(responses, method, rsa_method):
+    labels = np.repeat(np.arange(4), 10)
+    target = categorical_rdm(torch.tensor(labels)).numpy()
+    model = _rsa_rdm(responses, "correlation")
+    ours = compare(upper(rdm(torch.tensor(responses))), upper(torch.tensor(target)), method)
+    ref = rsatoolbox.rdm.compare(model, _rsa_vec(target), method=rsa_method)[0, 0]
+    assert ours == pytest.approx(ref, abs=1e-6)
+    # two continuous RDMs (the general, all-pairs path of tau-a)
+    other = _rsa_rdm(np.random.default_rng(2).random((40, 30)), "euclidean")
+    ours = compare(torch.tensor(model.get_vectors()[0]), torch.tensor(other.get_vectors()[0]), method)
+    ref = rsatoolbox.rdm.compare(model, other, method=rsa_method)[0, 0]
+    assert ours == pytest.approx(ref, abs=1e-6)
+
+
+def test_kendall_fast_and_pairwise_paths_agree():
+    rng = np.random.default_rng(3)
+    m = 150
+    a = rng.integers(0, 6, m).astype(float)                   # few levels -> Mann-Whitney path
+    b = rng.normal(size=m)
+    i, j = np.triu_indices(m, 1)
+    con_dis = (np.sign(a[i] - a[j]) * np.sign(b[i] - b[j])).sum()
+    a, b = torch.tensor(a), torch.tensor(b)
+    assert compare(a, b, "kendall") == pytest.approx(float(con_dis) / (m * (m - 1) / 2), abs=1e-9)
+    c = torch.tensor(rng.normal(size=m))                      # no ties -> tau-a = tau-b (scipy)
+    assert compare(c, b, "kendall") == pytest.approx(kendalltau(c.numpy(), b.numpy())[0], abs=1e-9)
+
+
+def test_ideal_categorical_rdm():
+    y = torch.tensor([0, 0, 1, 2, 1])
+    D = categorical_rdm(y)
+    expected = torch.tensor([[0, 0, 1, 1, 1], [0, 0, 1, 1, 1], [1, 1, 0, 1, 0],
+                             [1, 1, 1, 0, 1], [1, 1, 0, 1, 0]], dtype=torch.float64)
+    assert torch.equal(D, expected)
+
+
+def test_constant_rdm_scores_zero():
+    t = upper(categorical_rdm(torch.arange(10) % 2))
+    assert compare(torch.ones_like(t), t, "spearman") == 0.0
+    with pytest.raises(ConfigError, match="differ in length"):
+        compare(t[:-1], t)
+
+
+@pytest.mark.parametrize("comparison", ["spearman", "kendall", "pearson"])
+def test_separated_responses_score_near_max_and_shuffled_near_zero(comparison):
+    rng = np.random.default_rng(4)
+    n_cls, per = 10, 10
+    y = torch.arange(n_cls).repeat_interleave(per)
+    proto = rng.normal(size=(n_cls, 50)) * 3
+    r = torch.tensor(proto[y.numpy()] + 0.1 * rng.normal(size=(len(y), 50)))
+    target = categorical_rdm(y)
+    t = upper(target)
+    best = compare(t + 1e-9 * torch.arange(t.numel()), t, comparison)   # the maximum given the ties
+    cfg = RDMFitness(comparison=comparison)
+    score = aggregate({"layer": r}, target, cfg)
+    # rank comparisons reach their maximum; Pearson also sees the spread of between-class distances
+    assert score >= (0.99 * best if comparison != "pearson" else 0.8)
+    shuffled = [aggregate({"layer": r[torch.randperm(len(y), generator=torch.Generator().manual_seed(k))]},
+                          target, cfg) for k in range(5)]
+    assert abs(float(np.mean(shuffled))) < 0.03
+
+
+def test_aggregations():
+    y = torch.arange(4).repeat_interleave(5)
+    target = categorical_rdm(y)
+    rng = np.random.default_rng(5)
+    good = torch.tensor(np.eye(4)[y.numpy()] + 0.01 * rng.normal(size=(20, 4)))
+    bad = torch.tensor(rng.normal(size=(20, 8)))
+    resp = {"a": good, "b": bad}
+    s = {a: aggregate(resp, target, RDMFitness(aggregation=a)) for a in ("mean", "last", "max", "concat")}
+    sg = aggregate({"a": good}, target, RDMFitness())
+    sb = aggregate({"b": bad}, target, RDMFitness())
+    assert s["mean"] == pytest.approx((sg + sb) / 2)
+    assert s["last"] == pytest.approx(sb)
+    assert s["max"] == pytest.approx(sg)
+    assert -1 <= s["concat"] <= 1
+    # a silent output layer (the last one) makes the whole network score 0, unless the gate is off
+    silent = {"a": good, "head": torch.zeros(20, 6, dtype=torch.float64)}
+    assert aggregate(silent, target, RDMFitness()) == 0.0
+    assert aggregate(silent, target, RDMFitness(require_output_spikes=False)) == pytest.approx(sg / 2)
+
+
+def test_config_errors():
+    for kw, name in [({"metric": "cosine"}, "rdm.metric"), ({"comparison": "tau-b"}, "rdm.comparison"),
+                     ({"aggregation": "sum"}, "rdm.aggregation"), ({"target": "input"}, "rdm.target"),
+                     ({"n_inits": 0}, "rdm.n_inits"), ({"n_per_class": 1}, "rdm.n_per_class")]:
+        with pytest.raises(ConfigError, match=name):
+            RDMFitness(**kw)
+
+
+def _net(seed=0):
+    g = random_genome(np.random.default_rng(seed), SearchSpace(n_cells=3))
+    torch.manual_seed(seed)
+    return g, build_network(g, 1, 4, NetConfig(width=4, stem_stride=2))
+
+
+def test_recorded_responses_agree_with_spike_monitor():
+    _, net = _net()
+    x = torch.randn(4, 6, 1, 16, 16)
+    net.train()
+    with torch.no_grad(), SpikeMonitor(net) as mon:
+        net(x)
+    resp = record_responses(net, x)
+    total = sum(float(v.sum()) for v in resp.values())
+    assert total == pytest.approx(mon.report().nos * 6, rel=1e-6)
+    assert all(v.shape[0] == 6 for v in resp.values())
+    assert list(resp)[-1] == "head.lif"               # the last spiking layer comes last
+    pat = record_responses(net, x, temporal=True)
+    for k in resp:
+        assert pat[k].shape[1] == 4 * resp[k].shape[1]
+        assert set(pat[k].unique().tolist()) <= {0.0, 1.0}
+        assert torch.equal(pat[k].view(6, 4, -1).sum(1), resp[k])
+    with pytest.raises(ConfigError, match="temporal"):
+        with ResponseRecorder(net) as rec:
+            pass
+        rec.patterns()
+
+
+def test_evaluator_is_deterministic_and_seeded_by_genome():
+    g, _ = _net(1)
+    g2, _ = _net(2)
+    x = torch.randn(12, 1, 16, 16)
+    y = torch.arange(4).repeat_interleave(3)
+    for cfg in (RDMFitness(n_per_class=3), RDMFitness(metric="hamming", comparison="kendall", n_inits=2,
+                                                      n_per_class=3)):
+        ev = RDMEvaluator(x, y, DataSpec(1, 4, "direct", 4), cfg, NetConfig(width=4, stem_stride=2))
+        torch.manual_seed(123)
+        f = ev(g, 0)
+        torch.manual_seed(999)                         # global RNG state must not matter
+        assert ev(g, 0) == f
+        assert -1 <= f <= 1
+        assert ev(g, 1) != f or ev(g2, 0) != f
+    assert derive_seed(0, g.hash()) != derive_seed(1, g.hash())
+    assert derive_seed(0, g.hash(), 1) != derive_seed(0, g.hash(), 0)
+
+
+def test_class_balanced_probe():
+    y = torch.tensor([0, 1, 2] * 10)
+    x = torch.arange(30.0)[:, None]
+    px, py = class_balanced(x, y, 4, seed=0)
+    assert py.tolist() == [0] * 4 + [1] * 4 + [2] * 4
+    assert torch.equal(y[px.flatten().long()], py)
+    px2, _ = class_balanced(x, y, 4, seed=0)
+    assert torch.equal(px, px2)
+    with pytest.raises(ConfigError, match="class"):
+        class_balanced(x, y, 11)
