@@ -75,7 +75,7 @@ book/executed/%.ipynb: $(EXEC_DIR)/%.ipynb .make/scale tools/book_copy.py
 $(EXEC_DIR)/11_mse_retrain__digits.ipynb: $(EXEC_DIR)/10_mse_search__digits.ipynb
 $(foreach d,digits digits-dvs,$(eval $(EXEC_DIR)/21_madarts_retrain__$(d).ipynb $(EXEC_DIR)/22_madarts_attention__$(d).ipynb: $(EXEC_DIR)/20_madarts_search__$(d).ipynb))
 # The performance page reads every run's wall time (B5): it runs last.
-$(EXEC_DIR)/50_performance__digits.ipynb: $(filter-out $(EXEC_DIR)/50_%,$(addprefix $(EXEC_DIR)/,$(addsuffix .ipynb,$(BOOK_RUNS))))
+$(EXEC_DIR)/50_performance__digits.ipynb: $(wildcard benchmarks/*.py) $(wildcard data/results/bench__*.json) $(filter-out $(EXEC_DIR)/50_%,$(addprefix $(EXEC_DIR)/,$(addsuffix .ipynb,$(BOOK_RUNS))))
 
 # -- the book --------------------------------------------------------------------------
 book: _build/html/index.html

@@ -111,8 +111,13 @@ finally:
         client.close()
 wall = time.perf_counter() - t0
 gen0 = [h for h in result.history if h["generation"] == 0][0]
+# generation 0 is the first `population` genomes evaluated (the cache keeps evaluation order);
+# fitness exactly 0 marks a network whose output layer stays silent (RDMFitness.require_output_spikes)
+gen0_fitness = list(result.cache.values())[: cfg["evolution"].population]
+silent_gen0 = float(np.mean([f == 0.0 for f in gen0_fitness]))
 print(f"best fitness {result.best_fitness:.4f} after {result.evaluations} evaluations in {wall:.1f} s "
-      f"(search time {result.seconds:.1f} s); generation-0 best {gen0['best']:.4f}, mean {gen0['mean']:.4f}")
+      f"(search time {result.seconds:.1f} s); generation-0 best {gen0['best']:.4f}, mean {gen0['mean']:.4f}; "
+      f"{100 * silent_gen0:.0f} % of the random genomes of generation 0 have a silent output layer")
 print(result.best.summary())
 
 # %%
@@ -170,10 +175,11 @@ metrics = {
     "probe_size": len(evaluator.y),
     "inhibitory_fraction": float(inhibitory),
     "poor_fitness": poor_f,
+    "silent_fraction_gen0": silent_gen0,
 }
 for key in ("best_fitness", "gen0_best_fitness", "gen0_mean_fitness", "final_mean_fitness", "evaluations",
             "search_seconds", "wall_seconds", "seconds_per_evaluation", "population", "generations",
-            "probe_size", "inhibitory_fraction", "poor_fitness"):
+            "probe_size", "inhibitory_fraction", "poor_fitness", "silent_fraction_gen0"):
     glue(key, metrics[key], display=False)
 path = run.write(metrics, architecture=result.best.to_dict(), artifacts={
     "history": result.history,

@@ -31,6 +31,8 @@ n_transfer_random = 2  # of those, how many are also trained on transfer_dataset
 threads = 1          # torch threads (0: torch's default)
 
 # %%
+import time
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -52,6 +54,7 @@ params = dict(scale=scale, dataset=dataset, seed=seed, device=device, search_dat
 dev = resolve_device(device)
 if threads:
     torch.set_num_threads(threads)
+notebook_start = time.perf_counter()
 run = ResultRun("11_mse_retrain", params, device_name=device_name(dev))
 seed_everything(seed)
 
@@ -171,6 +174,7 @@ metrics = {
     "search_fitness": search["metrics"]["best_fitness"],
     "epochs": cfg["train"].epochs,
     "n_random": n_random,
+    "n_transfer_random": n_transfer_random if transfer_dataset else 0,
     "total_train_seconds": float(sum(r["train_seconds"] for r in rows)),
 }
 if transfer_dataset:
@@ -181,6 +185,7 @@ if transfer_dataset:
         if n_transfer_random else None,
         "transfer_cnn_test_acc": acc("SpikingCNN", transfer_dataset)[0],
     })
+metrics["notebook_seconds"] = time.perf_counter() - notebook_start
 for key, value in metrics.items():
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         glue(key, value, display=False)

@@ -52,6 +52,7 @@ params = dict(scale=scale, dataset=dataset, seed=seed, device=device, event_data
 dev = resolve_device(device)
 if threads:
     torch.set_num_threads(threads)
+notebook_start = time.perf_counter()
 run = ResultRun("12_mse_ablations", params, device_name=device_name(dev))
 seed_everything(seed)
 
@@ -107,7 +108,7 @@ for g in candidates:
 cost = pd.DataFrame(cost)
 rdm_s, acc_s = float(cost["rdm_seconds"].median()), float(cost["acc_seconds"].median())
 ratio = acc_s / rdm_s
-tau = kendalltau(cost["rdm_fitness"], cost["acc_fitness"])[0] if len(cost) > 2 else float("nan")
+tau = float(kendalltau(cost["rdm_fitness"], cost["acc_fitness"])[0]) if len(cost) > 2 else float("nan")
 print(cost.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 print(f"median seconds per candidate: RDM {rdm_s:.3f}, accuracy {acc_s:.2f}; ratio {ratio:.0f}x; "
       f"Kendall tau between the two fitnesses over {len(cost)} candidates: {tau:.2f}")
@@ -244,6 +245,7 @@ for noise, per_model in curves.items():
         key = {"MSE-NAS found": "found", "random genome": "random", "SpikingCNN": "cnn"}[name]
         metrics[f"{noise}_{key}_clean_acc"] = accs[0]
         metrics[f"{noise}_{key}_worst_acc"] = accs[-1]
+metrics["notebook_seconds"] = time.perf_counter() - notebook_start
 for key, value in metrics.items():
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         glue(key, value, display=False)

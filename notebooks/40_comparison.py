@@ -17,7 +17,8 @@
 #
 # - **MSE-NAS**: evolution over the multi-scale space with the training-free RDM fitness
 #   (`RDMFitness()` defaults, the search default of the MSE-NAS chapter), and once more with
-#   the configuration the proxy study ranks best on digits (aggregation `last`);
+#   aggregation `last`, the RDM variant the proxy study ranks best among the architectures
+#   that learned on digits;
 # - **SAHD evolution**: the same evolution with SNASNet's SAHD score as fitness;
 # - **random search**: distinct random genomes of the same space, each trained briefly, the
 #   best by validation accuracy kept (the classic random-search baseline: it uses the real,
@@ -117,7 +118,8 @@ searches["MSE-NAS (RDM evolution)"] = dict(kind="mse", genome=res.best, fitness=
                                            evaluations=res.evaluations, seconds=res.seconds, epochs=None)
 budget = res.evaluations
 
-# the same search with the RDM configuration the proxy study ranks best on digits (last layer)
+# the same search with aggregation `last`, the RDM variant the proxy study ranks best among the
+# architectures that learned (digits)
 rdm_last = RDMEvaluator(probe_x, probe_y, data, cfg=RDMFitness(aggregation="last"), net=net, device=str(dev))
 res = evolve(rdm_last, space, evo_cfg, desc="MSE-NAS (RDM, last layer)")
 searches["MSE-NAS (RDM evolution, last layer)"] = dict(kind="mse", genome=res.best, fitness=res.best_fitness,

@@ -130,7 +130,7 @@ for T in b1.get("time_steps", []):
     for name in ("naive_snntorch", "snnlib", "snnlib_stepwise", "snnlib_compiled"):
         s = get(b1, "per_T", t, "seconds", name, default=None)
         if s:
-            row[f"{name} (ms)"] = 1e3 * s["median"]
+            row[f"{name} (ms)"] = round(1e3 * s["median"], 1)
     for name in ("snnlib", "snnlib_stepwise", "snnlib_compiled"):
         r = get(b1, "per_T", t, "speedup_vs_naive", name, default=None)
         if r:
@@ -173,7 +173,7 @@ b2 = get(bench, "b2_fitness", "metrics", default={})
 b2_table = pd.DataFrame([
     {"fitness": k, "median (s)": get(b2, "seconds_per_candidate", k, "median"),
      "q1 (s)": get(b2, "seconds_per_candidate", k, "q1"), "q3 (s)": get(b2, "seconds_per_candidate", k, "q3")}
-    for k in ("rdm", "rdm_hamming", "accuracy_1epoch")]).set_index("fitness")
+    for k in ("rdm", "rdm_hamming", "accuracy_1epoch")]).set_index("fitness").round(3)
 glue("b2_ratio", get(b2, "ratio"), display=False)
 glue("b2_ratio_hamming", get(b2, "ratio_hamming"), display=False)
 glue("b2_rdm_ms", 1e3 * get(b2, "median_seconds", "rdm"), display=False)
@@ -201,7 +201,8 @@ b3_table = pd.DataFrame([
     {"quantity": "parallel efficiency", "median": get(br, "parallel_efficiency", "median")},
     {"quantity": "cluster start (s, once)", "median": get(br, "cluster_start_seconds")},
     {"quantity": "first population, cold workers (s, once)", "median": get(br, "cold_population_seconds")},
-]).set_index("quantity")
+]).set_index("quantity").round(3)
+glue("b3_in_process_threads", get(bench, "b3_population", "params", "in_process_threads", default=0), display=False)
 glue("b3_speedup", get(b3, "speedup"), display=False)
 glue("b3_population", get(b3, "population", default=0), display=False)
 glue("b3_efficiency", get(br, "parallel_efficiency", "median"), display=False)
@@ -230,7 +231,7 @@ for T in b4.get("time_steps", []):
                  "saved tcsa (MiB)": get(b4, "saved_for_backward_mib", "tcsa", t),
                  "peak none (MiB)": get(b4, "peak_mib", "none", t),
                  "peak tcsa (MiB)": get(b4, "peak_mib", "tcsa", t)})
-b4_table = pd.DataFrame(rows).set_index("T") if rows else pd.DataFrame()
+b4_table = pd.DataFrame(rows).set_index("T").round(2) if rows else pd.DataFrame()
 for T in (2, 4, 8):
     glue(f"b4_ratio_T{T}", get(b4, "ratio_tcsa_over_none", str(T)), display=False)
 glue("b4_goal", yes_no(get(b4, "goal", "met", default=None)), display=False)
@@ -274,8 +275,8 @@ plt.close(fig)
 b5 = get(bench, "b5_book", "metrics", default={})
 b5_table = pd.DataFrame([{"notebook run": k, "wall seconds": v}
                          for k, v in sorted(b5.get("wall_seconds", {}).items())])
-b5_table = b5_table.set_index("notebook run") if len(b5_table) else b5_table
-missing = b5.get("missing", [])
+b5_table = b5_table.set_index("notebook run").round(1) if len(b5_table) else b5_table
+missing = [m for m in b5.get("missing", []) if not m.startswith("50_performance")]   # not this run itself
 glue("b5_total_s", get(b5, "total_wall_seconds"), display=False)
 glue("b5_total_min", get(b5, "total_wall_seconds") / 60, display=False)
 glue("b5_n", get(b5, "n_found", default=0), display=False)

@@ -182,8 +182,11 @@ def format_genotype(g: Genotype) -> str:
 
 def plot_cell(g: Genotype, cell: str = "normal", ax=None, title: str | None = None):
     """Draw one cell of a genotype with matplotlib: input nodes ``c_{k-2}, c_{k-1}`` on the
-    left, intermediate nodes in the middle, the concatenated output on the right; every
-    edge is an arrow labelled with its operation. Returns the figure."""
+    left, intermediate nodes in the middle (zig-zag, so that no edge runs through a node),
+    the concatenated output on the right; every edge is an arrow labelled with its operation
+    along the arrow, concatenation edges are dashed. Returns the figure."""
+    import math
+
     import matplotlib.pyplot as plt
 
     if cell not in ("normal", "reduce"):
@@ -192,35 +195,37 @@ def plot_cell(g: Genotype, cell: str = "normal", ax=None, title: str | None = No
     concat = g.normal_concat if cell == "normal" else g.reduce_concat
     steps = len(edges) // 2
     if ax is None:
-        fig, ax = plt.subplots(figsize=(2.1 * (steps + 2), 3.6))
+        fig, ax = plt.subplots(figsize=(2.4 * (steps + 2), 4.2))
     else:
         fig = ax.figure
-    pos = {0: (0.0, 1.0), 1: (0.0, -1.0)}
-    for i in range(steps):
-        pos[2 + i] = (1.0 + i, 1.4 * (0.5 if i % 2 == 0 else -0.5))
     out = steps + 2
-    pos[out] = (steps + 1.0, 0.0)
+    pos = {0: (0.0, 1.6), 1: (0.0, -1.6), out: (steps + 1.0, 0.0)}
+    for i in range(steps):
+        pos[2 + i] = (1.0 + i, 0.8 if i % 2 == 0 else -0.8)
+    ax.set_xlim(-0.5, steps + 1.5)
+    ax.set_ylim(-2.2, 2.2)
+    ax.set_axis_off()
     names = {0: "c$_{k-2}$", 1: "c$_{k-1}$", out: "c$_{k}$"}
     colors = {0: "#cde3f7", 1: "#cde3f7", out: "#f7e3cd"}
-    for k, (op, j) in enumerate(edges):
-        node = 2 + k // 2
-        rad = 0.25 if k % 2 == 0 else -0.25
-        (x0, y0), (x1, y1) = pos[j], pos[node]
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
-                    arrowprops=dict(arrowstyle="-|>", color="0.3", shrinkA=14, shrinkB=14,
-                                    connectionstyle=f"arc3,rad={rad}"))
-        # the midpoint of matplotlib's arc3 Bezier curve: chord midpoint + rad/2 * (dy, -dx)
-        lx, ly = (x0 + x1) / 2 + rad * (y1 - y0) / 2, (y0 + y1) / 2 - rad * (x1 - x0) / 2
-        ax.text(lx, ly, op, fontsize=7,
-                ha="center", va="center", bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+
+    def angle(p0, p1) -> float:
+        (u0, v0), (u1, v1) = ax.transData.transform(p0), ax.transData.transform(p1)
+        a = math.degrees(math.atan2(v1 - v0, u1 - u0))
+        return a - 180 if a > 90 else a + 180 if a < -90 else a
+
     for c in concat:
         ax.annotate("", xy=pos[out], xytext=pos[c],
-                    arrowprops=dict(arrowstyle="-|>", color="0.6", ls="--", shrinkA=14, shrinkB=14))
+                    arrowprops=dict(arrowstyle="-|>", color="0.65", ls="--", shrinkA=13, shrinkB=13))
+    for k, (op, j) in enumerate(edges):
+        node = 2 + k // 2
+        p0, p1 = pos[j], pos[node]
+        ax.annotate("", xy=p1, xytext=p0, arrowprops=dict(arrowstyle="-|>", color="0.25", shrinkA=13, shrinkB=13))
+        t = 0.5 if node - j > 1 else 0.45
+        ax.text(p0[0] + t * (p1[0] - p0[0]), p0[1] + t * (p1[1] - p0[1]), op, fontsize=7, ha="center",
+                va="center", rotation=angle(p0, p1), rotation_mode="anchor",
+                bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9))
     for n, (x, y) in pos.items():
         ax.text(x, y, names.get(n, str(n - 2)), ha="center", va="center", fontsize=10,
                 bbox=dict(boxstyle="circle,pad=0.35", fc=colors.get(n, "#e3f7cd"), ec="0.3"))
-    ax.set_xlim(-0.6, steps + 1.6)
-    ax.set_ylim(-1.8, 1.8)
-    ax.set_axis_off()
     ax.set_title(title or f"{cell} cell")
     return fig

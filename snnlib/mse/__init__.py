@@ -8,6 +8,7 @@ Modules, in the order the data flows:
 - :mod:`~snnlib.mse.rdm`: RDMs of spike responses and their comparison with a target;
 - :mod:`~snnlib.mse.fitness`: the training-free RDM fitness and the accuracy fitness;
 - :mod:`~snnlib.mse.evolution`: the evolutionary search with checkpoints and executors;
+- :mod:`~snnlib.mse.experiment`: data as tensors, training and measuring genomes, noise robustness;
 - :mod:`~snnlib.mse.draw`: pictures of genomes, RDMs and search histories.
 """
 
