@@ -9,14 +9,6 @@ from snnlib.darts.attention import (ATTENTION_TYPES, ChannelECA, ChannelSE, Spat
 from snnlib.validation import ConfigError
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one intra-op thread is several times faster than two on a shared 2-core box."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
 
 @pytest.mark.parametrize("kind", ATTENTION_TYPES)
 @pytest.mark.parametrize("T", [1, 2, 4])

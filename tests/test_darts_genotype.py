@@ -14,14 +14,6 @@ from snnlib.darts.operations import PRIMITIVES
 from snnlib.validation import ConfigError
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one intra-op thread is several times faster than two on a shared 2-core box."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
 OP = {name: k for k, name in enumerate(PRIMITIVES)}
 
 

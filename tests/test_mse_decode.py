@@ -13,15 +13,6 @@ from snnlib.spikes import SpikeMonitor
 from snnlib.validation import ConfigError
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small tensors gain nothing from a second thread, and on a busy 2-core machine OpenMP's
-    spinning threads make them many times slower: run these tests on one thread."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def _genome(name: str, n_cells: int = 3, fan_in: int = 2, kernel: int = 3) -> Genome:
     m = get_motif(name)

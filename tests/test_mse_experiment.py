@@ -13,15 +13,6 @@ from snnlib.train import TrainConfig
 from snnlib.validation import ConfigError
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small tensors gain nothing from a second thread, and on a busy 2-core machine OpenMP's
-    spinning threads make them many times slower: run these tests on one thread."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def test_gaussian_noise_level_and_reproducibility():
     x = torch.zeros(200, 1, 8, 8)

@@ -17,15 +17,6 @@ from snnlib.spikes import SpikeMonitor
 from snnlib.validation import ConfigError
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small tensors gain nothing from a second thread, and on a busy 2-core machine OpenMP's
-    spinning threads make them many times slower: run these tests on one thread."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def _rsa_rdm(r: np.ndarray, method: str):
     return rsatoolbox.rdm.calc_rdm(rsatoolbox.data.Dataset(r), method=method)
