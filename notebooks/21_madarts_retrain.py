@@ -15,7 +15,7 @@
 #
 # The search notebook (`20_madarts_search`) derived a normal and a reduction cell. Here the
 # discrete network of those cells is trained from scratch and compared, at the same training
-# budget, seed and data order, with
+# budget, seeds and data order, with
 #
 # - **plain spiking DARTS**: the cells found by the same search without attention (attention
 #   `none`), trained without attention;
@@ -24,7 +24,10 @@
 #   attention as the derived network, so that only the cells differ.
 #
 # Test accuracy, the number of spikes per test image (NoS) and the energy estimate are
-# reported for each.
+# reported for each, as means over `n_seeds` retrainings (seeds `seed`, `seed + 1`, ...: the
+# initialisation and the data order change, the cells do not). On a test set of a few hundred
+# images one retraining resolves differences of about a point, the size of the differences
+# between cells; the spread over seeds is shown beside each mean.
 
 # %% tags=["parameters"]
 scale = "cpu"          # smoke | cpu | paper
@@ -32,6 +35,7 @@ dataset = "digits"     # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs 
 seed = 0
 device = "auto"        # auto | cpu | cuda
 n_random = 5           # random cells in the baseline
+n_seeds = 0            # retrainings per candidate, averaged (0: the scale's default: smoke 1, cpu 3, paper 1)
 threads = 1            # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
 
 # %%
@@ -42,7 +46,7 @@ from IPython.display import HTML
 from myst_nb import glue
 
 from snnlib.darts import darts_layout, format_genotype, genotype_from_dict, genotype_to_dict, layout_from_dict
-from snnlib.darts import random_genotype, train_genotype
+from snnlib.darts import random_genotype, train_genotype_seeds
 from snnlib.darts.retrain import html_table, markdown_table
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
@@ -51,7 +55,8 @@ from snnlib.runtime import device_name, resolve_device, seed_everything
 from snnlib.train import TrainConfig
 from snnlib.validation import pick_scale
 
-params = dict(scale=scale, dataset=dataset, seed=seed, device=device, n_random=n_random, threads=threads)
+params = dict(scale=scale, dataset=dataset, seed=seed, device=device, n_random=n_random, n_seeds=n_seeds,
+              threads=threads)
 if threads:
     torch.set_num_threads(threads)
 dev = resolve_device(device)
@@ -60,17 +65,21 @@ seed_everything(seed)
 
 cfg = pick_scale(scale, {
     "smoke": dict(image_size=8, C=2, layers=3, batch_size=32, limit={"train": 128, "val": 64, "test": 64},
-                  train=TrainConfig(epochs=1, lr=5e-3, max_batches=2)),
+                  n_seeds=1, train=TrainConfig(epochs=1, lr=5e-3, max_batches=2)),
     # 2-core CPU: the native 8x8 digits, twice the search's width (C = 8), the search's 5 cells,
-    # 8 epochs of AdamW (about 30 s per network)
-    "cpu": dict(image_size=8, C=8, layers=5, batch_size=64, limit=None,
+    # 8 epochs of AdamW (about 10 s per network), 3 seeds per candidate: one retraining resolves
+    # about the binomial standard error of the test set, the size of the differences measured
+    "cpu": dict(image_size=8, C=8, layers=5, batch_size=64, limit=None, n_seeds=3,
                 train=TrainConfig(epochs=8, lr=5e-3)),
     # the paper's retraining width (C = 64, T from the search); depth and epochs as DARTS' CIFAR
     # recipe is not stated by MA-DARTS: 8 cells, 300 epochs of AdamW with warm-up
-    "paper": dict(image_size=None, C=64, layers=8, batch_size=128, limit=None,
+    "paper": dict(image_size=None, C=64, layers=8, batch_size=128, limit=None, n_seeds=1,
                   train=TrainConfig(epochs=300, lr=5e-3 * 128 / 1024, warmup_epochs=5)),
 })
-print(cfg)
+if n_seeds < 0:
+    raise ValueError(f"n_seeds must be >= 0 (0: the scale's default), got {n_seeds}")
+retrain_seeds = [seed + k for k in range(n_seeds or cfg["n_seeds"])]
+print(cfg, "| retraining seeds:", retrain_seeds)
 
 # %% [markdown]
 # ## The search's result
@@ -103,7 +112,7 @@ encoder = Encoder(default_encoding(info.kind), time_steps)
 print(info, {k: len(v.dataset) for k, v in loaders.items()})
 common = dict(in_channels=info.in_channels, num_classes=info.num_classes, loaders=loaders, encoder=encoder,
               train_cfg=cfg["train"], C=cfg["C"], layout=layout, time_steps=time_steps, placement=placement,
-              attention_kwargs={"gate": gate}, seed=seed, device=dev)
+              attention_kwargs={"gate": gate}, device=dev)
 
 # %% [markdown]
 # ## Training every candidate at the same budget
@@ -115,9 +124,9 @@ candidates += [(f"random {k}", random_genotype(rng_seed + k, steps=steps, multip
                for k in range(n_random)]
 rows = []
 for name, g, att in candidates:
-    r = train_genotype(g, attention=att, desc=name, **common)
+    r = train_genotype_seeds(g, retrain_seeds, attention=att, desc=name, **common)
     rows.append({"name": name, "attention": att, "genotype": genotype_to_dict(g), **{k: v for k, v in r.items()}})
-    print(f"{name:12s} ({att:4s}) test acc {r['test_acc']:.4f}  NoS {r['nos']:9.0f}  "
+    print(f"{name:12s} ({att:4s}) test acc {r['test_acc']:.4f} +- {r['test_acc_sd']:.4f}  NoS {r['nos']:9.0f}  "
           f"energy {r['energy_uj']:.3f} uJ  {r['params']} params  {r['seconds']:.1f} s")
 
 # %%
@@ -126,7 +135,7 @@ randoms = rows[2:]
 random_acc = np.array([r["test_acc"] for r in randoms])
 median_random = float(np.median(random_acc))
 columns = [("name", "network", "{}"), ("attention", "attention", "{}"),
-           ("test_acc", "test acc", "{:.4f}"), ("nos", "NoS / image", "{:.0f}"),
+           ("test_acc", "test acc (mean)", "{:.4f}"), ("test_acc_sd", "sd over seeds", "{:.4f}"), ("nos", "NoS / image", "{:.0f}"),
            ("sops", "SOPs / image", "{:.3g}"), ("energy_uj", "energy (uJ)", "{:.3f}"),
            ("params", "parameters", "{:d}"), ("seconds", "train s", "{:.1f}")]
 glue("table_retrain", HTML(html_table(rows, columns)), display=False)
@@ -135,10 +144,13 @@ print(markdown_table(rows, columns))
 # %%
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8))
 jitter = np.linspace(-0.12, 0.12, len(randoms)) if randoms else []
-a1.scatter(np.zeros(len(randoms)) + jitter, 100 * random_acc, color="0.55", label="random cells")
+a1.errorbar(np.zeros(len(randoms)) + jitter, 100 * random_acc, yerr=[100 * r["test_acc_sd"] for r in randoms],
+            fmt="o", color="0.55", label="random cells (mean, sd over seeds)")
 a1.hlines(100 * median_random, -0.3, 0.3, color="0.3", ls="--", label="median of random cells")
-a1.scatter([1], [100 * plain["test_acc"]], color="tab:blue", marker="s", s=60, label="plain spiking DARTS")
-a1.scatter([2], [100 * derived["test_acc"]], color="tab:red", marker="*", s=160, label=f"MA-DARTS ({attention})")
+a1.errorbar([1], [100 * plain["test_acc"]], yerr=[100 * plain["test_acc_sd"]], fmt="s", color="tab:blue",
+            label="plain spiking DARTS")
+a1.errorbar([2], [100 * derived["test_acc"]], yerr=[100 * derived["test_acc_sd"]], fmt="*", color="tab:red",
+            markersize=14, label=f"MA-DARTS ({attention})")
 a1.set_xticks([0, 1, 2])
 _ = a1.set_xticklabels(["random", "plain DARTS", "MA-DARTS"])
 _ = a1.set(ylabel="test accuracy (%)", title=f"Retrained at the same budget ({dataset}, {scale})")
@@ -158,6 +170,9 @@ metrics = {
     "random_median_test_acc": median_random,
     "random_best_test_acc": float(random_acc.max()) if len(random_acc) else None,
     "derived_minus_median": derived["test_acc"] - median_random,
+    "derived_test_acc_sd": derived["test_acc_sd"], "plain_test_acc_sd": plain["test_acc_sd"],
+    "derived_test_accs": derived["test_accs"], "random_test_accs_per_seed": [r["test_accs"] for r in randoms],
+    "n_seeds": len(retrain_seeds),
     "derived_beats_median": bool(derived["test_acc"] > median_random),
     "derived_rank": 1 + sum(r["test_acc"] > derived["test_acc"] for r in rows[1:]),
     "derived_nos": derived["nos"], "plain_nos": plain["nos"],
@@ -174,6 +189,8 @@ for key in ("derived_nos", "plain_nos", "random_median_nos", "derived_energy_uj"
             "derived_params", "train_epochs", "derived_rank"):
     glue(key, metrics[key], display=False)
 glue("n_random", n_random, display=False)
+glue("n_seeds", len(retrain_seeds), display=False)
+glue("derived_test_acc_sd_pct", 100 * derived["test_acc_sd"], display=False)
 glue("n_candidates", len(rows), display=False)
 glue("derived_beats_median", "yes" if metrics["derived_beats_median"] else "no", display=False)
 glue("plain_note", plain_note, display=False)

@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 import torch
 from myst_nb import glue
+
+from snnlib.tables import book_table
 from tqdm.auto import tqdm
 
 from snnlib.baselines import SAHDEvaluator, SpikeAwareAccuracyEvaluator
@@ -183,8 +185,8 @@ shown = pd.DataFrame({
     "Spearman rho [95% CI]": [_fmt(r.rho, r.rho_lo, r.rho_hi) for r in table.itertuples()],
     f"top-{100 * top_fraction:.0f}% hit rate": [f"{r.hit_rate:.2f}" for r in table.itertuples()],
 }, index=pd.Index(table.index, name=f"score ({dataset}, {scale}, n = {len(genomes)})"))
-glue("proxy_table", shown, display=False)
-shown
+glue("proxy_table", book_table(shown), display=False)
+book_table(shown)
 
 # %%
 rdm_rows = table[table.index.str.startswith("rdm ") & np.isfinite(table["tau"])]
@@ -261,8 +263,8 @@ else:
     shown_alive = pd.DataFrame({"note": [f"only {int(alive.sum())} architectures above 1.5x chance"]})
     glue("alive_best_rdm_tau", float("nan"), display=False)
     glue("alive_default_rdm_tau", float("nan"), display=False)
-glue("proxy_table_alive", shown_alive, display=False)
-shown_alive
+glue("proxy_table_alive", book_table(shown_alive), display=False)
+book_table(shown_alive)
 
 # %% [markdown]
 # ## Score vs trained accuracy

@@ -37,6 +37,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from myst_nb import glue
+
+from snnlib.tables import book_table
 from tqdm.auto import tqdm
 
 from snnlib.paths import REPO_ROOT, results_dir
@@ -90,7 +92,7 @@ for name in tqdm(BENCHMARKS, desc="benchmarks"):
                     "load avg before": (prov.get("loadavg_before") or [None])[0],
                     "git commit": (prov.get("git_commit") or "")[:10]})
 sources_table = pd.DataFrame(sources).set_index("benchmark")
-sources_table
+book_table(sources_table)
 
 
 # %%
@@ -114,7 +116,7 @@ glue("machine_cpu", f"{prov.get('cpu', 'unknown CPU')}, {prov.get('cpu_count', '
 glue("machine_threads", get(ref, "params", "threads", default=0), display=False)
 glue("machine_device", str(prov.get("device")), display=False)
 glue("torch_version", f"torch {prov.get('torch')}, snnTorch {prov.get('snntorch')}", display=False)
-glue("sources_table", sources_table, display=False)
+glue("sources_table", book_table(sources_table), display=False)
 print(prov.get("cpu"), prov.get("device"), prov.get("torch"))
 
 # %% [markdown]
@@ -148,8 +150,8 @@ glue("b1_goal", yes_no(get(b1, "goal", "met", default=None)), display=False)
 glue("b1_goal_target", get(b1, "goal", "min_speedup"), display=False)
 glue("b1_checks", "all passed" if get(b1, "checks", "all_passed", default=False) else "FAILED", display=False)
 glue("b1_batch", get(b1, "batch", default=0), display=False)
-glue("b1_table", b1_table, display=False)
-b1_table
+glue("b1_table", book_table(b1_table), display=False)
+book_table(b1_table)
 
 # %% [markdown]
 # Where the time goes at the goal's T: self CPU milliseconds per forward+backward by kind of
@@ -162,8 +164,8 @@ b1_profile_table = pd.DataFrame({name: {k: f"{v:.1f} ms ({100 * p['share'][k]:.0
                                         for k, v in p["ms_per_call"].items()}
                                  for name, p in prof.items()}) if prof else pd.DataFrame()
 glue("b1_profile_T", int(prof_T), display=False)
-glue("b1_profile_table", b1_profile_table, display=False)
-b1_profile_table
+glue("b1_profile_table", book_table(b1_profile_table), display=False)
+book_table(b1_profile_table)
 
 # %% [markdown]
 # ## B2: fitness cost per candidate (MSE-NAS)
@@ -182,8 +184,8 @@ glue("b2_goal", yes_no(get(b2, "goal", "met", default=None)), display=False)
 glue("b2_train_images", get(b2, "train_images", default=0), display=False)
 glue("b2_probe_images", get(b2, "probe_images", default=0), display=False)
 glue("b2_train_for_goal", get(b2, "train_images_for_goal_ratio"), display=False)
-glue("b2_table", b2_table, display=False)
-b2_table
+glue("b2_table", book_table(b2_table), display=False)
+book_table(b2_table)
 
 # %% [markdown]
 # ## B3: one population, in-process against dask (2 workers)
@@ -211,8 +213,8 @@ glue("b3_cold_s", get(br, "cold_population_seconds"), display=False)
 glue("b3_same", "identical" if get(b3, "checks", "bitwise_equal", default=False) else
      ("equal within 1e-6" if get(b3, "checks", "same_fitness_in_process_vs_dask", default=False) else "DIFFERENT"),
      display=False)
-glue("b3_table", b3_table, display=False)
-b3_table
+glue("b3_table", book_table(b3_table), display=False)
+book_table(b3_table)
 
 # %% [markdown]
 # ## B4: MA-DARTS search step, attention `tcsa` against `none`
@@ -236,8 +238,8 @@ for T in (2, 4, 8):
     glue(f"b4_ratio_T{T}", get(b4, "ratio_tcsa_over_none", str(T)), display=False)
 glue("b4_goal", yes_no(get(b4, "goal", "met", default=None)), display=False)
 glue("b4_peak_method", str(b4.get("peak_method", "n/a")), display=False)
-glue("b4_table", b4_table, display=False)
-b4_table
+glue("b4_table", book_table(b4_table), display=False)
+book_table(b4_table)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
@@ -281,8 +283,8 @@ glue("b5_total_s", get(b5, "total_wall_seconds"), display=False)
 glue("b5_total_min", get(b5, "total_wall_seconds") / 60, display=False)
 glue("b5_n", get(b5, "n_found", default=0), display=False)
 glue("b5_missing", ", ".join(missing) if missing else "none", display=False)
-glue("b5_table", b5_table, display=False)
-b5_table
+glue("b5_table", book_table(b5_table), display=False)
+book_table(b5_table)
 
 # %%
 metrics = {

@@ -115,21 +115,6 @@ class SpikeAwareAccuracyEvaluator(AccuracyEvaluator):
     reference_spikes: float = AUTOSNN_REFERENCE_SPIKES
     exponent: float = AUTOSNN_EXPONENT
 
-    def trained(self, genome: Genome, seed: int) -> torch.nn.Module | None:
-        """The candidate after the short training (``None`` if its loss diverged)."""
-        s = derive_seed(seed, genome.hash())
-        with torch_threads(self.threads):
-            torch.manual_seed(s)
-            model = build_network(genome, self.data.in_channels, self.data.num_classes, self.net)
-            gen = torch.Generator().manual_seed(s)
-            train = DataLoader(TensorDataset(self.train_x, self.train_y), batch_size=self.batch_size,
-                               shuffle=True, generator=gen)
-            try:
-                fit(model, train, None, self.data.encoder(), self.train, device=self.device, progress=False)
-            except FloatingPointError:
-                return None
-            return model
-
     def details(self, genome: Genome, seed: int) -> dict:
         """``acc``, ``nos`` (per validation image), ``fitness``, ``params``, ``seconds``."""
         t0 = time.perf_counter()

@@ -13,9 +13,43 @@ import torch
 from torch import nn
 
 from .neurons import LIF
+from .validation import ConfigError
 
 
-class SpikeRecorder:
+class LIFTap:
+    """Base of every spike recorder: a context manager that routes the spikes each
+    :class:`LIF` layer of ``model`` emits (whole sequences and single steps alike) to
+    ``self._record(module, spikes)`` while the ``with`` block runs.
+
+    One tap per model at a time: entering a second one while a LIF layer already reports to
+    another raises :class:`ConfigError` instead of silently stealing its spikes.
+    """
+
+    def __init__(self, model: nn.Module):
+        self.model = model
+        self._names = {m: n for n, m in model.named_modules()}
+
+    def _record(self, module: nn.Module, spikes: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def _layer_name(self, module: nn.Module, seen: int) -> str:
+        return self._names.get(module, f"lif{seen}")
+
+    def __enter__(self):
+        lifs = [m for m in self.model.modules() if isinstance(m, LIF)]
+        if any(m.recorder is not None for m in lifs):
+            raise ConfigError("a LIF layer already has a recorder (nested monitors are not supported)")
+        for m in lifs:
+            m.recorder = self._record
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for m in self.model.modules():
+            if isinstance(m, LIF):
+                m.recorder = None
+
+
+class SpikeRecorder(LIFTap):
     """Context manager: ``with SpikeRecorder(model) as rec: model(x)``; then ``rec.spikes``.
 
     ``rec.spikes`` maps layer name -> ``[T, B, N]`` float tensor of 0/1 spikes. Layers driven
@@ -24,24 +58,11 @@ class SpikeRecorder:
     """
 
     def __init__(self, model: nn.Module):
-        self.model = model
-        self._names = {m: n for n, m in model.named_modules()}
+        super().__init__(model)
         self._parts: dict[str, list[torch.Tensor]] = OrderedDict()
 
     def _record(self, module: nn.Module, spikes: torch.Tensor) -> None:
-        name = self._names.get(module, f"lif{len(self._parts)}")
-        self._parts.setdefault(name, []).append(spikes.detach().flatten(2))
-
-    def __enter__(self) -> "SpikeRecorder":
-        for m in self.model.modules():
-            if isinstance(m, LIF):
-                m.recorder = self._record
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for m in self.model.modules():
-            if isinstance(m, LIF):
-                m.recorder = None
+        self._parts.setdefault(self._layer_name(module, len(self._parts)), []).append(spikes.detach().flatten(2))
 
     @property
     def spikes(self) -> "OrderedDict[str, torch.Tensor]":

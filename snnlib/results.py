@@ -24,7 +24,7 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Callable
 
 from .paths import REPO_ROOT, results_dir
 from .validation import ConfigError
@@ -72,21 +72,32 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def atomic_write_json(path: str | Path, data: Any) -> Path:
-    """Write JSON to ``path`` atomically (temp file in the same folder, then rename)."""
+def atomic_write(path: str | Path, write: Callable[[IO], None], binary: bool = False) -> Path:
+    """Call ``write(file)`` on a temp file in ``path``'s folder, then rename it to ``path``.
+
+    A reader never sees a half-written file, and an exception (or an interrupted kernel)
+    leaves the previous ``path`` intact: earlier results and checkpoints are never lost.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(_jsonable(data), f, indent=2, sort_keys=False)
-            f.write("\n")
+        with os.fdopen(fd, "wb" if binary else "w") as f:
+            write(f)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return path
+
+
+def atomic_write_json(path: str | Path, data: Any) -> Path:
+    """Write JSON to ``path`` atomically (see :func:`atomic_write`)."""
+    def write(f):
+        json.dump(_jsonable(data), f, indent=2, sort_keys=False)
+        f.write("\n")
+    return atomic_write(path, write)
 
 
 class ResultRun:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .neurons import LIF
+from .recording import LIFTap
 
 E_AC_PJ = 0.9
 E_MAC_PJ = 4.6
@@ -75,7 +75,7 @@ class SpikeReport:
                 "firing_rate_per_layer": self.firing_rates}
 
 
-class SpikeMonitor:
+class SpikeMonitor(LIFTap):
     """Context manager that counts spikes of every :class:`LIF` in a model, and the SOPs/MACs
     of its conv and linear layers, over any number of forward passes.
 
@@ -90,9 +90,8 @@ class SpikeMonitor:
     """
 
     def __init__(self, model: nn.Module, count_ops: bool = True):
-        self.model = model
+        super().__init__(model)
         self.count_ops = count_ops
-        self._names = {m: n for n, m in model.named_modules()}
         self._spikes: dict[str, float] = defaultdict(float)
         self._neurons: dict[str, int] = {}
         self._sops = 0.0
@@ -124,18 +123,15 @@ class SpikeMonitor:
             self._macs += macs
 
     def __enter__(self) -> "SpikeMonitor":
-        for m in self.model.modules():
-            if isinstance(m, LIF):
-                m.recorder = self._record
-            elif self.count_ops and isinstance(m, (nn.Conv2d, nn.Linear)):
-                self._handles.append(m.register_forward_hook(self._on_layer))
+        super().__enter__()
+        if self.count_ops:
+            self._handles.extend(m.register_forward_hook(self._on_layer) for m in self.model.modules()
+                                 if isinstance(m, (nn.Conv2d, nn.Linear)))
         self._handles.append(self.model.register_forward_pre_hook(self._on_model_input))
         return self
 
     def __exit__(self, *exc) -> None:
-        for m in self.model.modules():
-            if isinstance(m, LIF):
-                m.recorder = None
+        super().__exit__(*exc)
         for h in self._handles:
             h.remove()
         self._handles.clear()

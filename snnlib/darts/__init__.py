@@ -11,7 +11,7 @@ Modules, in the order the data flows:
 - :mod:`~snnlib.darts.network`: the discrete ``Network`` of a genotype, for retraining
 - :mod:`~snnlib.darts.bilevel`: ``SearchConfig``, ``search_loaders``, ``search`` (first/second order)
 - :mod:`~snnlib.darts.monitor`: NoS per cell, SOPs, energy
-- :mod:`~snnlib.darts.retrain`: ``train_genotype`` at a fixed budget
+- :mod:`~snnlib.darts.retrain`: ``train_genotype`` at a fixed budget (``train_genotype_seeds``: averaged over seeds)
 """
 
 from .attention import ATTENTION_TYPES, ChannelECA, ChannelSE, SpatialAttention, TemporalAttention, make_attention
@@ -24,7 +24,7 @@ from .layout import Layout, darts_layout, layout_from_dict, layout_to_dict, stag
 from .monitor import nos_per_cell, spike_summary
 from .network import Cell, Network
 from .operations import OPS, POOLING, PRIMITIVES, make_op
-from .retrain import train_genotype
+from .retrain import train_genotype, train_genotype_seeds
 from .supernet import MixedOp, SearchCell, SearchNetwork
 
 __all__ = [
@@ -35,5 +35,5 @@ __all__ = [
     "genotype_to_dict", "genotype_to_json", "plot_cell", "random_genotype", "validate_genotype",
     "Layout", "darts_layout", "layout_from_dict", "layout_to_dict", "stage_layout",
     "nos_per_cell", "spike_summary", "Cell", "Network", "OPS", "POOLING", "PRIMITIVES", "make_op",
-    "train_genotype", "MixedOp", "SearchCell", "SearchNetwork",
+    "train_genotype", "train_genotype_seeds", "MixedOp", "SearchCell", "SearchNetwork",
 ]

@@ -43,9 +43,7 @@ cumulative evaluations and wall seconds.
 from __future__ import annotations
 
 import math
-import os
 import pickle
-import tempfile
 import time
 from concurrent.futures import Executor, Future
 from dataclasses import asdict, dataclass, field
@@ -56,6 +54,7 @@ from typing import Callable
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..results import atomic_write
 from ..validation import ConfigError
 from .genome import Genome, SearchSpace, crossover, from_dict, gene_distance, mutate, random_genome
 
@@ -187,18 +186,8 @@ def _key(f: float) -> float:
 
 def save_checkpoint(state: SearchState, path: str | Path) -> Path:
     """Pickle ``state`` to ``path`` atomically (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(state.to_payload(), f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    payload = state.to_payload()
+    return atomic_write(path, lambda f: pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL), binary=True)
 
 
 def load_checkpoint(path: str | Path) -> SearchState:

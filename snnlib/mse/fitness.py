@@ -161,7 +161,9 @@ class AccuracyEvaluator:
     device: str = "cpu"
     threads: int | None = None
 
-    def __call__(self, genome: Genome, seed: int) -> float:
+    def trained(self, genome: Genome, seed: int) -> torch.nn.Module | None:
+        """The candidate after the short training (``None`` if its loss diverged); the
+        initialisation and the batch order are seeded by ``(seed, genome hash)``."""
         s = derive_seed(seed, genome.hash())
         with torch_threads(self.threads):
             torch.manual_seed(s)
@@ -169,10 +171,16 @@ class AccuracyEvaluator:
             gen = torch.Generator().manual_seed(s)
             train = DataLoader(TensorDataset(self.train_x, self.train_y), batch_size=self.batch_size,
                                shuffle=True, generator=gen)
-            val = DataLoader(TensorDataset(self.val_x, self.val_y), batch_size=256)
-            enc = self.data.encoder()
             try:
-                fit(model, train, None, enc, self.train, device=self.device, progress=False)
+                fit(model, train, None, self.data.encoder(), self.train, device=self.device, progress=False)
             except FloatingPointError:
-                return 0.0
-            return float(evaluate(model, val, enc, self.device)["acc"])
+                return None
+            return model
+
+    def __call__(self, genome: Genome, seed: int) -> float:
+        model = self.trained(genome, seed)
+        if model is None:
+            return 0.0
+        with torch_threads(self.threads):
+            val = DataLoader(TensorDataset(self.val_x, self.val_y), batch_size=256)
+            return float(evaluate(model, val, self.data.encoder(), self.device)["acc"])

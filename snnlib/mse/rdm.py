@@ -55,7 +55,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from ..neurons import LIF
+from ..recording import LIFTap
 from ..validation import ConfigError, check_choice
 
 METRICS = ("correlation", "euclidean", "hamming")
@@ -103,7 +103,7 @@ class RDMFitness:
 
 
 # -- responses -----------------------------------------------------------------------------
-class ResponseRecorder:
+class ResponseRecorder(LIFTap):
     """Record every :class:`LIF` layer's spikes per sample during forward passes.
 
     ``counts()`` gives ``{layer: [B, N]}`` spike counts summed over time; with
@@ -114,32 +114,18 @@ class ResponseRecorder:
     """
 
     def __init__(self, model: nn.Module, temporal: bool = False):
-        self.model = model
+        super().__init__(model)
         self.temporal = temporal
-        self._names = {m: n for n, m in model.named_modules()}
         self._counts: dict[str, torch.Tensor] = {}
         self._steps: dict[str, list[torch.Tensor]] = {}
 
     def _record(self, module: nn.Module, spikes: torch.Tensor) -> None:
-        name = self._names.get(module, f"lif{len(self._counts)}")
+        name = self._layer_name(module, len(self._counts))
         s = spikes.detach().flatten(2)          # [t, B, N]
         c = s.sum(0)
         self._counts[name] = self._counts[name] + c if name in self._counts else c
         if self.temporal:
             self._steps.setdefault(name, []).append(s.to(torch.uint8))
-
-    def __enter__(self) -> "ResponseRecorder":
-        for m in self.model.modules():
-            if isinstance(m, LIF):
-                if m.recorder is not None:
-                    raise ConfigError("a LIF layer already has a recorder (nested monitors are not supported)")
-                m.recorder = self._record
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for m in self.model.modules():
-            if isinstance(m, LIF):
-                m.recorder = None
 
     def counts(self) -> dict[str, torch.Tensor]:
         return dict(self._counts)

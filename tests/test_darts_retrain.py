@@ -1,0 +1,48 @@
+"""Seed-averaged retraining: aggregation rules, and that one seed is exactly train_genotype."""
+
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from snnlib.darts import random_genotype, train_genotype, train_genotype_seeds
+from snnlib.darts import retrain as retrain_mod
+from snnlib.encoding import Encoder
+from snnlib.train import TrainConfig
+
+
+def _fake_run(seed, **_):
+    acc = {0: 0.90, 1: 0.94, 2: 0.92}[seed]
+    return {"test_acc": acc, "test_loss": 1.0 - acc, "val_acc": acc, "nos": 100.0 * (seed + 1),
+            "nos_per_cell": {"cell0": float(seed), "head": 1.0}, "firing_rate": 0.1, "sops": 10.0,
+            "macs": 5.0, "energy_uj": 0.5 + seed, "params": 123, "seconds": 2.0, "history": {"seed": seed}}
+
+
+def test_seed_average_aggregates_each_field(monkeypatch):
+    monkeypatch.setattr(retrain_mod, "train_genotype", lambda g, seed, **kw: _fake_run(seed))
+    r = train_genotype_seeds(random_genotype(0), [0, 1, 2])
+    assert r["test_acc"] == pytest.approx(0.92)
+    assert r["test_acc_sd"] == pytest.approx(0.02)          # sample sd of 0.90, 0.94, 0.92
+    assert r["test_accs"] == [0.90, 0.94, 0.92] and r["seeds"] == [0, 1, 2]
+    assert r["nos"] == pytest.approx(200.0) and r["energy_uj"] == pytest.approx(1.5)
+    assert r["nos_per_cell"] == {"cell0": pytest.approx(1.0), "head": pytest.approx(1.0)}
+    assert r["seconds"] == pytest.approx(6.0) and r["params"] == 123
+    assert r["history"] == {"seed": 0}
+    one = train_genotype_seeds(random_genotype(0), [1])
+    assert one["test_acc"] == 0.94 and one["test_acc_sd"] == 0.0
+    with pytest.raises(ValueError, match="seeds"):
+        train_genotype_seeds(random_genotype(0), [])
+
+
+def test_one_seed_is_exactly_train_genotype():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(48, 1, 8, 8, generator=g)
+    y = torch.arange(48) % 3
+    loader = DataLoader(TensorDataset(x, y), batch_size=16)
+    loaders = {"train": loader, "val": loader, "test": loader}
+    kw = dict(in_channels=1, num_classes=3, loaders=loaders, encoder=Encoder("direct", 2),
+              train_cfg=TrainConfig(epochs=1, lr=5e-3), C=2, layers=3, time_steps=2, attention="none",
+              progress=False)
+    geno = random_genotype(1)
+    single = train_genotype(geno, seed=5, **kw)
+    averaged = train_genotype_seeds(geno, [5], **kw)
+    assert averaged["test_acc"] == single["test_acc"] and averaged["nos"] == pytest.approx(single["nos"])
