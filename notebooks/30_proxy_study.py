@@ -66,15 +66,15 @@ cfg = pick_scale(scale, {
     # seconds: 6 architectures, one training batch each
     "smoke": dict(n_arch=6, time_steps=4, n_cells=3, width=4, train_limit=32, test_limit=64, batch_size=16,
                   train=TrainConfig(epochs=1, lr=2e-2, label_smoothing=0.0, max_batches=1),
-                  n_per_class=3, sahd_batch=8, n_boot=min(n_boot, 200)),
+                  n_per_class=3, small_probes=(2,), sahd_batch=8, n_boot=min(n_boot, 200)),
     # 2 cores, <= 8 min per dataset: 60 architectures, about 6 s of training each
     "cpu": dict(n_arch=60, time_steps=4, n_cells=6, width=8, train_limit=384, test_limit=None, batch_size=32,
                 train=TrainConfig(epochs=2, lr=2e-2, label_smoothing=0.0),
-                n_per_class=10, sahd_batch=32, n_boot=n_boot),
+                n_per_class=10, small_probes=(2, 5), sahd_batch=32, n_boot=n_boot),
     # GPU: more architectures, wider networks, 10 epochs (the authors' accuracy fitness)
     "paper": dict(n_arch=200, time_steps=4, n_cells=6, width=16, train_limit=10000, test_limit=None, batch_size=128,
                   train=TrainConfig(epochs=10, lr=5e-3 * 128 / 1024 * 8, warmup_epochs=1),
-                  n_per_class=10, sahd_batch=64, n_boot=n_boot),
+                  n_per_class=10, small_probes=(2, 5), sahd_batch=64, n_boot=n_boot),
 })
 info = dataset_info(dataset)
 print(info, cfg)
@@ -151,7 +151,21 @@ target = categorical_rdm(probe_y)
 sahd = SAHDEvaluator(sahd_x, data, net=net, n_batches=2, device=str(dev))
 probe_encoded = data.encoder()(probe_x).to(dev)
 
-scores = {k: [] for k in [*RDM_VARIANTS, "sahd", "parameters", "firing rate", "random"]}
+# The default RDM fitness on smaller probes (n images per class): what a cheaper fitness costs in
+# ranking quality. Each is the search's own evaluator, timed per call (build + forward + RDM),
+# beside the default probe's evaluator timed the same way.
+def probe_name(n: int) -> str:
+    return f"default RDM, probe {n * info.num_classes} ({n} per class)"
+
+
+probe_evaluators = {cfg["n_per_class"]: RDMEvaluator(probe_x, probe_y, data, cfg=RDMFitness(), net=net, device=str(dev))}
+for n in cfg["small_probes"]:
+    px, py = class_balanced(all_x, all_y, n, seed=seed, num_classes=info.num_classes)
+    probe_evaluators[n] = RDMEvaluator(px, py, data, cfg=RDMFitness(n_per_class=n), net=net, device=str(dev))
+probe_seconds = {n: 0.0 for n in probe_evaluators}
+
+scores = {k: [] for k in [*RDM_VARIANTS, *map(probe_name, cfg["small_probes"]), "sahd", "parameters",
+                          "firing rate", "random"]}
 t0 = time.perf_counter()
 for g in tqdm(genomes, desc="scores"):
     resp = {False: rdm_counts.responses(g, seed), True: rdm_patterns.responses(g, seed)}
@@ -162,7 +176,21 @@ for g in tqdm(genomes, desc="scores"):
     scores["parameters"].append(parameter_count(model))
     scores["firing rate"].append(mean_firing_rate(model, probe_encoded))
     scores["random"].append(random_score(g.hash(), seed))
+    for n, ev in probe_evaluators.items():
+        t1 = time.perf_counter()
+        value = ev(g, seed)
+        probe_seconds[n] += time.perf_counter() - t1
+        if n != cfg["n_per_class"]:
+            scores[probe_name(n)].append(value)
+        elif not np.isclose(value, scores[DEFAULT_RDM][-1], rtol=1e-9, atol=1e-12):   # same evaluator, same number
+            raise AssertionError(f"RDMEvaluator gave {value}, the shared responses {scores[DEFAULT_RDM][-1]}")
 score_seconds = time.perf_counter() - t0
+probe_seconds = {n: s / len(genomes) for n, s in probe_seconds.items()}
+print("RDM fitness seconds per candidate by probe images per class:",
+      {n: round(s, 4) for n, s in probe_seconds.items()})
+for n, sec in probe_seconds.items():
+    glue(f"probe{n}_seconds_ms", 1000 * sec, display=False)
+    glue(f"probe{n}_images", n * info.num_classes, display=False)
 n_nonfinite = {k: int((~np.isfinite(np.asarray(v))).sum()) for k, v in scores.items()}
 scores_ranked = {k: finite_floor(v) for k, v in scores.items()}      # -inf (e.g. log 0) ranks last
 print(f"scores in {score_seconds:.1f} s; non-finite: { {k: v for k, v in n_nonfinite.items() if v} }")
@@ -209,6 +237,11 @@ glue("default_is_best", "is" if best_rdm == DEFAULT_RDM else "is not", display=F
 for name, r in table.iterrows():
     for col in ("tau", "tau_lo", "tau_hi", "rho", "rho_lo", "rho_hi", "hit_rate"):
         glue(f"{key(name)}__{col}", float(r[col]), display=False)
+# the probe-size rows under short keys (the default probe is the default RDM row)
+for n in probe_evaluators:
+    row = table.loc[DEFAULT_RDM if n == cfg["n_per_class"] else probe_name(n)]
+    for col in ("tau", "tau_lo", "tau_hi"):
+        glue(f"probe{n}_{col}", float(row[col]), display=False)
 glue("chance_hit_rate", float(table["chance"].iloc[0]), display=False)
 glue("n_arch", len(genomes), display=False)
 glue("n_boot", int(cfg["n_boot"]), display=False)
@@ -325,6 +358,7 @@ path = run.write({"stats": stats, "best_rdm_config": best_rdm, "default_rdm_conf
                   "best_rdm": best_cfg.to_dict(), "chance_hit_rate": float(table["chance"].iloc[0]),
                   "n_arch": len(genomes), "train_seconds": train_seconds, "score_seconds": score_seconds,
                   "wall_seconds": wall, "non_finite_scores": n_nonfinite,
-                  "tau_best_minus_default": d, "advice": advice, "n_alive": int(alive.sum())},
+                  "tau_best_minus_default": d, "advice": advice, "n_alive": int(alive.sum()),
+                  "rdm_seconds_per_candidate_by_probe": {str(n): s for n, s in probe_seconds.items()}},
                  artifacts={"proxy_bench": str(bench_path.name)})
 print(f"wrote {path} and {bench_path}; {wall:.0f} s")
