@@ -53,7 +53,7 @@ from snnlib.encoding import Encoder, default_encoding
 from snnlib.results import ResultRun, load_result
 from snnlib.runtime import device_name, resolve_device, seed_everything
 from snnlib.train import TrainConfig
-from snnlib.validation import pick_scale
+from snnlib.validation import check_range, pick_scale
 
 params = dict(scale=scale, dataset=dataset, seed=seed, device=device, n_random=n_random, n_seeds=n_seeds,
               threads=threads)
@@ -76,8 +76,7 @@ cfg = pick_scale(scale, {
     "paper": dict(image_size=None, C=64, layers=8, batch_size=128, limit=None, n_seeds=1,
                   train=TrainConfig(epochs=300, lr=5e-3 * 128 / 1024, warmup_epochs=5)),
 })
-if n_seeds < 0:
-    raise ValueError(f"n_seeds must be >= 0 (0: the scale's default), got {n_seeds}")
+check_range("n_seeds", n_seeds, 0, None, integer=True)    # 0: the scale's default
 retrain_seeds = [seed + k for k in range(n_seeds or cfg["n_seeds"])]
 print(cfg, "| retraining seeds:", retrain_seeds)
 

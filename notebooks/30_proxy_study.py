@@ -37,8 +37,6 @@ import numpy as np
 import pandas as pd
 import torch
 from myst_nb import glue
-
-from snnlib.tables import book_table
 from tqdm.auto import tqdm
 
 from snnlib.baselines import SAHDEvaluator, SpikeAwareAccuracyEvaluator
@@ -50,6 +48,7 @@ from snnlib.proxies import mean_firing_rate, parameter_count, random_score
 from snnlib.proxy_study import finite_floor, kendall_tau, paired_difference, study_table
 from snnlib.results import ResultRun
 from snnlib.runtime import device_name, resolve_device, seed_everything
+from snnlib.tables import book_table
 from snnlib.train import TrainConfig
 from snnlib.validation import pick_scale
 
@@ -158,7 +157,7 @@ def probe_name(n: int) -> str:
     return f"default RDM, probe {n * info.num_classes} ({n} per class)"
 
 
-probe_evaluators = {cfg["n_per_class"]: RDMEvaluator(probe_x, probe_y, data, cfg=RDMFitness(), net=net, device=str(dev))}
+probe_evaluators = {cfg["n_per_class"]: rdm_counts}
 for n in cfg["small_probes"]:
     px, py = class_balanced(all_x, all_y, n, seed=seed, num_classes=info.num_classes)
     probe_evaluators[n] = RDMEvaluator(px, py, data, cfg=RDMFitness(n_per_class=n), net=net, device=str(dev))

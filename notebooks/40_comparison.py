@@ -48,8 +48,6 @@ import pandas as pd
 import torch
 from myst_nb import glue
 
-from snnlib.tables import book_table
-
 from snnlib.baselines import SAHDEvaluator, pareto_front, random_search, train_genome
 from snnlib.darts import SearchConfig, SearchNetwork, format_genotype, genotype_to_dict, search, search_loaders
 from snnlib.darts import train_genotype
@@ -58,6 +56,7 @@ from snnlib.mse import (AccuracyEvaluator, DataSpec, EvolutionConfig, NetConfig,
                         SearchSpace, class_balanced, evolve, loader_tensors)
 from snnlib.results import ResultRun
 from snnlib.runtime import device_name, resolve_device, seed_everything
+from snnlib.tables import book_table
 from snnlib.train import TrainConfig
 from snnlib.validation import pick_scale
 
@@ -193,7 +192,6 @@ table = pd.DataFrame({
     "retrain (s)": [f"{results[n]['seconds']:.0f}" for n in names],
     "Pareto": ["yes" if f else "" for f in front],
 }, index=pd.Index(names, name=f"method (this book, {scale}, {dataset}, T = {T})"))
-# the method as an ordinary first column (an index name would sit on a header row of its own)
 comparison_view = book_table(table)
 glue("comparison_table", comparison_view, display=False)
 comparison_view

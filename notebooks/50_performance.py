@@ -37,13 +37,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from myst_nb import glue
-
-from snnlib.tables import book_table
 from tqdm.auto import tqdm
 
 from snnlib.paths import REPO_ROOT, results_dir
 from snnlib.results import ResultRun
 from snnlib.runtime import device_name, resolve_device, seed_everything
+from snnlib.tables import book_table
 from snnlib.validation import pick_scale
 
 if str(REPO_ROOT) not in sys.path:        # benchmarks/ lives next to snnlib/, not installed

@@ -54,7 +54,6 @@ def train_genotype(genotype: Genotype, *, in_channels: int, num_classes: int, lo
             "params": count_parameters(net), "seconds": seconds, "history": hist.to_dict()}
 
 
-
 SEED_AVERAGED = ("test_acc", "test_loss", "val_acc", "nos", "firing_rate", "sops", "macs", "energy_uj")
 
 
@@ -84,6 +83,7 @@ def train_genotype_seeds(genotype: Genotype, seeds: list[int] | tuple[int, ...],
     out.update(params=runs[0]["params"], seconds=sum(r["seconds"] for r in runs), seeds=seeds,
                test_accs=accs, history=runs[0]["history"])
     return out
+
 
 def _cells(row: dict, columns) -> list[str]:
     return [f.format(row[k]) if row.get(k) is not None else "-" for k, _, f in columns]
