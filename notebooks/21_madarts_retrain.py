@@ -46,7 +46,7 @@ from IPython.display import HTML
 from myst_nb import glue
 
 from snnlib.darts import darts_layout, format_genotype, genotype_from_dict, genotype_to_dict, layout_from_dict
-from snnlib.darts import random_genotype, train_genotype_seeds
+from snnlib.darts import cell_effect, random_genotype, train_genotype_seeds
 from snnlib.darts.retrain import html_table, markdown_table
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
@@ -161,6 +161,19 @@ fig.tight_layout()
 glue("fig_retrain", fig, display=False)
 plt.close(fig)
 
+# %% [markdown]
+# ## Do the cells matter here?
+# A one-way ANOVA over the candidates' per-seed accuracies asks whether the differences between
+# cells are larger than the spread the seeds alone produce. With a large p the ranking of the
+# candidates, including whether the derived cells beat the median random cell, is decided by
+# noise at this budget and data set; the comparison needs more seeds or a harder task.
+
+# %%
+effect = cell_effect([r["test_accs"] for r in rows])
+random_effect = cell_effect([r["test_accs"] for r in randoms])
+print("all candidates:", effect)
+print("random cells only:", random_effect)
+
 # %%
 metrics = {
     "derived_test_acc": derived["test_acc"],
@@ -180,6 +193,7 @@ metrics = {
     "derived_params": derived["params"],
     "train_epochs": cfg["train"].epochs,
     "train_seconds_total": float(sum(r["seconds"] for r in rows)),
+    "cell_effect": effect, "cell_effect_random_only": random_effect,
 }
 for key in ("derived_test_acc", "plain_test_acc", "random_median_test_acc", "derived_minus_median"):
     glue(key + "_pct", 100 * metrics[key], display=False)
@@ -191,6 +205,12 @@ glue("n_random", n_random, display=False)
 glue("n_seeds", len(retrain_seeds), display=False)
 glue("derived_test_acc_sd_pct", 100 * derived["test_acc_sd"], display=False)
 glue("n_candidates", len(rows), display=False)
+nan = float("nan")
+glue("cell_effect_F", effect["F"] if effect["F"] is not None else nan, display=False)
+glue("cell_effect_p", effect["p"] if effect["p"] is not None else nan, display=False)
+glue("cell_sd_between_pp", 100 * (effect["sd_between"] if effect["sd_between"] is not None else nan), display=False)
+glue("cell_sd_noise_pp", 100 * (effect["sd_between_from_noise"] if effect["sd_between_from_noise"] is not None
+                                else nan), display=False)
 glue("derived_beats_median", "yes" if metrics["derived_beats_median"] else "no", display=False)
 glue("plain_note", plain_note, display=False)
 glue("retrain_C", cfg["C"], display=False)

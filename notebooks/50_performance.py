@@ -186,6 +186,29 @@ glue("b2_train_for_goal", get(b2, "train_images_for_goal_ratio"), display=False)
 glue("b2_table", book_table(b2_table), display=False)
 book_table(b2_table)
 
+# %%
+# where one RDM fitness call spends its time (a genome whose output spikes)
+brk = get(b2, "rdm_breakdown", default={})
+for part in ("build", "forward", "rdms_and_comparison"):
+    glue(f"b2_{part}_ms", get(brk, "ms", part), display=False)
+glue("b2_layers", get(brk, "layers", default=0), display=False)
+print(brk)
+
+# %% [markdown]
+# The same evaluators at CIFAR-10 shape (3 x 32 x 32, the cifar10 split sizes; synthetic pixels,
+# timing only: a dense spiking pass costs the same whatever the pixel values).
+
+# %%
+b2c = get(b2, "cifar10_shape", default={})
+glue("b2c_ratio", get(b2c, "ratio"), display=False)
+glue("b2c_rdm_s", get(b2c, "seconds_per_candidate", "rdm", "median"), display=False)
+glue("b2c_acc_s", get(b2c, "seconds_per_candidate", "accuracy_1epoch", "median"), display=False)
+glue("b2c_train_images", get(b2c, "train_images", default=0), display=False)
+glue("b2c_val_images", get(b2c, "val_images", default=0), display=False)
+glue("b2c_probe_images", get(b2c, "probe_images", default=0), display=False)
+glue("b2c_goal", yes_no(get(b2c, "goal", "met", default=None)), display=False)
+print({k: v for k, v in b2c.items() if k != "seconds_per_candidate"})
+
 # %% [markdown]
 # ## B3: one population, in-process against dask (2 workers)
 
@@ -292,6 +315,8 @@ metrics = {
     "b1_checks_passed": get(b1, "checks", "all_passed", default=None),
     "b2_ratio": get(b2, "ratio", default=None),
     "b2_goal_met": get(b2, "goal", "met", default=None),
+    "b2_cifar10_shape_ratio": get(b2c, "ratio", default=None),
+    "b2_cifar10_shape_goal_met": get(b2c, "goal", "met", default=None),
     "b3_speedup": get(b3, "speedup", default=None),
     "b4_ratio_tcsa_over_none": get(b4, "ratio_tcsa_over_none", default={}),
     "b4_goal_met": get(b4, "goal", "met", default=None),

@@ -74,6 +74,13 @@ def test_b2_fitness_quick(tmp_path):
     assert set(m["median_seconds"]) == {"rdm", "rdm_hamming", "accuracy_1epoch"}
     assert m["ratio"] > 0 and "met" in m["goal"]
     assert all(-1 <= v <= 1 for v in m["fitness_values"]["rdm"])
+    assert set(m["rdm_breakdown"]["ms"]) == {"build", "forward", "rdms_and_comparison"}
+    assert m["rdm_breakdown"]["layers"] > 1
+    c = m["cifar10_shape"]                 # the same evaluators at CIFAR-10 shape, timing only
+    assert c["input_shape"] == [3, 32, 32] and c["train_images"] == 40 and c["probe_images"] == 20
+    assert c["ratio"] == pytest.approx(c["seconds_per_candidate"]["accuracy_1epoch"]["median"]
+                                       / c["seconds_per_candidate"]["rdm"]["median"])
+    assert c["goal"]["met"] == (c["ratio"] >= 100)
 
 
 def test_b3_population_quick(tmp_path):

@@ -119,3 +119,18 @@ def test_plot_cell_draws_every_edge():
     plt.close(fig)
     with pytest.raises(ConfigError):
         plot_cell(g, "both")
+
+
+def test_alpha_sharpness_from_uniform_to_one_hot():
+    from snnlib.darts import alpha_sharpness
+
+    uniform = alpha_sharpness(torch.full((14, 7), 1 / 7, dtype=torch.float64))
+    assert uniform["max_weight"] == pytest.approx(1 / 7) and uniform["entropy"] == pytest.approx(1.0)
+    one_hot = alpha_sharpness(torch.eye(7, dtype=torch.float64))
+    assert one_hot["max_weight"] == 1.0 and one_hot["entropy"] == pytest.approx(0.0, abs=1e-12)
+    # half the edges decided, half uniform: the averages sit halfway
+    mixed = alpha_sharpness(torch.cat([torch.eye(7, dtype=torch.float64), torch.full((7, 7), 1 / 7,
+                                                                                     dtype=torch.float64)]))
+    assert mixed["max_weight"] == pytest.approx((1 + 1 / 7) / 2) and mixed["entropy"] == pytest.approx(0.5)
+    with pytest.raises(ConfigError, match=r"\[edges, ops\]"):
+        alpha_sharpness(torch.ones(7))

@@ -1,10 +1,11 @@
 """Seed-averaged retraining: aggregation rules, and that one seed is exactly train_genotype."""
 
+import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from snnlib.darts import random_genotype, train_genotype, train_genotype_seeds
+from snnlib.darts import cell_effect, random_genotype, train_genotype, train_genotype_seeds
 from snnlib.darts import retrain as retrain_mod
 from snnlib.encoding import Encoder
 from snnlib.train import TrainConfig
@@ -46,3 +47,27 @@ def test_one_seed_is_exactly_train_genotype():
     single = train_genotype(geno, seed=5, **kw)
     averaged = train_genotype_seeds(geno, [5], **kw)
     assert averaged["test_acc"] == single["test_acc"] and averaged["nos"] == pytest.approx(single["nos"])
+
+
+def test_cell_effect_matches_scipy_anova_and_separates_real_differences():
+    from scipy.stats import f_oneway
+
+    rng = np.random.default_rng(0)
+    same = [list(0.95 + 0.01 * rng.standard_normal(3)) for _ in range(7)]          # seed noise only
+    apart = [list(0.90 + 0.02 * k + 0.005 * rng.standard_normal(3)) for k in range(5)]
+    for groups in (same, apart):
+        r = cell_effect(groups)
+        ref = f_oneway(*groups)
+        assert r["F"] == pytest.approx(ref.statistic) and r["p"] == pytest.approx(ref.pvalue)
+        assert r["n_candidates"] == len(groups) and r["n_runs"] == 3 * len(groups)
+    assert cell_effect(same)["p"] > 0.05 and cell_effect(apart)["p"] < 1e-6
+    # the spread of candidate means expected from seed noise alone: sd_within / sqrt(seeds)
+    r = cell_effect(apart)
+    assert r["sd_between_from_noise"] == pytest.approx(r["sd_within"] / np.sqrt(3))
+    assert r["sd_between"] > 5 * r["sd_between_from_noise"]
+
+
+def test_cell_effect_needs_two_candidates_and_repeated_seeds():
+    assert cell_effect([[0.9, 0.91]])["F"] is None                 # one candidate
+    assert cell_effect([[0.9], [0.92]])["F"] is None               # no within-candidate variance
+    assert cell_effect([[0.9, 0.9], [0.92, 0.92]])["p"] is None    # zero seed noise: F undefined

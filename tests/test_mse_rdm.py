@@ -11,11 +11,10 @@ from scipy.stats import kendalltau, rankdata as sp_rankdata
 from snnlib.mse.decode import NetConfig, build_network
 from snnlib.mse.fitness import DataSpec, RDMEvaluator, class_balanced, derive_seed
 from snnlib.mse.genome import SearchSpace, random_genome
-from snnlib.mse.rdm import (RDMFitness, ResponseRecorder, aggregate, categorical_rdm, compare, rankdata,
-                            rdm, record_responses, upper)
+from snnlib.mse.rdm import (RDMFitness, ResponseRecorder, aggregate, categorical_rdm, compare, compare_rows,
+                            layer_scores, rank_rows, rankdata, rdm, record_responses, upper, upper_stack)
 from snnlib.spikes import SpikeMonitor
 from snnlib.validation import ConfigError
-
 
 
 def _rsa_rdm(r: np.ndarray, method: str):
@@ -60,6 +59,43 @@ def test_silent_sample_has_correlation_distance_one():
 def test_rankdata_matches_scipy_with_ties():
     v = torch.tensor([3.0, 1.0, 2.0, 3.0, 1.0, 1.0, 5.0])
     np.testing.assert_array_equal(rankdata(v).numpy(), sp_rankdata(v.numpy()))
+
+
+def test_rank_rows_matches_scipy_row_by_row():
+    rng = np.random.default_rng(3)
+    v = rng.integers(0, 6, size=(8, 50)).astype(float)      # many ties, as in spike-count RDMs
+    v[2] = 4.0                                               # a constant row
+    np.testing.assert_array_equal(rank_rows(torch.tensor(v)).numpy(), sp_rankdata(v, axis=1))
+
+
+@pytest.mark.parametrize("method", ["spearman", "pearson", "kendall"])
+def test_compare_rows_equals_compare_of_each_row(method):
+    rng = np.random.default_rng(4)
+    target = upper(categorical_rdm(torch.tensor(np.repeat(np.arange(4), 6))))
+    u = torch.tensor(rng.integers(0, 5, size=(5, target.numel())).astype(float))
+    u[1] = 2.0                                              # constant: scores 0
+    got = compare_rows(u, target, method)
+    want = [compare(row, target, method) for row in u]
+    np.testing.assert_allclose(got.numpy(), want, atol=1e-12)
+    assert got[1] == 0.0 and bool((got[[0, 2, 3, 4]] != 0).all())
+    assert (compare_rows(u, torch.ones_like(target), method) == 0).all()   # constant target
+
+
+def test_layer_scores_equal_one_rdm_per_layer(responses):
+    rng = np.random.default_rng(5)
+    layers = {"a": torch.tensor(responses), "b": torch.tensor(rng.poisson(1.0, size=(40, 17)).astype(float)),
+              "c": torch.tensor(responses[:, :13])}
+    target = categorical_rdm(torch.tensor(np.repeat(np.arange(4), 10)))
+    for metric in ("correlation", "euclidean", "hamming"):
+        stack = upper_stack(layers, metric)
+        assert stack.shape == (3, 40 * 39 // 2)
+        for row, r in zip(stack, layers.values()):
+            assert torch.equal(row, upper(rdm(r, metric)))
+        cfg = RDMFitness(metric=metric)
+        scores = layer_scores(layers, target, cfg)
+        assert list(scores) == ["a", "b", "c"]
+        for k, r in layers.items():
+            assert scores[k] == pytest.approx(compare(upper(rdm(r, metric)), upper(target)), abs=1e-12)
 
 
 @pytest.mark.parametrize("method, rsa_method", [("spearman", "spearman"), ("kendall", "tau-a"),

@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import random
 from typing import NamedTuple, Sequence
 
@@ -82,6 +83,22 @@ def derive_genotype(alphas_normal: torch.Tensor, alphas_reduce: torch.Tensor, st
         reduce=_derive_cell(torch.softmax(alphas_reduce.detach(), dim=-1), steps, primitives),
         reduce_concat=concat,
     )
+
+
+def alpha_sharpness(weights) -> dict:
+    r"""How decided the architecture weights are: for softmax weights ``[edges, ops]`` (rows sum
+    to 1), the largest weight per edge and the normalised entropy
+    :math:`-\sum_o w_o \log w_o / \log |O|`, both averaged over edges.
+
+    Uniform weights give ``max_weight = 1/|O|`` and ``entropy = 1``: the derived cell is then
+    decided by noise-sized differences, whatever the search has seen. One-hot weights give 1
+    and 0. Also returns ``uniform = 1/|O|`` for reference.
+    """
+    w = torch.as_tensor(weights, dtype=torch.float64)
+    if w.dim() != 2 or w.shape[1] < 2:
+        raise ConfigError(f"architecture weights must be [edges, ops] with >= 2 ops, got {tuple(w.shape)}")
+    ent = -(w * torch.log(w.clamp_min(1e-300))).sum(1) / math.log(w.shape[1])
+    return {"max_weight": float(w.max(1).values.mean()), "entropy": float(ent.mean()), "uniform": 1.0 / w.shape[1]}
 
 
 def random_genotype(rng: random.Random | int, steps: int = 4, multiplier: int = 4,
