@@ -49,7 +49,8 @@ import torch
 from myst_nb import glue
 
 from snnlib.baselines import SAHDEvaluator, pareto_front, random_search, train_genome
-from snnlib.darts import SearchConfig, SearchNetwork, format_genotype, genotype_to_dict, search, search_loaders
+from snnlib.darts import (SearchConfig, SearchNetwork, alpha_sharpness, format_genotype, genotype_to_dict, search,
+                          search_loaders)
 from snnlib.darts import train_genotype
 from snnlib.data import dataset_info, make_loaders
 from snnlib.mse import (AccuracyEvaluator, DataSpec, EvolutionConfig, NetConfig, RDMEvaluator, RDMFitness,
@@ -153,9 +154,12 @@ for name, attention in (("MA-DARTS (attention tcsa)", "tcsa"), ("plain spiking D
     supernet = SearchNetwork(info.in_channels, info.num_classes, time_steps=T, attention=attention, **cfg["darts"])
     wl, al = search_loaders(darts_set, batch_size=cfg["batch_size"], seed=seed)
     r = search(supernet, wl, al, data.encoder(), cfg["darts_cfg"], val_loader=loaders["val"], device=dev, desc=name)
+    # how far the architecture weights moved from uniform (1/7) at this budget
+    sharp = alpha_sharpness(r.history[-1]["alphas_normal"])["max_weight"]
     searches[name] = dict(kind="darts", genotype=r.genotype, attention=attention, evaluations=None,
-                          seconds=r.seconds, epochs=cfg["darts_cfg"].epochs, fitness=r.history[-1]["val_acc"])
-    print(f"{name}: {r.seconds:.1f} s; {format_genotype(r.genotype)}")
+                          seconds=r.seconds, epochs=cfg["darts_cfg"].epochs, fitness=r.history[-1]["val_acc"],
+                          alpha_max_weight=sharp, arch_steps=len(r.history) * min(len(wl), len(al)))
+    print(f"{name}: {r.seconds:.1f} s; largest architecture weight per edge {sharp:.4f}; {format_genotype(r.genotype)}")
 
 # %% [markdown]
 # ## Retraining every found architecture with one budget
@@ -244,6 +248,9 @@ wall = time.perf_counter() - t_start
 glue("wall_seconds", wall, display=False)
 glue("budget_evaluations", int(budget), display=False)
 glue("darts_epochs", int(cfg["darts_cfg"].epochs), display=False)
+darts_runs = [v for v in searches.values() if v["kind"] == "darts"]
+glue("darts_arch_steps", int(darts_runs[0]["arch_steps"]), display=False)
+glue("darts_alpha_max_weight", float(max(v["alpha_max_weight"] for v in darts_runs)), display=False)
 glue("retrain_epochs", int(cfg["retrain"].epochs), display=False)
 glue("time_steps", int(T), display=False)
 glue("train_images", len(loaders["train"].dataset), display=False)
@@ -265,6 +272,9 @@ metrics = {short[n]: {"test_acc": results[n]["test_acc"], "params": results[n]["
                       "search_epochs": searches[n]["epochs"], "retrain_seconds": results[n]["seconds"],
                       "search_fitness": searches[n]["fitness"], "pareto": bool(f)}
            for n, f in zip(names, front)}
+for n, s in searches.items():
+    if s["kind"] == "darts":
+        metrics[short[n]].update(alpha_max_weight=s["alpha_max_weight"], arch_steps=s["arch_steps"])
 metrics["budget_evaluations"] = int(budget)
 metrics["wall_seconds"] = wall
 arch = {short[n]: (s["genome"].to_dict() if s["kind"] == "mse" else genotype_to_dict(s["genotype"]))
