@@ -231,7 +231,7 @@ def rank_rows(v: torch.Tensor) -> torch.Tensor:
     last = np.minimum.accumulate(np.where(ends, pos, m + 1.0)[:, ::-1], axis=1)[:, ::-1]
     ranks = np.empty_like(first)
     np.put_along_axis(ranks, order, (first + last) / 2.0, axis=1)
-    return torch.from_numpy(ranks)
+    return torch.from_numpy(ranks).to(v.device)
 
 
 def _pearson_rows(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
