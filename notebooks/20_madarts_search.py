@@ -42,8 +42,8 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from snnlib.darts import (PRIMITIVES, SearchConfig, SearchNetwork, alpha_sharpness, cell_edges, format_genotype, genotype_to_dict,
-                          layout_to_dict, plot_cell, search, search_loaders)
+from snnlib.darts import (PRIMITIVES, SearchConfig, SearchNetwork, alpha_sharpness, cell_edges, format_genotype,
+                          genotype_to_dict, layout_to_dict, plot_cell, search, search_loaders)
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
 from snnlib.models import count_parameters
@@ -72,8 +72,8 @@ cfg = pick_scale(scale, {
     # rate keeps DARTS' total architecture movement, arch_lr x steps = 3e-4 x 19,500 ~ 5.9,
     # at 0.02 x 270 = 5.4 (with 6 epochs and 3e-3, a movement of 0.16, the alphas never left
     # uniform: the largest softmax weight per edge averaged 0.155 against 1/7 = 0.143, see
-    # alpha_sharpness below). AdamW for the weights,
-    # which moves a spiking supernet much further than SGD at this budget.
+    # alpha_sharpness below). AdamW for the weights, which moves a spiking supernet much further
+    # than SGD at this budget.
     "cpu": dict(image_size=8, C=4, layers=5, steps=4, batch_size=64, limit=None,
                 search=SearchConfig(epochs=30, w_optimizer="adamw", w_lr=5e-3, w_lr_min=0.0, arch_lr=0.02,
                                     spike_batches=2)),

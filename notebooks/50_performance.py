@@ -174,9 +174,11 @@ b2 = get(bench, "b2_fitness", "metrics", default={})
 b2_table = pd.DataFrame([
     {"fitness": k, "median (s)": get(b2, "seconds_per_candidate", k, "median"),
      "q1 (s)": get(b2, "seconds_per_candidate", k, "q1"), "q3 (s)": get(b2, "seconds_per_candidate", k, "q3")}
-    for k in ("rdm", "rdm_hamming", "accuracy_1epoch")]).set_index("fitness").round(3)
+    for k in ("rdm", "sahd", "rdm_hamming", "accuracy_1epoch") if k in get(b2, "seconds_per_candidate", default={})
+]).set_index("fitness").round(3)
 glue("b2_ratio", get(b2, "ratio"), display=False)
 glue("b2_ratio_hamming", get(b2, "ratio_hamming"), display=False)
+glue("b2_ratio_sahd", get(b2, "ratio_sahd"), display=False)
 glue("b2_rdm_ms", 1e3 * get(b2, "median_seconds", "rdm"), display=False)
 glue("b2_acc_s", get(b2, "median_seconds", "accuracy_1epoch"), display=False)
 glue("b2_goal", yes_no(get(b2, "goal", "met", default=None)), display=False)

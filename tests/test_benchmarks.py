@@ -71,7 +71,7 @@ def test_b1_forward_quick(tmp_path):
 def test_b2_fitness_quick(tmp_path):
     m = _run("b2", tmp_path)
     assert m["checks"]["all_passed"]
-    assert set(m["median_seconds"]) == {"rdm", "rdm_hamming", "accuracy_1epoch"}
+    assert set(m["median_seconds"]) == {"rdm", "sahd", "rdm_hamming", "accuracy_1epoch"}
     assert m["ratio"] > 0 and "met" in m["goal"]
     assert all(-1 <= v <= 1 for v in m["fitness_values"]["rdm"])
     assert set(m["rdm_breakdown"]["ms"]) == {"build", "forward", "rdms_and_comparison"}
