@@ -32,9 +32,9 @@ DESCRIPTION = "one population's RDM fitness: in-process vs dask LocalCluster (2 
 
 SIZES = {
     "quick": dict(population=2, n_cells=3, width=4, stem_stride=2, time_steps=2, n_per_class=2,
-                  train_limit=40, val_limit=20, batch_size=20, genomes=1),
+                  train_limit=40, val_limit=20, batch_size=20, genomes=1, sahd_batch=4),
     "full": dict(population=16, n_cells=6, width=8, stem_stride=2, time_steps=4, n_per_class=10,
-                 train_limit=None, val_limit=None, batch_size=64, genomes=1),
+                 train_limit=None, val_limit=None, batch_size=64, genomes=1, sahd_batch=32),
 }
 N_WORKERS = 2
 
