@@ -289,7 +289,7 @@ glue("C", cfg["C"], display=False)
 glue("layers", cfg["layers"], display=False)
 glue("image_size", info.size[0], display=False)
 glue("time_steps", time_steps, display=False)
-glue("arch_steps", metrics["epochs"] * min(len(weight_loader), len(arch_loader)), display=False)
+glue("arch_steps", res.arch_steps, display=False)
 if plain is not None:
     for key in ("plain_search_seconds", "plain_step_seconds", "step_time_ratio"):
         glue(key, metrics[key], display=False)

@@ -158,7 +158,7 @@ for name, attention in (("MA-DARTS (attention tcsa)", "tcsa"), ("plain spiking D
     sharp = alpha_sharpness(r.history[-1]["alphas_normal"])["max_weight"]
     searches[name] = dict(kind="darts", genotype=r.genotype, attention=attention, evaluations=None,
                           seconds=r.seconds, epochs=cfg["darts_cfg"].epochs, fitness=r.history[-1]["val_acc"],
-                          alpha_max_weight=sharp, arch_steps=len(r.history) * min(len(wl), len(al)))
+                          alpha_max_weight=sharp, arch_steps=r.arch_steps)
     print(f"{name}: {r.seconds:.1f} s; largest architecture weight per edge {sharp:.4f}; {format_genotype(r.genotype)}")
 
 # %% [markdown]

@@ -159,6 +159,14 @@ def test_history_records_everything_per_epoch(tmp_path):
     assert res.history[0]["alphas_normal"] != h["alphas_normal"]
 
 
+def test_arch_steps_count_only_epochs_with_architecture_steps(tmp_path):
+    # 24 weight / 24 architecture items, batches of 8: 3 steps per epoch, capped at 2
+    _, res = _search(tmp_path, epochs=3, arch_start_epoch=1, max_batches=2)
+    assert [h["arch_steps"] for h in res.history] == [0, 2, 2]
+    assert res.arch_steps == 4
+    assert res.history[0]["arch_loss"] is None and res.history[1]["arch_loss"] is not None
+
+
 class Interrupt(RuntimeError):
     pass
 

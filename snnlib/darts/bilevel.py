@@ -342,6 +342,11 @@ class SearchResult:
     arch_weights: dict = field(default_factory=dict)
 
     @property
+    def arch_steps(self) -> int:
+        """Architecture steps taken over all epochs (none in weight-only warm-up epochs)."""
+        return int(sum(h["arch_steps"] for h in self.history))
+
+    @property
     def step_seconds(self) -> float:
         """Mean wall time of one search step (architecture + weight step) over all epochs."""
         vals = [h["step_seconds"] for h in self.history if h.get("step_seconds") is not None]
@@ -471,6 +476,7 @@ def search(model, weight_loader, arch_loader, encoder: Encoder, cfg: SearchConfi
                 rec[f"firing_rate_{tag}"] = s["firing_rate"]
                 rec[f"sops_{tag}"] = s["sops"]
                 rec[f"energy_uj_{tag}"] = s["energy_uj"]
+            rec["arch_steps"] = len(step_times) if do_arch else 0
             rec["step_seconds"] = float(np.mean(step_times)) if step_times else None
             rec["epoch_seconds"] = time.perf_counter() - t_epoch
             history.append(rec)

@@ -153,13 +153,7 @@ def record_responses(model: nn.Module, x: torch.Tensor, temporal: bool = False,
 
 # -- RDMs ----------------------------------------------------------------------------------
 def rdm(responses: torch.Tensor, metric: str = "correlation") -> torch.Tensor:
-    """The ``[n, n]`` RDM of ``responses`` (``[n, d]``), computed in float64."""
-    check_choice("rdm.metric", metric, METRICS)
-    return _rdms(responses.to(torch.float64).flatten(1)[None], metric)[0]
-
-
-def _rdms(r: torch.Tensor, metric: str) -> torch.Tensor:
-    """RDMs of response sets ``[..., n, d]`` (float64) -> ``[..., n, n]``.
+    """The ``[n, n]`` RDM of ``responses`` (``[n, d]``), computed in float64.
 
     Correlation centres and normalises each pattern before one product, the order of
     operations of rsatoolbox (so equal distances stay exactly equal, which matters to rank
@@ -167,30 +161,31 @@ def _rdms(r: torch.Tensor, metric: str) -> torch.Tensor:
     :math:`(G_{ii} + G_{jj} - 2 G_{ij}) / d` and, for binary patterns with row sums
     :math:`s`, :math:`(s_i + s_j - 2 G_{ij}) / d`.
     """
-    d = r.shape[-1]
+    check_choice("rdm.metric", metric, METRICS)
+    r = responses.to(torch.float64).flatten(1)
+    d = r.shape[1]
     if metric == "correlation":
-        c = r - r.mean(-1, keepdim=True)
-        norm = c.norm(dim=-1, keepdim=True)
+        c = r - r.mean(1, keepdim=True)
+        norm = c.norm(dim=1, keepdim=True)
         c = torch.where(norm > 0, c / norm.clamp_min(1e-300), torch.zeros_like(c))
-        D = 1.0 - c @ c.transpose(-1, -2)
+        D = 1.0 - c @ c.T
     else:
         if metric == "hamming":
             r = (r > 0).to(torch.float64)
-        gram = r @ r.transpose(-1, -2)
+        gram = r @ r.T
         # euclidean: squared norms; hamming: the number of ones (b . b = sum b)
-        sq = gram.diagonal(dim1=-2, dim2=-1).unsqueeze(-1)
-        D = ((sq + sq.transpose(-1, -2) - 2.0 * gram) / d).clamp_min(0.0)
-    D.diagonal(dim1=-2, dim2=-1).zero_()
+        sq = gram.diagonal().unsqueeze(1)
+        D = ((sq + sq.T - 2.0 * gram) / d).clamp_min(0.0)
+    D.fill_diagonal_(0.0)
     return D
 
 
 def upper_stack(responses: dict[str, torch.Tensor], metric: str = "correlation") -> torch.Tensor:
     """The upper triangles of every layer's RDM, ``[layers, n (n - 1) / 2]``, in the dict's order."""
-    check_choice("rdm.metric", metric, METRICS)
     items = list(responses.values())
     n = items[0].shape[0]
     i, j = torch.triu_indices(n, n, offset=1)
-    return torch.stack([_rdms(v.to(torch.float64).flatten(1), metric)[i, j] for v in items])
+    return torch.stack([rdm(v, metric)[i, j] for v in items])
 
 
 def categorical_rdm(labels: torch.Tensor) -> torch.Tensor:
