@@ -44,7 +44,7 @@ build/nbdeps.mk: tools/nbdeps.py $(wildcard notebooks/*.py) $(SNNLIB_SRC)
 # Re-copy executed notebooks into the book when SCALE changes (cheap; nothing re-runs).
 $(shell mkdir -p .make; echo "$(SCALE) $(SEED)" | cmp -s - .make/scale || echo "$(SCALE) $(SEED)" > .make/scale)
 
-.PHONY: help setup book html notebook test unit nbval bench clean distclean
+.PHONY: help setup book html notebook test lint unit nbval bench clean distclean
 help:
 	@sed -n '2,6p' Makefile | sed 's/^# *//'
 
@@ -95,10 +95,16 @@ notebook: $(STAMP) build/src/$(NB).ipynb
 
 # -- tests -----------------------------------------------------------------------------
 NBVAL_DIR := build/nbval
-test: unit nbval
+test: lint unit nbval
 
+# ruff: lint and format, the whole tree (configuration in pyproject.toml)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# unit tests and the docstring examples of snnlib (--doctest-modules, pyproject.toml)
 unit: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests snnlib
 
 nbval: $(STAMP) $(addprefix build/src/,$(addsuffix .ipynb,$(sort $(foreach r,$(BOOK_RUNS),$(call NB_STEM,$(r))))))
 	@rm -rf $(NBVAL_DIR) && mkdir -p $(NBVAL_DIR)

@@ -40,7 +40,14 @@ from snnlib.encoding import Encoder
 from snnlib.models import SpikingCNN
 from snnlib.neurons import LIF
 
-from .harness import BenchConfig, SavedTensorBytes, measure, paired_ratio, profile_breakdown, summary
+from .harness import (
+    BenchConfig,
+    SavedTensorBytes,
+    measure,
+    paired_ratio,
+    profile_breakdown,
+    summary,
+)
 
 NAME = "b1_forward"
 DATASET = "digits"
@@ -62,14 +69,20 @@ class NaiveSnnTorchCNN(nn.Module):
         import snntorch as snn
 
         def leaky(lif: LIF) -> nn.Module:
-            return snn.Leaky(beta=lif.config.decay, threshold=lif.threshold, spike_grad=lif.spike_fn,
-                             reset_mechanism=lif.reset, learn_beta=lif.config.learn_beta)
+            return snn.Leaky(
+                beta=lif.config.decay,
+                threshold=lif.threshold,
+                spike_grad=lif.spike_fn,
+                reset_mechanism=lif.reset,
+                learn_beta=lif.config.learn_beta,
+            )
 
         self.memo: dict[int, object] = {}
         m = copy.deepcopy(model, self.memo)
-        self.stem = m.stem.body.module                     # Conv2d, BatchNorm2d
-        self.blocks = nn.ModuleList(nn.Sequential(b.body.module[0], b.body.module[1], b.sign)
-                                    for b in m.features)
+        self.stem = m.stem.body.module  # Conv2d, BatchNorm2d
+        self.blocks = nn.ModuleList(
+            nn.Sequential(b.body.module[0], b.body.module[1], b.sign) for b in m.features
+        )
         self.leakies = nn.ModuleList([leaky(b.lif) for b in m.features] + [leaky(m.head.lif)])
         self.fc = m.head.fc
 
@@ -112,7 +125,7 @@ def calibrate_batch_norm(model: nn.Module, x: torch.Tensor) -> None:
     momenta = [bn.momentum for bn in bns]
     for bn in bns:
         bn.reset_running_stats()
-        bn.momentum = None                  # cumulative average: after one pass, the batch's statistics
+        bn.momentum = None  # cumulative average: after one pass, the batch's statistics
     was_training = model.training
     model.train()
     with torch.no_grad():
@@ -134,9 +147,11 @@ def spike_counts(model: nn.Module, x: torch.Tensor, naive: bool) -> list[int]:
     counts = [0.0] * len(layers)
     hooks = []
     for i, m in enumerate(layers):
+
         def hook(mod, args, out, i=i):
             spk = out[0] if isinstance(out, tuple) else out
             counts[i] += float(spk.detach().sum())
+
         hooks.append(m.register_forward_hook(hook))
     try:
         with torch.no_grad():
@@ -147,7 +162,9 @@ def spike_counts(model: nn.Module, x: torch.Tensor, naive: bool) -> list[int]:
     return [int(round(c)) for c in counts]
 
 
-def check_equal(model: SpikingCNN, naive: NaiveSnnTorchCNN, x: torch.Tensor, y: torch.Tensor) -> dict:
+def check_equal(
+    model: SpikingCNN, naive: NaiveSnnTorchCNN, x: torch.Tensor, y: torch.Tensor
+) -> dict:
     """Eval-mode comparison: logits, spike counts per layer, parameter gradients."""
     model.eval(), naive.eval()
     try:
@@ -188,6 +205,7 @@ def _step(model: nn.Module, x: torch.Tensor, y: torch.Tensor):
     def fn():
         model.zero_grad(set_to_none=True)
         F.cross_entropy(model(x), y).backward()
+
     return fn
 
 
@@ -201,15 +219,19 @@ def run(cfg: BenchConfig) -> dict:
         model = SpikingCNN(1, 10, width=size["width"]).to(dev).train()
         x = Encoder("direct", T)(images).to(dev)
         y = labels.to(dev)
-        calibrate_batch_norm(model, x)      # eval-mode checks with the batch's own statistics
+        calibrate_batch_norm(model, x)  # eval-mode checks with the batch's own statistics
         naive = NaiveSnnTorchCNN(model).to(dev).train()
         checks[str(T)] = check_equal(model, naive, x, y)
 
-        models = {"snnlib": model, "snnlib_stepwise": _with_backend(model, "stepwise"), BASELINE: naive}
+        models = {
+            "snnlib": model,
+            "snnlib_stepwise": _with_backend(model, "stepwise"),
+            BASELINE: naive,
+        }
         if cfg.compile:
             compiled = _with_backend(model, "compiled")
             t0 = time.perf_counter()
-            _step(compiled, x, y)()          # first call compiles (cached on disk afterwards)
+            _step(compiled, x, y)()  # first call compiles (cached on disk afterwards)
             compile_seconds[str(T)] = time.perf_counter() - t0
             models["snnlib_compiled"] = compiled
         fns = {name: _step(m, x, y) for name, m in models.items()}
@@ -222,12 +244,17 @@ def run(cfg: BenchConfig) -> dict:
             loss.backward()
             saved[name] = s.bytes / 2**20
         profile = None
-        if T == GOAL["time_steps"] or cfg.quick:     # where the time goes, at the goal's T
-            profile = {name: profile_breakdown(fn, steps=1 if cfg.quick else 3) for name, fn in fns.items()}
+        if T == GOAL["time_steps"] or cfg.quick:  # where the time goes, at the goal's T
+            profile = {
+                name: profile_breakdown(fn, steps=1 if cfg.quick else 3) for name, fn in fns.items()
+            }
         per_t[str(T)] = {
             "seconds": {name: summary(s) for name, s in samples.items()},
-            "speedup_vs_naive": {name: paired_ratio(samples[BASELINE], s)
-                                 for name, s in samples.items() if name != BASELINE},
+            "speedup_vs_naive": {
+                name: paired_ratio(samples[BASELINE], s)
+                for name, s in samples.items()
+                if name != BASELINE
+            },
             "fused_vs_stepwise": paired_ratio(samples["snnlib_stepwise"], samples["snnlib"]),
             "saved_for_backward_mib": saved,
             "profile": profile,
@@ -238,32 +265,53 @@ def run(cfg: BenchConfig) -> dict:
     speedup = {n: {T: per_t[T]["speedup_vs_naive"][n]["median"] for T in per_t} for n in names}
     goal_t = str(GOAL["time_steps"])
     value = speedup[GOAL["candidate"]].get(goal_t)
-    best = max((speedup[n].get(goal_t) or 0.0, n) for n in names) if goal_t in per_t else (None, None)
-    all_checks = all(c["logits_allclose"] and c["spike_counts_equal"] and c["grads_allclose"]
-                     for c in checks.values())
+    best = (
+        max((speedup[n].get(goal_t) or 0.0, n) for n in names) if goal_t in per_t else (None, None)
+    )
+    all_checks = all(
+        c["logits_allclose"] and c["spike_counts_equal"] and c["grads_allclose"]
+        for c in checks.values()
+    )
     metrics = {
         "time_steps": list(size["time_steps"]),
         "batch": size["batch"],
         "width": size["width"],
         "input_shape": [None, size["batch"], 1, 16, 16],
-        "speedup_vs_naive": speedup,                      # median of paired ratios, by candidate and T
+        "speedup_vs_naive": speedup,  # median of paired ratios, by candidate and T
         "fused_vs_stepwise": {T: per_t[T]["fused_vs_stepwise"]["median"] for T in per_t},
-        "median_seconds": {n: {T: per_t[T]["seconds"][n]["median"] for T in per_t}
-                           for n in per_t[str(size["time_steps"][0])]["seconds"]},
+        "median_seconds": {
+            n: {T: per_t[T]["seconds"][n]["median"] for T in per_t}
+            for n in per_t[str(size["time_steps"][0])]["seconds"]
+        },
         "per_T": {T: {k: v for k, v in d.items() if k != "samples"} for T, d in per_t.items()},
         "compile_seconds": compile_seconds,
-        "checks": {"all_passed": all_checks, "mode": "eval (BatchNorm running statistics)", "per_T": checks},
-        "goal": {**GOAL, "value": value, "met": None if value is None else value >= GOAL["min_speedup"],
-                 "best_candidate": best[1], "best_value": best[0]},
+        "checks": {
+            "all_passed": all_checks,
+            "mode": "eval (BatchNorm running statistics)",
+            "per_T": checks,
+        },
+        "goal": {
+            **GOAL,
+            "value": value,
+            "met": None if value is None else value >= GOAL["min_speedup"],
+            "best_candidate": best[1],
+            "best_value": best[0],
+        },
     }
-    return {"metrics": metrics, "params": {"sizes": size, "repeats": cfg.n_repeats(15), "warmup": cfg.n_warmup(2)},
-            "artifacts": {"samples_seconds": {T: d["samples"] for T, d in per_t.items()}}}
+    return {
+        "metrics": metrics,
+        "params": {"sizes": size, "repeats": cfg.n_repeats(15), "warmup": cfg.n_warmup(2)},
+        "artifacts": {"samples_seconds": {T: d["samples"] for T, d in per_t.items()}},
+    }
 
 
 def headline(m: dict) -> str:
     s = m["speedup_vs_naive"]
     parts = [f"{n}: " + "/".join(f"{v:.2f}x" for v in s[n].values()) for n in s]
     Ts = "/".join(str(t) for t in m["time_steps"])
-    return (f"speed-up vs naive snnTorch at T={Ts}: " + "; ".join(parts)
-            + f" | checks {'ok' if m['checks']['all_passed'] else 'FAILED'}"
-            + f" | goal {m['goal']['min_speedup']}x at T={m['goal']['time_steps']}: {m['goal']['met']}")
+    return (
+        f"speed-up vs naive snnTorch at T={Ts}: "
+        + "; ".join(parts)
+        + f" | checks {'ok' if m['checks']['all_passed'] else 'FAILED'}"
+        + f" | goal {m['goal']['min_speedup']}x at T={m['goal']['time_steps']}: {m['goal']['met']}"
+    )

@@ -8,7 +8,7 @@ data set: the RDM fitness on a class-balanced probe of ``n_per_class * 10`` trai
 the accuracy fitness on the whole training split (one epoch) and the validation split. For
 every genome the evaluators run interleaved, and the ratio ``accuracy / RDM`` is paired per
 genome and repeat. Two more training-free fitnesses are timed beside them: SNASNet's SAHD
-score (:class:`snnlib.baselines.SAHDEvaluator`, two mini-batches of ``sahd_batch`` training
+score (:class:`snnlib.mse.baselines.SAHDEvaluator`, two mini-batches of ``sahd_batch`` training
 images, as in the proxy study) and a Hamming-distance RDM (binary spike patterns over time).
 
 Goal: the RDM fitness is at least 100x cheaper per candidate than the accuracy fitness.
@@ -41,17 +41,57 @@ DESCRIPTION = "seconds per candidate: RDM fitness vs one-epoch accuracy fitness 
 GOAL = {"min_ratio": 100.0, "ratio": "accuracy_1epoch / rdm"}
 
 SIZES = {
-    "quick": dict(genomes=1, n_cells=3, width=4, stem_stride=2, time_steps=2, n_per_class=2,
-                  train_limit=40, val_limit=20, batch_size=20, sahd_batch=4),
-    "full": dict(genomes=3, n_cells=6, width=8, stem_stride=2, time_steps=4, n_per_class=10,
-                 train_limit=None, val_limit=None, batch_size=64, sahd_batch=32),
+    "quick": dict(
+        genomes=1,
+        n_cells=3,
+        width=4,
+        stem_stride=2,
+        time_steps=2,
+        n_per_class=2,
+        train_limit=40,
+        val_limit=20,
+        batch_size=20,
+        sahd_batch=4,
+    ),
+    "full": dict(
+        genomes=3,
+        n_cells=6,
+        width=8,
+        stem_stride=2,
+        time_steps=4,
+        n_per_class=10,
+        train_limit=None,
+        val_limit=None,
+        batch_size=64,
+        sahd_batch=32,
+    ),
 }
 # CIFAR-10-shaped timing (synthetic pixels): the cifar10 split sizes, the cpu-scale decoder
 CIFAR_SHAPE = {
-    "quick": dict(n_train=40, n_val=20, channels=3, image=32, classes=10, width=4, stem_stride=2,
-                  time_steps=2, n_per_class=2, batch_size=20),
-    "full": dict(n_train=45000, n_val=5000, channels=3, image=32, classes=10, width=8, stem_stride=2,
-                 time_steps=4, n_per_class=10, batch_size=64),
+    "quick": dict(
+        n_train=40,
+        n_val=20,
+        channels=3,
+        image=32,
+        classes=10,
+        width=4,
+        stem_stride=2,
+        time_steps=2,
+        n_per_class=2,
+        batch_size=20,
+    ),
+    "full": dict(
+        n_train=45000,
+        n_val=5000,
+        channels=3,
+        image=32,
+        classes=10,
+        width=8,
+        stem_stride=2,
+        time_steps=4,
+        n_per_class=10,
+        batch_size=64,
+    ),
 }
 
 
@@ -65,9 +105,16 @@ def _tensors(split: str, limit: int | None, seed: int) -> tuple[torch.Tensor, to
 
 def evaluators(size: dict, seed: int, device: str = "cpu"):
     """The RDM, SAHD, Hamming-RDM and accuracy evaluators of a benchmark size, and the search space."""
-    from snnlib.baselines import SAHDEvaluator
-    from snnlib.mse import (AccuracyEvaluator, DataSpec, NetConfig, RDMEvaluator, RDMFitness, SearchSpace,
-                            class_balanced)
+    from snnlib.mse import (
+        AccuracyEvaluator,
+        DataSpec,
+        NetConfig,
+        RDMEvaluator,
+        RDMFitness,
+        SearchSpace,
+        class_balanced,
+    )
+    from snnlib.mse.baselines import SAHDEvaluator
     from snnlib.train import TrainConfig
 
     train_x, train_y = _tensors("train", size["train_limit"], seed)
@@ -75,29 +122,58 @@ def evaluators(size: dict, seed: int, device: str = "cpu"):
     data = DataSpec(1, 10, "direct", size["time_steps"])
     net = NetConfig(width=size["width"], stem_stride=size["stem_stride"])
     n = size["n_per_class"]
-    if size["train_limit"] is not None:       # tiny splits: fewer classes may be present
+    if size["train_limit"] is not None:  # tiny splits: fewer classes may be present
         counts = torch.bincount(train_y, minlength=10)
         n = max(2, min(n, int(counts[counts > 0].min())))
-    px, py = class_balanced(train_x, train_y, n, seed=seed,
-                            num_classes=None if size["train_limit"] is not None else 10)
+    px, py = class_balanced(
+        train_x, train_y, n, seed=seed, num_classes=None if size["train_limit"] is not None else 10
+    )
     rdm = RDMEvaluator(px, py, data, RDMFitness(n_per_class=n), net, device=device)
-    hamming = RDMEvaluator(px, py, data, RDMFitness(metric="hamming", comparison="kendall", n_per_class=n), net,
-                           device=device)
-    sahd = SAHDEvaluator(train_x[: 2 * size["sahd_batch"]], data, net=net, n_batches=2, device=device)
-    acc = AccuracyEvaluator(train_x, train_y, val_x, val_y, data, TrainConfig(epochs=1),
-                            batch_size=size["batch_size"], net=net, device=device)
-    return ({"rdm": rdm, "sahd": sahd, "rdm_hamming": hamming, "accuracy_1epoch": acc},
-            SearchSpace(n_cells=size["n_cells"]))
+    hamming = RDMEvaluator(
+        px,
+        py,
+        data,
+        RDMFitness(metric="hamming", comparison="kendall", n_per_class=n),
+        net,
+        device=device,
+    )
+    sahd = SAHDEvaluator(
+        train_x[: 2 * size["sahd_batch"]], data, net=net, n_batches=2, device=device
+    )
+    acc = AccuracyEvaluator(
+        train_x,
+        train_y,
+        val_x,
+        val_y,
+        data,
+        TrainConfig(epochs=1),
+        batch_size=size["batch_size"],
+        net=net,
+        device=device,
+    )
+    return (
+        {"rdm": rdm, "sahd": sahd, "rdm_hamming": hamming, "accuracy_1epoch": acc},
+        SearchSpace(n_cells=size["n_cells"]),
+    )
 
 
-def cifar_shape_costs(size: dict, genome, seed: int, repeats: int, warmup: int, device: str = "cpu") -> dict:
+def cifar_shape_costs(
+    size: dict, genome, seed: int, repeats: int, warmup: int, device: str = "cpu"
+) -> dict:
     """Seconds per candidate of the RDM and the one-epoch accuracy fitness at CIFAR-10 shape.
 
     Synthetic Gaussian images with balanced labels (timing only); one genome (one that is not
     silent on digits, so that the RDM side does all its work); the accuracy fitness is timed
     once (one epoch over ``n_train`` images is minutes on a CPU).
     """
-    from snnlib.mse import AccuracyEvaluator, DataSpec, NetConfig, RDMEvaluator, RDMFitness, class_balanced
+    from snnlib.mse import (
+        AccuracyEvaluator,
+        DataSpec,
+        NetConfig,
+        RDMEvaluator,
+        RDMFitness,
+        class_balanced,
+    )
     from snnlib.train import TrainConfig
 
     gen = torch.Generator().manual_seed(seed)
@@ -105,21 +181,47 @@ def cifar_shape_costs(size: dict, genome, seed: int, repeats: int, warmup: int, 
     n = size["n_train"] + size["n_val"]
     x = torch.randn((n, *shape), generator=gen)
     y = torch.arange(n) % size["classes"]
-    train_x, train_y, val_x, val_y = x[:size["n_train"]], y[:size["n_train"]], x[size["n_train"]:], y[size["n_train"]:]
+    train_x, train_y, val_x, val_y = (
+        x[: size["n_train"]],
+        y[: size["n_train"]],
+        x[size["n_train"] :],
+        y[size["n_train"] :],
+    )
     data = DataSpec(size["channels"], size["classes"], "direct", size["time_steps"])
     net = NetConfig(width=size["width"], stem_stride=size["stem_stride"])
-    px, py = class_balanced(train_x, train_y, size["n_per_class"], seed=seed, num_classes=size["classes"])
-    rdm = RDMEvaluator(px, py, data, RDMFitness(n_per_class=size["n_per_class"]), net, device=device)
-    acc = AccuracyEvaluator(train_x, train_y, val_x, val_y, data, TrainConfig(epochs=1),
-                            batch_size=size["batch_size"], net=net, device=device)
+    px, py = class_balanced(
+        train_x, train_y, size["n_per_class"], seed=seed, num_classes=size["classes"]
+    )
+    rdm = RDMEvaluator(
+        px, py, data, RDMFitness(n_per_class=size["n_per_class"]), net, device=device
+    )
+    acc = AccuracyEvaluator(
+        train_x,
+        train_y,
+        val_x,
+        val_y,
+        data,
+        TrainConfig(epochs=1),
+        batch_size=size["batch_size"],
+        net=net,
+        device=device,
+    )
     rdm_s = measure({"rdm": lambda: rdm(genome, seed)}, repeats, warmup, device=device)["rdm"]
-    acc_s = measure({"accuracy_1epoch": lambda: acc(genome, seed)}, 1, 0, device=device)["accuracy_1epoch"]
+    acc_s = measure({"accuracy_1epoch": lambda: acc(genome, seed)}, 1, 0, device=device)[
+        "accuracy_1epoch"
+    ]
     ratio = summary(acc_s)["median"] / summary(rdm_s)["median"]
-    return {"seconds_per_candidate": {"rdm": summary(rdm_s), "accuracy_1epoch": summary(acc_s)},
-            "ratio": ratio, "train_images": size["n_train"], "val_images": size["n_val"],
-            "probe_images": int(px.shape[0]), "input_shape": list(shape), "genome": genome.hash()[:10],
-            "data": "synthetic Gaussian pixels (timing only; fitness values not meaningful)",
-            "goal": {**GOAL, "value": ratio, "met": ratio >= GOAL["min_ratio"]}}
+    return {
+        "seconds_per_candidate": {"rdm": summary(rdm_s), "accuracy_1epoch": summary(acc_s)},
+        "ratio": ratio,
+        "train_images": size["n_train"],
+        "val_images": size["n_val"],
+        "probe_images": int(px.shape[0]),
+        "input_shape": list(shape),
+        "genome": genome.hash()[:10],
+        "data": "synthetic Gaussian pixels (timing only; fitness values not meaningful)",
+        "goal": {**GOAL, "value": ratio, "met": ratio >= GOAL["min_ratio"]},
+    }
 
 
 def rdm_breakdown(ev, genome, seed: int, repeats: int, device: str = "cpu") -> dict:
@@ -132,11 +234,16 @@ def rdm_breakdown(ev, genome, seed: int, repeats: int, device: str = "cpu") -> d
     x = ev.data.encoder()(ev.x).to(device)
     responses = record_responses(model, x, ev.cfg.temporal, ev.cfg.batch_stats)
     target = ev.target()
-    parts = {"build": lambda: ev.build(genome, seed),
-             "forward": lambda: record_responses(model, x, ev.cfg.temporal, ev.cfg.batch_stats),
-             "rdms_and_comparison": lambda: aggregate(responses, target, ev.cfg)}
+    parts = {
+        "build": lambda: ev.build(genome, seed),
+        "forward": lambda: record_responses(model, x, ev.cfg.temporal, ev.cfg.batch_stats),
+        "rdms_and_comparison": lambda: aggregate(responses, target, ev.cfg),
+    }
     samples = measure(parts, repeats, 1, device=device)
-    return {"ms": {k: 1e3 * summary(v)["median"] for k, v in samples.items()}, "layers": len(responses)}
+    return {
+        "ms": {k: 1e3 * summary(v)["median"] for k, v in samples.items()},
+        "layers": len(responses),
+    }
 
 
 def run(cfg: BenchConfig) -> dict:
@@ -156,9 +263,12 @@ def run(cfg: BenchConfig) -> dict:
         def call(name, g=g):
             def fn():
                 vals[name] = evs[name](g, cfg.seed)
+
             return fn
 
-        s = measure({k: call(k) for k in evs}, repeats, warmup if g is genomes[0] else 0, device=dev)
+        s = measure(
+            {k: call(k) for k in evs}, repeats, warmup if g is genomes[0] else 0, device=dev
+        )
         for k in evs:
             samples[k] += s[k]
             fitness[k].append(vals[k])
@@ -183,28 +293,42 @@ def run(cfg: BenchConfig) -> dict:
         # the accuracy fitness grows with the training split, the RDM fitness with the probe:
         # the training-set size at which the measured costs would give the goal's ratio
         "accuracy_seconds_per_train_image": summary(samples["accuracy_1epoch"])["median"] / n_train,
-        "train_images_for_goal_ratio": GOAL["min_ratio"] * summary(samples["rdm"])["median"]
+        "train_images_for_goal_ratio": GOAL["min_ratio"]
+        * summary(samples["rdm"])["median"]
         / (summary(samples["accuracy_1epoch"])["median"] / n_train),
-        "checks": {"all_passed": all(np.isfinite(v).all() for v in fitness.values()),
-                   "fitness_finite": {k: bool(np.isfinite(v).all()) for k, v in fitness.items()}},
+        "checks": {
+            "all_passed": all(np.isfinite(v).all() for v in fitness.values()),
+            "fitness_finite": {k: bool(np.isfinite(v).all()) for k, v in fitness.items()},
+        },
         "goal": {**GOAL, "value": ratio["median"], "met": ratio["median"] >= GOAL["min_ratio"]},
     }
     # a genome whose output layer spikes (a silent one skips the RDMs and scores 0)
     working = next((g for g, f in zip(genomes, fitness["rdm"]) if f != 0), genomes[0])
     metrics["rdm_breakdown"] = rdm_breakdown(evs["rdm"], working, cfg.seed, cfg.n_repeats(10), dev)
     cifar_size = CIFAR_SHAPE["quick" if cfg.quick else "full"]
-    metrics["cifar10_shape"] = cifar_shape_costs(cifar_size, working, cfg.seed, cfg.n_repeats(5), warmup, dev)
-    return {"metrics": metrics,
-            "params": {"sizes": size, "cifar10_shape_sizes": cifar_size, "repeats": repeats, "warmup": warmup},
-            "artifacts": {"samples_seconds": samples}}
+    metrics["cifar10_shape"] = cifar_shape_costs(
+        cifar_size, working, cfg.seed, cfg.n_repeats(5), warmup, dev
+    )
+    return {
+        "metrics": metrics,
+        "params": {
+            "sizes": size,
+            "cifar10_shape_sizes": cifar_size,
+            "repeats": repeats,
+            "warmup": warmup,
+        },
+        "artifacts": {"samples_seconds": samples},
+    }
 
 
 def headline(m: dict) -> str:
     med = m["median_seconds"]
     c = m["cifar10_shape"]
-    return (f"RDM {med['rdm'] * 1e3:.0f} ms, SAHD {med['sahd'] * 1e3:.0f} ms, Hamming RDM {med['rdm_hamming'] * 1e3:.0f} ms, "
-            f"1-epoch accuracy {med['accuracy_1epoch']:.2f} s per candidate: ratio {m['ratio']:.0f}x "
-            f"(goal >= {m['goal']['min_ratio']:.0f}x: {m['goal']['met']}); at CIFAR-10 shape "
-            f"RDM {c['seconds_per_candidate']['rdm']['median']:.3f} s, 1-epoch accuracy "
-            f"{c['seconds_per_candidate']['accuracy_1epoch']['median']:.0f} s: {c['ratio']:.0f}x "
-            f"(goal: {c['goal']['met']})")
+    return (
+        f"RDM {med['rdm'] * 1e3:.0f} ms, SAHD {med['sahd'] * 1e3:.0f} ms, Hamming RDM {med['rdm_hamming'] * 1e3:.0f} ms, "
+        f"1-epoch accuracy {med['accuracy_1epoch']:.2f} s per candidate: ratio {m['ratio']:.0f}x "
+        f"(goal >= {m['goal']['min_ratio']:.0f}x: {m['goal']['met']}); at CIFAR-10 shape "
+        f"RDM {c['seconds_per_candidate']['rdm']['median']:.3f} s, 1-epoch accuracy "
+        f"{c['seconds_per_candidate']['accuracy_1epoch']['median']:.0f} s: {c['ratio']:.0f}x "
+        f"(goal: {c['goal']['met']})"
+    )

@@ -4,7 +4,7 @@
 The fitness is the search's RDM fitness (:class:`snnlib.mse.RDMEvaluator`, as in B2), the
 population ``population`` distinct random genomes, evaluated exactly as
 :func:`snnlib.mse.evolve` does: ``executor.submit(fitness, genome, seed)`` for each, then the
-results in submission order. In-process is :class:`snnlib.mse.SyncExecutor` with torch
+results in submission order. In-process is :class:`snnlib.nas.executors.SyncExecutor` with torch
 using ``threads`` threads; dask is ``client.get_executor(pure=False)`` (``pure=False``: a
 repeated population is recomputed, not served from dask's memory) with one torch thread per
 worker, so both use the same two cores.
@@ -31,10 +31,32 @@ DATASET = "digits"
 DESCRIPTION = "one population's RDM fitness: in-process vs dask LocalCluster (2 workers)"
 
 SIZES = {
-    "quick": dict(population=2, n_cells=3, width=4, stem_stride=2, time_steps=2, n_per_class=2,
-                  train_limit=40, val_limit=20, batch_size=20, genomes=1, sahd_batch=4),
-    "full": dict(population=16, n_cells=6, width=8, stem_stride=2, time_steps=4, n_per_class=10,
-                 train_limit=None, val_limit=None, batch_size=64, genomes=1, sahd_batch=32),
+    "quick": dict(
+        population=2,
+        n_cells=3,
+        width=4,
+        stem_stride=2,
+        time_steps=2,
+        n_per_class=2,
+        train_limit=40,
+        val_limit=20,
+        batch_size=20,
+        genomes=1,
+        sahd_batch=4,
+    ),
+    "full": dict(
+        population=16,
+        n_cells=6,
+        width=8,
+        stem_stride=2,
+        time_steps=4,
+        n_per_class=10,
+        train_limit=None,
+        val_limit=None,
+        batch_size=64,
+        genomes=1,
+        sahd_batch=32,
+    ),
 }
 N_WORKERS = 2
 
@@ -64,7 +86,8 @@ def run(cfg: BenchConfig) -> dict:
     from dask.distributed import Client, LocalCluster
 
     import benchmarks.b3_population as this
-    from snnlib.mse import SyncExecutor, random_genome
+    from snnlib.mse import random_genome
+    from snnlib.nas.executors import SyncExecutor
 
     from .b2_fitness import evaluators
 
@@ -87,8 +110,13 @@ def run(cfg: BenchConfig) -> dict:
     cloudpickle.register_pickle_by_value(this)
     repeats, warmup = cfg.n_repeats(5), cfg.n_warmup(1)
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=N_WORKERS, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=logging.ERROR)
+    cluster = LocalCluster(
+        n_workers=N_WORKERS,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
     client = Client(cluster)
     start_seconds = time.perf_counter() - t0
     try:
@@ -112,10 +140,14 @@ def run(cfg: BenchConfig) -> dict:
             def call():
                 fn()
                 tasks[name].append(out[name])
+
             return call
 
-        samples = measure({"in_process": recorded("in_process", run_sync), "dask": recorded("dask", run_dask)},
-                          repeats, warmup)
+        samples = measure(
+            {"in_process": recorded("in_process", run_sync), "dask": recorded("dask", run_dask)},
+            repeats,
+            warmup,
+        )
         tasks = {k: v[-repeats:] for k, v in tasks.items()}
     finally:
         client.close()
@@ -146,8 +178,10 @@ def run(cfg: BenchConfig) -> dict:
         "median_seconds": {k: summary(v)["median"] for k, v in samples.items()},
         "speedup_dask_over_in_process": speedup,
         "speedup": speedup["median"],
-        "seconds_per_candidate": {"in_process": summary([s / size["population"] for s in samples["in_process"]]),
-                                  "dask": summary([s / size["population"] for s in samples["dask"]])},
+        "seconds_per_candidate": {
+            "in_process": summary([s / size["population"] for s in samples["in_process"]]),
+            "dask": summary([s / size["population"] for s in samples["dask"]]),
+        },
         "breakdown_dask": {
             "cluster_start_seconds": start_seconds,
             "cold_population_seconds": cold_seconds,
@@ -160,22 +194,34 @@ def run(cfg: BenchConfig) -> dict:
             "workers_used": n_pids,
         },
         "checks": {
-            "same_fitness_in_process_vs_dask": bool(np.allclose(vals_local, vals_dask, rtol=0, atol=1e-6)),
+            "same_fitness_in_process_vs_dask": bool(
+                np.allclose(vals_local, vals_dask, rtol=0, atol=1e-6)
+            ),
             "bitwise_equal": bool(np.array_equal(vals_local, vals_dask)),
             "cold_equals_warm": bool(np.array_equal(vals_cold, vals_dask)),
             "max_abs_fitness_diff": float(np.abs(vals_local - vals_dask).max()),
         },
     }
     metrics["checks"]["all_passed"] = metrics["checks"]["same_fitness_in_process_vs_dask"]
-    return {"metrics": metrics, "params": {"sizes": size, "repeats": repeats, "warmup": warmup,
-                                           "worker_threads": 1, "in_process_threads": cfg.threads},
-            "artifacts": {"samples_seconds": samples, "fitness": vals_local.tolist()}}
+    return {
+        "metrics": metrics,
+        "params": {
+            "sizes": size,
+            "repeats": repeats,
+            "warmup": warmup,
+            "worker_threads": 1,
+            "in_process_threads": cfg.threads,
+        },
+        "artifacts": {"samples_seconds": samples, "fitness": vals_local.tolist()},
+    }
 
 
 def headline(m: dict) -> str:
     b = m["breakdown_dask"]
     med = m["median_seconds"]
-    return (f"population of {m['population']}: in-process {med['in_process']:.2f} s, dask {med['dask']:.2f} s "
-            f"-> {m['speedup']:.2f}x; start {b['cluster_start_seconds']:.1f} s, cold {b['cold_population_seconds']:.1f} s, "
-            f"efficiency {b['parallel_efficiency']['median']:.2f}; same fitness: "
-            f"{m['checks']['same_fitness_in_process_vs_dask']}")
+    return (
+        f"population of {m['population']}: in-process {med['in_process']:.2f} s, dask {med['dask']:.2f} s "
+        f"-> {m['speedup']:.2f}x; start {b['cluster_start_seconds']:.1f} s, cold {b['cold_population_seconds']:.1f} s, "
+        f"efficiency {b['parallel_efficiency']['median']:.2f}; same fitness: "
+        f"{m['checks']['same_fitness_in_process_vs_dask']}"
+    )

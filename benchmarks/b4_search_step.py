@@ -41,8 +41,20 @@ def make_step(attention: str, T: int, size: dict, seed: int, device: torch.devic
     from snnlib.darts.bilevel import make_search_optimizers
 
     torch.manual_seed(seed)
-    model = SearchNetwork(1, 10, C=size["C"], layers=size["layers"], steps=size["steps"],
-                          multiplier=size["multiplier"], time_steps=T, attention=attention).to(device).train()
+    model = (
+        SearchNetwork(
+            1,
+            10,
+            C=size["C"],
+            layers=size["layers"],
+            steps=size["steps"],
+            multiplier=size["multiplier"],
+            time_steps=T,
+            attention=attention,
+        )
+        .to(device)
+        .train()
+    )
     cfg = SearchConfig()
     w_opt, _, a_opt = make_search_optimizers(model, cfg)
     crit = nn.CrossEntropyLoss()
@@ -66,9 +78,12 @@ def step_memory(step, device) -> dict:
     step's memory is the larger of the two."""
     phases = {name: peak_memory(fn, device) for name, fn in step.phases.items()}
     peaks = [m["peak_mib"] for m in phases.values() if m["peak_mib"] is not None]
-    return {"saved_for_backward_mib": max(m["saved_for_backward_mib"] for m in phases.values()),
-            "peak_mib": max(peaks) if peaks else None,
-            "peak_method": next(iter(phases.values()))["peak_method"], "phases": phases}
+    return {
+        "saved_for_backward_mib": max(m["saved_for_backward_mib"] for m in phases.values()),
+        "peak_mib": max(peaks) if peaks else None,
+        "peak_method": next(iter(phases.values()))["peak_method"],
+        "phases": phases,
+    }
 
 
 def run(cfg: BenchConfig) -> dict:
@@ -102,23 +117,38 @@ def run(cfg: BenchConfig) -> dict:
         "batch": size["batch"],
         "supernet": {k: size[k] for k in ("C", "layers", "steps", "multiplier")},
         "weight_parameters": params,
-        "median_seconds": {a: {T: d["seconds"][a]["median"] for T, d in per_t.items()} for a in ATTENTIONS},
+        "median_seconds": {
+            a: {T: d["seconds"][a]["median"] for T, d in per_t.items()} for a in ATTENTIONS
+        },
         "ratio_tcsa_over_none": ratios,
-        "saved_for_backward_mib": {a: {T: d["memory"][a]["saved_for_backward_mib"] for T, d in per_t.items()}
-                                   for a in ATTENTIONS},
-        "peak_mib": {a: {T: d["memory"][a]["peak_mib"] for T, d in per_t.items()} for a in ATTENTIONS},
+        "saved_for_backward_mib": {
+            a: {T: d["memory"][a]["saved_for_backward_mib"] for T, d in per_t.items()}
+            for a in ATTENTIONS
+        },
+        "peak_mib": {
+            a: {T: d["memory"][a]["peak_mib"] for T, d in per_t.items()} for a in ATTENTIONS
+        },
         "peak_method": next(iter(per_t.values()))["memory"]["none"]["peak_method"],
         "per_T": {T: {k: v for k, v in d.items() if k != "samples"} for T, d in per_t.items()},
         "checks": {"all_passed": bool(losses_finite), "losses_finite": bool(losses_finite)},
-        "goal": {**GOAL, "value": ratios, "met": all(r <= GOAL["max_ratio"] for r in ratios.values()),
-                 "met_per_T": {T: r <= GOAL["max_ratio"] for T, r in ratios.items()}},
+        "goal": {
+            **GOAL,
+            "value": ratios,
+            "met": all(r <= GOAL["max_ratio"] for r in ratios.values()),
+            "met_per_T": {T: r <= GOAL["max_ratio"] for T, r in ratios.items()},
+        },
     }
-    return {"metrics": metrics, "params": {"sizes": size, "repeats": repeats, "warmup": warmup},
-            "artifacts": {"samples_seconds": {T: d["samples"] for T, d in per_t.items()}}}
+    return {
+        "metrics": metrics,
+        "params": {"sizes": size, "repeats": repeats, "warmup": warmup},
+        "artifacts": {"samples_seconds": {T: d["samples"] for T, d in per_t.items()}},
+    }
 
 
 def headline(m: dict) -> str:
     r = "/".join(f"{v:.2f}" for v in m["ratio_tcsa_over_none"].values())
     Ts = "/".join(str(t) for t in m["time_steps"])
-    return (f"tcsa/none seconds per step at T={Ts}: {r} (goal <= {m['goal']['max_ratio']}: {m['goal']['met']}); "
-            f"none {'/'.join(f'{v:.2f}' for v in m['median_seconds']['none'].values())} s")
+    return (
+        f"tcsa/none seconds per step at T={Ts}: {r} (goal <= {m['goal']['max_ratio']}: {m['goal']['met']}); "
+        f"none {'/'.join(f'{v:.2f}' for v in m['median_seconds']['none'].values())} s"
+    )

@@ -36,8 +36,12 @@ def book_runs(makefile: str | Path = REPO_ROOT / "Makefile") -> list[str]:
     return [tok for tok in m.group(1).replace("\\\n", " ").split() if "__" in tok]
 
 
-def collect(root: str | Path | None = None, scale: str = BOOK_SCALE, seed: int = 0,
-            expected: list[str] | None = None) -> dict:
+def collect(
+    root: str | Path | None = None,
+    scale: str = BOOK_SCALE,
+    seed: int = 0,
+    expected: list[str] | None = None,
+) -> dict:
     """Wall seconds per run found under ``root`` and the list of expected runs without a file."""
     root = Path(root or results_dir())
     expected = book_runs() if expected is None else expected
@@ -50,13 +54,23 @@ def collect(root: str | Path | None = None, scale: str = BOOK_SCALE, seed: int =
         try:
             data = json.loads(path.read_text())
             prov = data.get("provenance", {})
-            found[run] = {"wall_seconds": prov.get("wall_seconds"), "device": prov.get("device"),
-                          "end_utc": prov.get("end_utc"), "git_commit": prov.get("git_commit"),
-                          "file": path.name}
+            found[run] = {
+                "wall_seconds": prov.get("wall_seconds"),
+                "device": prov.get("device"),
+                "end_utc": prov.get("end_utc"),
+                "git_commit": prov.get("git_commit"),
+                "file": path.name,
+            }
         except (OSError, ValueError) as exc:
-            found[run] = {"wall_seconds": None, "error": f"{type(exc).__name__}: {exc}", "file": path.name}
+            found[run] = {
+                "wall_seconds": None,
+                "error": f"{type(exc).__name__}: {exc}",
+                "file": path.name,
+            }
     missing = [r for r in expected if r not in found]
-    walls = [v["wall_seconds"] for v in found.values() if isinstance(v.get("wall_seconds"), (int, float))]
+    walls = [
+        v["wall_seconds"] for v in found.values() if isinstance(v.get("wall_seconds"), (int, float))
+    ]
     return {
         "scale": scale,
         "runs": found,
@@ -71,7 +85,9 @@ def collect(root: str | Path | None = None, scale: str = BOOK_SCALE, seed: int =
 
 
 def run(cfg: BenchConfig) -> dict:
-    metrics = collect(results_dir(), seed=cfg.seed)   # the experiments' results, wherever bench files go
+    metrics = collect(
+        results_dir(), seed=cfg.seed
+    )  # the experiments' results, wherever bench files go
     return {"metrics": metrics, "params": {"book_scale": BOOK_SCALE}}
 
 

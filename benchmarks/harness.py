@@ -19,14 +19,15 @@ import platform
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
+from snnlib.book.results import ResultRun, atomic_write_json
 from snnlib.paths import results_dir
-from snnlib.results import ResultRun, atomic_write_json
 from snnlib.runtime import device_name, resolve_device, seed_everything
 
 SCALE = "bench"
@@ -48,13 +49,16 @@ class BenchConfig:
     seed: int = 0
     device: str = "cpu"
     out_dir: str | Path | None = None
-    compile: bool | None = None        # torch.compile variants (None: on unless quick)
+    compile: bool | None = None  # torch.compile variants (None: on unless quick)
 
     def __post_init__(self):
         if self.compile is None:
             self.compile = not self.quick
-        if (self.repeats is not None and self.repeats < 1) or (self.warmup is not None and self.warmup < 0) \
-                or self.threads < 1:
+        if (
+            (self.repeats is not None and self.repeats < 1)
+            or (self.warmup is not None and self.warmup < 0)
+            or self.threads < 1
+        ):
             raise ValueError(f"bad benchmark config {self}")
 
     def n_repeats(self, full: int = 15) -> int:
@@ -84,13 +88,28 @@ def summary(samples: list[float]) -> dict:
     """Median, quartiles, IQR, min, max and count of a list of numbers."""
     xs = sorted(float(s) for s in samples)
     if not xs:
-        return {"median": None, "q1": None, "q3": None, "iqr": None, "min": None, "max": None, "n": 0}
+        return {
+            "median": None,
+            "q1": None,
+            "q3": None,
+            "iqr": None,
+            "min": None,
+            "max": None,
+            "n": 0,
+        }
     if len(xs) >= 2:
         q1, _, q3 = statistics.quantiles(xs, n=4, method="inclusive")
     else:
         q1 = q3 = xs[0]
-    return {"median": statistics.median(xs), "q1": q1, "q3": q3, "iqr": q3 - q1,
-            "min": xs[0], "max": xs[-1], "n": len(xs)}
+    return {
+        "median": statistics.median(xs),
+        "q1": q1,
+        "q3": q3,
+        "iqr": q3 - q1,
+        "min": xs[0],
+        "max": xs[-1],
+        "n": len(xs),
+    }
 
 
 def paired_ratio(numerator: list[float], denominator: list[float]) -> dict:
@@ -108,8 +127,12 @@ def synchronize(device: torch.device | str | None = None) -> None:
         torch.cuda.synchronize(dev if dev is not None and dev.type == "cuda" else None)
 
 
-def measure(candidates: dict[str, Callable[[], Any]], repeats: int, warmup: int = 0,
-            device: torch.device | str | None = None) -> dict[str, list[float]]:
+def measure(
+    candidates: dict[str, Callable[[], Any]],
+    repeats: int,
+    warmup: int = 0,
+    device: torch.device | str | None = None,
+) -> dict[str, list[float]]:
     """Wall seconds of each candidate, ``repeats`` times, interleaved and in rotating order.
 
     ``warmup`` untimed rounds come first (first-call allocations, oneDNN primitive caches,
@@ -123,7 +146,7 @@ def measure(candidates: dict[str, Callable[[], Any]], repeats: int, warmup: int 
     synchronize(device)
     samples: dict[str, list[float]] = {n: [] for n in names}
     for r in range(repeats):
-        order = names[r % len(names):] + names[:r % len(names)]
+        order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             gc.collect()
             synchronize(device)
@@ -138,8 +161,11 @@ def timing_block(samples: dict[str, list[float]], baseline: str | None = None) -
     """``{name: summary}`` plus, if ``baseline`` is given, ``speedup`` (baseline / name, paired)."""
     out = {name: summary(s) for name, s in samples.items()}
     if baseline is not None:
-        out["speedup_vs_" + baseline] = {name: paired_ratio(samples[baseline], s)
-                                          for name, s in samples.items() if name != baseline}
+        out["speedup_vs_" + baseline] = {
+            name: paired_ratio(samples[baseline], s)
+            for name, s in samples.items()
+            if name != baseline
+        }
     return out
 
 
@@ -147,10 +173,34 @@ def timing_block(samples: dict[str, list[float]], baseline: str | None = None) -
 PROFILE_CATEGORIES = {
     "convolution": ("convolution", "conv2d", "mkldnn_conv"),
     "batch_norm": ("batch_norm",),
-    "neuron (LIF kernels, surrogate)": ("_multisteplif", "_trianglespike", "atan", "sigmoid", "straightthrough"),
-    "elementwise": ("aten::mul", "aten::add", "aten::sub", "aten::rsub", "aten::gt", "aten::abs", "aten::clamp",
-                    "aten::neg", "aten::where", "aten::zeros", "aten::fill_", "aten::copy_", "aten::to",
-                    "aten::_to_copy", "aten::div", "aten::mean", "aten::sum", "aten::stack", "aten::cat"),
+    "neuron (LIF kernels, surrogate)": (
+        "_multisteplif",
+        "_trianglespike",
+        "atan",
+        "sigmoid",
+        "straightthrough",
+    ),
+    "elementwise": (
+        "aten::mul",
+        "aten::add",
+        "aten::sub",
+        "aten::rsub",
+        "aten::gt",
+        "aten::abs",
+        "aten::clamp",
+        "aten::neg",
+        "aten::where",
+        "aten::zeros",
+        "aten::fill_",
+        "aten::copy_",
+        "aten::to",
+        "aten::_to_copy",
+        "aten::div",
+        "aten::mean",
+        "aten::sum",
+        "aten::stack",
+        "aten::cat",
+    ),
 }
 
 
@@ -171,11 +221,16 @@ def profile_breakdown(fn: Callable[[], Any], steps: int = 3) -> dict:
     totals["other"] = 0.0
     for ev in prof.key_averages():
         name = ev.key.lower()
-        cat = next((c for c, keys in PROFILE_CATEGORIES.items() if any(k in name for k in keys)), "other")
+        cat = next(
+            (c for c, keys in PROFILE_CATEGORIES.items() if any(k in name for k in keys)), "other"
+        )
         totals[cat] += ev.self_cpu_time_total / 1e3 / steps
     total = sum(totals.values())
-    return {"ms_per_call": totals, "share": {k: v / total if total else None for k, v in totals.items()},
-            "total_ms": total}
+    return {
+        "ms_per_call": totals,
+        "share": {k: v / total if total else None for k, v in totals.items()},
+        "total_ms": total,
+    }
 
 
 # -- memory ----------------------------------------------------------------------------------
@@ -201,7 +256,7 @@ class SavedTensorBytes:
             pass
         return t
 
-    def __enter__(self) -> "SavedTensorBytes":
+    def __enter__(self) -> SavedTensorBytes:
         self._ctx = torch.autograd.graph.saved_tensors_hooks(self._pack, lambda t: t)
         self._ctx.__enter__()
         return self
@@ -261,8 +316,11 @@ def peak_memory(fn: Callable[[], Any], device: torch.device | str = "cpu") -> di
             fn()
         peak = sampler.stop() if sampler is not None else None
         method = "rss_sampling" if sampler is not None else "unavailable"
-    return {"saved_for_backward_mib": saved.bytes / 2**20,
-            "peak_mib": None if peak is None else max(peak, 0) / 2**20, "peak_method": method}
+    return {
+        "saved_for_backward_mib": saved.bytes / 2**20,
+        "peak_mib": None if peak is None else max(peak, 0) / 2**20,
+        "peak_method": method,
+    }
 
 
 # -- running and writing -----------------------------------------------------------------------
@@ -293,22 +351,35 @@ def run_benchmark(module, cfg: BenchConfig) -> Path:
 
     The module's ``run(cfg)`` returns ``{"metrics": ..., "params": ..., "artifacts": ...}``
     (only ``metrics`` required). Params always hold scale="bench", dataset, seed, device, the
-    thread count, repeats and warm-up; provenance is :class:`snnlib.results.ResultRun`'s plus
+    thread count, repeats and warm-up; provenance is :class:`snnlib.book.results.ResultRun`'s plus
     the CPU model, core count, thread count and load averages.
     """
     torch.set_num_threads(cfg.threads)
     seed_everything(cfg.seed)
     dev = cfg.torch_device
-    params = {"scale": SCALE, "dataset": getattr(module, "DATASET", "none"), "seed": cfg.seed,
-              "device": str(dev), "benchmark": module.NAME, **cfg.to_params()}
+    params = {
+        "scale": SCALE,
+        "dataset": getattr(module, "DATASET", "none"),
+        "seed": cfg.seed,
+        "device": str(dev),
+        "benchmark": module.NAME,
+        **cfg.to_params(),
+    }
     run = ResultRun(f"bench__{module.NAME}", params, device_name=device_name(dev))
     load_before = _loadavg()
     out = module.run(cfg)
     params.update(out.get("params", {}))
     provenance = run.provenance()
-    provenance.update({"cpu": _cpu_model(), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                       "platform": platform.platform(), "loadavg_before": load_before,
-                       "loadavg_after": _loadavg()})
+    provenance.update(
+        {
+            "cpu": _cpu_model(),
+            "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "platform": platform.platform(),
+            "loadavg_before": load_before,
+            "loadavg_after": _loadavg(),
+        }
+    )
     data = {"params": params, "provenance": provenance, "metrics": out["metrics"]}
     if out.get("artifacts"):
         data["artifacts"] = out["artifacts"]

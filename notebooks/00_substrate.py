@@ -19,43 +19,60 @@
 # operations and the energy estimate. Every search in this book is judged against it.
 
 # %% tags=["parameters"]
-scale = "cpu"        # smoke | cpu | paper
-dataset = "digits"   # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
+scale = "cpu"  # smoke | cpu | paper
+dataset = "digits"  # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
 seed = 0
-device = "auto"      # auto | cpu | cuda
+device = "auto"  # auto | cpu | cuda
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from myst_nb import glue
 
-from snnlib.data import dataset_info, load_dataset, make_loaders
+from snnlib.book.results import ResultRun
+from snnlib.book.scales import pick_scale
+from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
 from snnlib.models import SpikingCNN, count_parameters
-from snnlib.results import ResultRun
 from snnlib.runtime import device_name, resolve_device, seed_everything
 from snnlib.train import TrainConfig, evaluate, fit
-from snnlib.validation import pick_scale
 
 params = dict(scale=scale, dataset=dataset, seed=seed, device=device)
 dev = resolve_device(device)
 run = ResultRun("00_substrate", params, device_name=device_name(dev))
 seed_everything(seed)
 
-cfg = pick_scale(scale, {
-    # seconds: a few batches, for tests
-    "smoke": dict(time_steps=4, width=8, batch_size=64, limit={"train": 128, "val": 64, "test": 64},
-                  train=TrainConfig(epochs=1, lr=5e-3, max_batches=2)),
-    # a 2-core laptop in a few minutes per dataset (12 epochs: validation accuracy has
-    # levelled off by then on both embedded datasets)
-    "cpu": dict(time_steps=4, width=16, batch_size=64, limit=None,
-                train=TrainConfig(epochs=12, lr=5e-3, warmup_epochs=1)),
-    # the papers' setting on a GPU: real datasets, more width and epochs (MSE-NAS recipe:
-    # AdamW, lr 5e-3 x batch/1024, wd 0.01, label smoothing 0.1, cosine with 5 warm-up epochs)
-    "paper": dict(time_steps=4, width=64, batch_size=128, limit=None,
-                  train=TrainConfig(epochs=200, lr=5e-3 * 128 / 1024, warmup_epochs=5)),
-})
+cfg = pick_scale(
+    scale,
+    {
+        # seconds: a few batches, for tests
+        "smoke": dict(
+            time_steps=4,
+            width=8,
+            batch_size=64,
+            limit={"train": 128, "val": 64, "test": 64},
+            train=TrainConfig(epochs=1, lr=5e-3, max_batches=2),
+        ),
+        # a 2-core laptop in a few minutes per dataset (12 epochs: validation accuracy has
+        # levelled off by then on both embedded datasets)
+        "cpu": dict(
+            time_steps=4,
+            width=16,
+            batch_size=64,
+            limit=None,
+            train=TrainConfig(epochs=12, lr=5e-3, warmup_epochs=1),
+        ),
+        # the papers' setting on a GPU: real datasets, more width and epochs (MSE-NAS recipe:
+        # AdamW, lr 5e-3 x batch/1024, wd 0.01, label smoothing 0.1, cosine with 5 warm-up epochs)
+        "paper": dict(
+            time_steps=4,
+            width=64,
+            batch_size=128,
+            limit=None,
+            train=TrainConfig(epochs=200, lr=5e-3 * 128 / 1024, warmup_epochs=5),
+        ),
+    },
+)
 info = dataset_info(dataset)
 print(info, cfg)
 
@@ -66,8 +83,13 @@ print(info, cfg)
 # counts (tonic `ToFrame`).
 
 # %%
-loaders = make_loaders(dataset, batch_size=cfg["batch_size"], time_steps=cfg["time_steps"],
-                       limit=cfg["limit"], seed=seed)
+loaders = make_loaders(
+    dataset,
+    batch_size=cfg["batch_size"],
+    time_steps=cfg["time_steps"],
+    limit=cfg["limit"],
+    seed=seed,
+)
 encoder = Encoder(default_encoding(info.kind), cfg["time_steps"])
 sizes = {k: len(v.dataset) for k, v in loaders.items()}
 print("split sizes:", sizes, "| encoder:", encoder)
@@ -77,7 +99,7 @@ if info.kind == "events":
     T = x0.shape[0]
     fig, axes = plt.subplots(1, T, figsize=(2.2 * T, 2.4))
     for t, ax in enumerate(np.atleast_1d(axes)):
-        frame = (x0[t, 1] - x0[t, 0]).numpy()   # ON minus OFF events in this time bin
+        frame = (x0[t, 1] - x0[t, 0]).numpy()  # ON minus OFF events in this time bin
         lim = max(abs(frame).max(), 1)
         ax.imshow(frame, cmap="coolwarm", vmin=-lim, vmax=lim)
         ax.set_title(f"t = {t}")
@@ -97,12 +119,23 @@ plt.close(fig)
 
 # %%
 model = SpikingCNN(info.in_channels, info.num_classes, width=cfg["width"]).to(dev)
-hist = fit(model, loaders["train"], loaders["val"], encoder, cfg["train"], device=dev,
-           desc=f"substrate {dataset}")
-test = evaluate(model, loaders["test"], encoder, dev, spikes=True, max_batches=cfg["train"].max_batches)
+hist = fit(
+    model,
+    loaders["train"],
+    loaders["val"],
+    encoder,
+    cfg["train"],
+    device=dev,
+    desc=f"substrate {dataset}",
+)
+test = evaluate(
+    model, loaders["test"], encoder, dev, spikes=True, max_batches=cfg["train"].max_batches
+)
 report = test["spikes"]
-print(f"test accuracy {test['acc']:.4f} on {test['n']} images; NoS {report.nos:.0f}; "
-      f"energy {report.energy_uj:.3f} uJ/image; {count_parameters(model)} parameters; {hist.seconds:.1f} s")
+print(
+    f"test accuracy {test['acc']:.4f} on {test['n']} images; NoS {report.nos:.0f}; "
+    f"energy {report.energy_uj:.3f} uJ/image; {count_parameters(model)} parameters; {hist.seconds:.1f} s"
+)
 
 # %%
 epochs = np.arange(1, len(hist.train_loss) + 1)
@@ -156,6 +189,8 @@ glue("n_params", metrics["params"], display=False)
 glue("train_seconds", metrics["train_seconds"], display=False)
 glue("epochs", cfg["train"].epochs, display=False)
 glue("time_steps", cfg["time_steps"], display=False)
-path = run.write(metrics, artifacts={"history": hist.to_dict(), "firing_rate_per_layer": rates,
-                                     "split_sizes": sizes})
+path = run.write(
+    metrics,
+    artifacts={"history": hist.to_dict(), "firing_rate_per_layer": rates, "split_sizes": sizes},
+)
 print("wrote", path)

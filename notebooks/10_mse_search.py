@@ -20,16 +20,16 @@
 # The found genome is written to the result file for the retraining notebook.
 
 # %% tags=["parameters"]
-scale = "cpu"        # smoke | cpu | paper
-dataset = "digits"   # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
+scale = "cpu"  # smoke | cpu | paper
+dataset = "digits"  # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
 seed = 0
-device = "auto"      # auto | cpu | cuda
-metric = "correlation"    # RDM distance: correlation | euclidean | hamming
-comparison = "spearman"   # spearman | kendall | pearson
-aggregation = "mean"      # mean | last | max | concat (over spiking layers)
-workers = 0          # 0: evaluate in this process; n > 0: a dask LocalCluster of n processes
-threads = 1          # torch threads per process (0: torch's default)
-resume = False       # continue from this run's checkpoint if there is one
+device = "auto"  # auto | cpu | cuda
+metric = "correlation"  # RDM distance: correlation | euclidean | hamming
+comparison = "spearman"  # spearman | kendall | pearson
+aggregation = "mean"  # mean | last | max | concat (over spiking layers)
+workers = 0  # 0: evaluate in this process; n > 0: a dask LocalCluster of n processes
+threads = 1  # torch threads per process (0: torch's default)
+resume = False  # continue from this run's checkpoint if there is one
 
 # %%
 import time
@@ -39,40 +39,69 @@ import numpy as np
 import torch
 from myst_nb import glue
 
+from snnlib.book.results import ResultRun
+from snnlib.book.scales import pick_scale
 from snnlib.mse import EvolutionConfig, NetConfig, RDMFitness, SearchSpace, evolve
 from snnlib.mse.draw import draw_genome, draw_motif_library, plot_history, plot_rdms
 from snnlib.mse.experiment import load_tensors, rdm_evaluator
 from snnlib.mse.motifs import MOTIFS
 from snnlib.mse.rdm import mean_rdm
 from snnlib.paths import checkpoints_dir
-from snnlib.results import ResultRun
 from snnlib.runtime import device_name, resolve_device, seed_everything
-from snnlib.validation import pick_scale
 
-params = dict(scale=scale, dataset=dataset, seed=seed, device=device, metric=metric, comparison=comparison,
-              aggregation=aggregation, workers=workers, threads=threads, resume=resume)
+params = dict(
+    scale=scale,
+    dataset=dataset,
+    seed=seed,
+    device=device,
+    metric=metric,
+    comparison=comparison,
+    aggregation=aggregation,
+    workers=workers,
+    threads=threads,
+    resume=resume,
+)
 dev = resolve_device(device)
 if threads:
     torch.set_num_threads(threads)
 run = ResultRun("10_mse_search", params, device_name=device_name(dev))
 seed_everything(seed)
 
-cfg = pick_scale(scale, {
-    # seconds: a tiny population, two generations, small probe and nets
-    "smoke": dict(time_steps=4, limit={"train": 200, "val": 50, "test": 50}, n_per_class=4,
-                  space=SearchSpace(n_cells=3), net=NetConfig(width=4, stem_stride=2),
-                  evolution=EvolutionConfig(population=6, generations=2, elitism=1, seed=seed)),
-    # a few minutes on 2 cores
-    "cpu": dict(time_steps=4, limit=None, n_per_class=10,
-                space=SearchSpace(n_cells=6), net=NetConfig(width=8, stem_stride=2),
-                evolution=EvolutionConfig(population=30, generations=20, elitism=2, seed=seed)),
-    # the authors' sizes: population 50, 100 generations, 6 cells (GPU, real datasets)
-    "paper": dict(time_steps=4, limit=None, n_per_class=20,
-                  space=SearchSpace(n_cells=6), net=NetConfig(width=16, stem_stride=1),
-                  evolution=EvolutionConfig(population=50, generations=100, elitism=2, seed=seed)),
-})
-fitness_cfg = RDMFitness(metric=metric, comparison=comparison, aggregation=aggregation,
-                         n_per_class=cfg["n_per_class"])
+cfg = pick_scale(
+    scale,
+    {
+        # seconds: a tiny population, two generations, small probe and nets
+        "smoke": dict(
+            time_steps=4,
+            limit={"train": 200, "val": 50, "test": 50},
+            n_per_class=4,
+            space=SearchSpace(n_cells=3),
+            net=NetConfig(width=4, stem_stride=2),
+            evolution=EvolutionConfig(population=6, generations=2, elitism=1, seed=seed),
+        ),
+        # a few minutes on 2 cores
+        "cpu": dict(
+            time_steps=4,
+            limit=None,
+            n_per_class=10,
+            space=SearchSpace(n_cells=6),
+            net=NetConfig(width=8, stem_stride=2),
+            evolution=EvolutionConfig(population=30, generations=20, elitism=2, seed=seed),
+        ),
+        # the authors' sizes: population 50, 100 generations, 6 cells (GPU, real datasets)
+        "paper": dict(
+            time_steps=4,
+            limit=None,
+            n_per_class=20,
+            space=SearchSpace(n_cells=6),
+            net=NetConfig(width=16, stem_stride=1),
+            evolution=EvolutionConfig(population=50, generations=100, elitism=2, seed=seed),
+        ),
+    },
+)
+fitness_cfg = RDMFitness(
+    metric=metric, comparison=comparison, aggregation=aggregation, n_per_class=cfg["n_per_class"]
+)
 print(cfg, fitness_cfg, sep="\n")
 
 # %% [markdown]
@@ -99,13 +128,24 @@ client = None
 executor = None
 if workers:
     from dask.distributed import Client, LocalCluster
-    client = Client(LocalCluster(n_workers=workers, processes=True, threads_per_worker=1,
-                                 dashboard_address=None))
+
+    client = Client(
+        LocalCluster(
+            n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None
+        )
+    )
     executor = client.get_executor()
 t0 = time.perf_counter()
 try:
-    result = evolve(evaluator, cfg["space"], cfg["evolution"], executor=executor, checkpoint=ckpt,
-                    resume=resume, desc=f"MSE-NAS {dataset}")
+    result = evolve(
+        evaluator,
+        cfg["space"],
+        cfg["evolution"],
+        executor=executor,
+        checkpoint=ckpt,
+        resume=resume,
+        desc=f"MSE-NAS {dataset}",
+    )
 finally:
     if client is not None:
         client.close()
@@ -115,13 +155,18 @@ gen0 = [h for h in result.history if h["generation"] == 0][0]
 # fitness exactly 0 marks a network whose output layer stays silent (RDMFitness.require_output_spikes)
 gen0_fitness = list(result.cache.values())[: cfg["evolution"].population]
 silent_gen0 = float(np.mean([f == 0.0 for f in gen0_fitness]))
-print(f"best fitness {result.best_fitness:.4f} after {result.evaluations} evaluations in {wall:.1f} s "
-      f"(search time {result.seconds:.1f} s); generation-0 best {gen0['best']:.4f}, mean {gen0['mean']:.4f}; "
-      f"{100 * silent_gen0:.0f} % of the random genomes of generation 0 have a silent output layer")
+print(
+    f"best fitness {result.best_fitness:.4f} after {result.evaluations} evaluations in {wall:.1f} s "
+    f"(search time {result.seconds:.1f} s); generation-0 best {gen0['best']:.4f}, mean {gen0['mean']:.4f}; "
+    f"{100 * silent_gen0:.0f} % of the random genomes of generation 0 have a silent output layer"
+)
 print(result.best.summary())
 
 # %%
-fig = plot_history(result.history, title=f"MSE-NAS on {dataset} ({scale} scale): RDM fitness ({metric}, {comparison})")
+fig = plot_history(
+    result.history,
+    title=f"MSE-NAS on {dataset} ({scale} scale): RDM fitness ({metric}, {comparison})",
+)
 glue("fig_history", fig, display=False)
 plt.close(fig)
 
@@ -136,9 +181,14 @@ best, best_f = ranked[0]
 poor, poor_f = ranked[-1]
 rdm_best = mean_rdm(evaluator.responses(best, seed), metric).numpy()
 rdm_poor = mean_rdm(evaluator.responses(poor, seed), metric).numpy()
-fig = plot_rdms({f"best candidate (fitness {best_f:.3f})": rdm_best,
-                 f"poor candidate (fitness {poor_f:.3f})": rdm_poor,
-                 "target: ideal categorical RDM": evaluator.target().numpy()}, evaluator.y.numpy())
+fig = plot_rdms(
+    {
+        f"best candidate (fitness {best_f:.3f})": rdm_best,
+        f"poor candidate (fitness {poor_f:.3f})": rdm_poor,
+        "target: ideal categorical RDM": evaluator.target().numpy(),
+    },
+    evaluator.y.numpy(),
+)
 glue("fig_rdms", fig, display=False)
 plt.close(fig)
 
@@ -146,8 +196,11 @@ plt.close(fig)
 # ## The found architecture
 
 # %%
-fig = draw_genome(result.best, cfg["net"].n_reductions,
-                  title=f"found on {dataset} (fitness {result.best_fitness:.3f}, genome {result.best.short})")
+fig = draw_genome(
+    result.best,
+    cfg["net"].n_reductions,
+    title=f"found on {dataset} (fitness {result.best_fitness:.3f}, genome {result.best.short})",
+)
 glue("fig_architecture", fig, display=False)
 plt.close(fig)
 fig = draw_motif_library(MOTIFS)
@@ -177,17 +230,34 @@ metrics = {
     "poor_fitness": poor_f,
     "silent_fraction_gen0": silent_gen0,
 }
-for key in ("best_fitness", "gen0_best_fitness", "gen0_mean_fitness", "final_mean_fitness", "evaluations",
-            "search_seconds", "wall_seconds", "seconds_per_evaluation", "population", "generations",
-            "probe_size", "inhibitory_fraction", "poor_fitness", "silent_fraction_gen0"):
+for key in (
+    "best_fitness",
+    "gen0_best_fitness",
+    "gen0_mean_fitness",
+    "final_mean_fitness",
+    "evaluations",
+    "search_seconds",
+    "wall_seconds",
+    "seconds_per_evaluation",
+    "population",
+    "generations",
+    "probe_size",
+    "inhibitory_fraction",
+    "poor_fitness",
+    "silent_fraction_gen0",
+):
     glue(key, metrics[key], display=False)
-path = run.write(metrics, architecture=result.best.to_dict(), artifacts={
-    "history": result.history,
-    "net": cfg["net"].to_dict(),
-    "space": {"n_cells": cfg["space"].n_cells, "scales": cfg["space"].scales},
-    "evolution": cfg["evolution"].to_dict(),
-    "fitness": fitness_cfg.to_dict(),
-    "top": [{"hash": g.hash(), "fitness": f, "genome": g.to_dict()} for g, f in ranked[:5]],
-    "fitness_of_all": sorted(result.cache.values()),
-})
+path = run.write(
+    metrics,
+    architecture=result.best.to_dict(),
+    artifacts={
+        "history": result.history,
+        "net": cfg["net"].to_dict(),
+        "space": {"n_cells": cfg["space"].n_cells, "scales": cfg["space"].scales},
+        "evolution": cfg["evolution"].to_dict(),
+        "fitness": fitness_cfg.to_dict(),
+        "top": [{"hash": g.hash(), "fitness": f, "genome": g.to_dict()} for g, f in ranked[:5]],
+        "fitness_of_all": sorted(result.cache.values()),
+    },
+)
 print("wrote", path)

@@ -21,12 +21,12 @@
 # of the found, a random and the hand-designed network to input noise.
 
 # %% tags=["parameters"]
-scale = "cpu"        # smoke | cpu | paper
-dataset = "digits"   # a static dataset (Gaussian-noise robustness)
+scale = "cpu"  # smoke | cpu | paper
+dataset = "digits"  # a static dataset (Gaussian-noise robustness)
 seed = 0
-device = "auto"      # auto | cpu | cuda
+device = "auto"  # auto | cpu | cuda
 event_dataset = "digits-dvs"  # event dataset for event drop / jitter robustness ("" to skip)
-threads = 1          # torch threads (0: torch's default)
+threads = 1  # torch threads (0: torch's default)
 
 # %%
 import time
@@ -38,17 +38,30 @@ import torch
 from myst_nb import glue
 from scipy.stats import kendalltau
 
+from snnlib.book.results import ResultRun
+from snnlib.book.scales import pick_scale
 from snnlib.models import SpikingCNN
 from snnlib.mse import EvolutionConfig, NetConfig, RDMFitness, SearchSpace, evolve, random_genome
-from snnlib.mse.experiment import (accuracy_evaluator, live_random_genome, load_tensors, rdm_evaluator,
-                                   robustness, train_and_measure, train_genome)
-from snnlib.results import ResultRun
+from snnlib.mse.experiment import (
+    accuracy_evaluator,
+    live_random_genome,
+    load_tensors,
+    rdm_evaluator,
+    robustness,
+    train_and_measure,
+    train_genome,
+)
 from snnlib.runtime import device_name, resolve_device, seed_everything
 from snnlib.train import TrainConfig
-from snnlib.validation import pick_scale
 
-params = dict(scale=scale, dataset=dataset, seed=seed, device=device, event_dataset=event_dataset,
-              threads=threads)
+params = dict(
+    scale=scale,
+    dataset=dataset,
+    seed=seed,
+    device=device,
+    event_dataset=event_dataset,
+    threads=threads,
+)
 dev = resolve_device(device)
 if threads:
     torch.set_num_threads(threads)
@@ -56,37 +69,76 @@ notebook_start = time.perf_counter()
 run = ResultRun("12_mse_ablations", params, device_name=device_name(dev))
 seed_everything(seed)
 
-cfg = pick_scale(scale, {
-    "smoke": dict(time_steps=4, limit={"train": 200, "val": 50, "test": 50}, n_cells=3, n_per_class=4,
-                  net=NetConfig(width=4, stem_stride=2), cnn_width=8, batch_size=32, n_cost=2,
-                  acc_fitness=TrainConfig(epochs=1, lr=5e-3, max_batches=2),
-                  short_search=EvolutionConfig(population=3, generations=1, elitism=1, seed=seed),
-                  scale_search=EvolutionConfig(population=4, generations=1, elitism=1, seed=seed),
-                  retrain=TrainConfig(epochs=1, lr=5e-3, max_batches=3),
-                  sigmas=[0.0, 0.5, 1.0], drops=[0.0, 0.5], jitters=[0, 2]),
-    "cpu": dict(time_steps=4, limit=None, n_cells=6, n_per_class=10,
-                net=NetConfig(width=8, stem_stride=2), cnn_width=16, batch_size=64, n_cost=4,
-                # the realistic training-based fitness: 4 epochs on the whole train split
-                # (the authors' script trains every candidate for 10 epochs)
-                acc_fitness=TrainConfig(epochs=4, lr=5e-3, warmup_epochs=1),
-                short_search=EvolutionConfig(population=4, generations=1, elitism=1, seed=seed),
-                scale_search=EvolutionConfig(population=12, generations=6, elitism=2, seed=seed),
-                retrain=TrainConfig(epochs=6, lr=5e-3, warmup_epochs=1),
-                sigmas=[0.0, 0.25, 0.5, 1.0, 1.5], drops=[0.0, 0.25, 0.5, 0.75], jitters=[0, 1, 2, 3]),
-    "paper": dict(time_steps=4, limit=None, n_cells=6, n_per_class=20,
-                  net=NetConfig(width=16, stem_stride=1), cnn_width=64, batch_size=128, n_cost=20,
-                  acc_fitness=TrainConfig(epochs=10, lr=5e-3 * 128 / 1024),
-                  short_search=EvolutionConfig(population=20, generations=10, elitism=2, seed=seed),
-                  scale_search=EvolutionConfig(population=50, generations=100, elitism=2, seed=seed),
-                  retrain=TrainConfig(epochs=600, lr=5e-3 * 128 / 1024, warmup_epochs=5),
-                  sigmas=[0.0, 0.25, 0.5, 1.0, 1.5], drops=[0.0, 0.25, 0.5, 0.75], jitters=[0, 1, 2, 3]),
-})
+cfg = pick_scale(
+    scale,
+    {
+        "smoke": dict(
+            time_steps=4,
+            limit={"train": 200, "val": 50, "test": 50},
+            n_cells=3,
+            n_per_class=4,
+            net=NetConfig(width=4, stem_stride=2),
+            cnn_width=8,
+            batch_size=32,
+            n_cost=2,
+            acc_fitness=TrainConfig(epochs=1, lr=5e-3, max_batches=2),
+            short_search=EvolutionConfig(population=3, generations=1, elitism=1, seed=seed),
+            scale_search=EvolutionConfig(population=4, generations=1, elitism=1, seed=seed),
+            retrain=TrainConfig(epochs=1, lr=5e-3, max_batches=3),
+            sigmas=[0.0, 0.5, 1.0],
+            drops=[0.0, 0.5],
+            jitters=[0, 2],
+        ),
+        "cpu": dict(
+            time_steps=4,
+            limit=None,
+            n_cells=6,
+            n_per_class=10,
+            net=NetConfig(width=8, stem_stride=2),
+            cnn_width=16,
+            batch_size=64,
+            n_cost=4,
+            # the realistic training-based fitness: 4 epochs on the whole train split
+            # (the authors' script trains every candidate for 10 epochs)
+            acc_fitness=TrainConfig(epochs=4, lr=5e-3, warmup_epochs=1),
+            short_search=EvolutionConfig(population=4, generations=1, elitism=1, seed=seed),
+            scale_search=EvolutionConfig(population=12, generations=6, elitism=2, seed=seed),
+            retrain=TrainConfig(epochs=6, lr=5e-3, warmup_epochs=1),
+            sigmas=[0.0, 0.25, 0.5, 1.0, 1.5],
+            drops=[0.0, 0.25, 0.5, 0.75],
+            jitters=[0, 1, 2, 3],
+        ),
+        "paper": dict(
+            time_steps=4,
+            limit=None,
+            n_cells=6,
+            n_per_class=20,
+            net=NetConfig(width=16, stem_stride=1),
+            cnn_width=64,
+            batch_size=128,
+            n_cost=20,
+            acc_fitness=TrainConfig(epochs=10, lr=5e-3 * 128 / 1024),
+            short_search=EvolutionConfig(population=20, generations=10, elitism=2, seed=seed),
+            scale_search=EvolutionConfig(population=50, generations=100, elitism=2, seed=seed),
+            retrain=TrainConfig(epochs=600, lr=5e-3 * 128 / 1024, warmup_epochs=5),
+            sigmas=[0.0, 0.25, 0.5, 1.0, 1.5],
+            drops=[0.0, 0.25, 0.5, 0.75],
+            jitters=[0, 1, 2, 3],
+        ),
+    },
+)
 print(cfg)
 data = load_tensors(dataset, cfg["time_steps"], seed=seed, limit=cfg["limit"])
 space = SearchSpace(n_cells=cfg["n_cells"])
-rdm_fit = rdm_evaluator(data, RDMFitness(n_per_class=cfg["n_per_class"]), cfg["net"], seed=seed, device=str(dev))
-acc_fit = accuracy_evaluator(data, cfg["acc_fitness"], cfg["net"], batch_size=cfg["batch_size"], device=str(dev))
-retrain = dict(train=cfg["retrain"], batch_size=cfg["batch_size"], seed=seed, device=dev, progress=False)
+rdm_fit = rdm_evaluator(
+    data, RDMFitness(n_per_class=cfg["n_per_class"]), cfg["net"], seed=seed, device=str(dev)
+)
+acc_fit = accuracy_evaluator(
+    data, cfg["acc_fitness"], cfg["net"], batch_size=cfg["batch_size"], device=str(dev)
+)
+retrain = dict(
+    train=cfg["retrain"], batch_size=cfg["batch_size"], seed=seed, device=dev, progress=False
+)
 
 # %% [markdown]
 # ## (a) RDM fitness against accuracy after short training
@@ -95,7 +147,7 @@ retrain = dict(train=cfg["retrain"], batch_size=cfg["batch_size"], seed=seed, de
 # %%
 rng = np.random.default_rng(seed + 100)
 candidates = [random_genome(rng, space) for _ in range(cfg["n_cost"])]
-rdm_fit(candidates[0], seed)          # warm-up (first-call allocations), not timed
+rdm_fit(candidates[0], seed)  # warm-up (first-call allocations), not timed
 cost = []
 for g in candidates:
     t0 = time.perf_counter()
@@ -103,15 +155,28 @@ for g in candidates:
     t1 = time.perf_counter()
     f_acc = acc_fit(g, seed)
     t2 = time.perf_counter()
-    cost.append({"genome": g.short, "rdm_fitness": f_rdm, "rdm_seconds": t1 - t0,
-                 "acc_fitness": f_acc, "acc_seconds": t2 - t1})
+    cost.append(
+        {
+            "genome": g.short,
+            "rdm_fitness": f_rdm,
+            "rdm_seconds": t1 - t0,
+            "acc_fitness": f_acc,
+            "acc_seconds": t2 - t1,
+        }
+    )
 cost = pd.DataFrame(cost)
 rdm_s, acc_s = float(cost["rdm_seconds"].median()), float(cost["acc_seconds"].median())
 ratio = acc_s / rdm_s
-tau = float(kendalltau(cost["rdm_fitness"], cost["acc_fitness"])[0]) if len(cost) > 2 else float("nan")
+tau = (
+    float(kendalltau(cost["rdm_fitness"], cost["acc_fitness"])[0])
+    if len(cost) > 2
+    else float("nan")
+)
 print(cost.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-print(f"median seconds per candidate: RDM {rdm_s:.3f}, accuracy {acc_s:.2f}; ratio {ratio:.0f}x; "
-      f"Kendall tau between the two fitnesses over {len(cost)} candidates: {tau:.2f}")
+print(
+    f"median seconds per candidate: RDM {rdm_s:.3f}, accuracy {acc_s:.2f}; ratio {ratio:.0f}x; "
+    f"Kendall tau between the two fitnesses over {len(cost)} candidates: {tau:.2f}"
+)
 
 # %% [markdown]
 # A short search with each fitness (same budget), then the found genomes are retrained.
@@ -123,10 +188,17 @@ for name, fit_fn in [("RDM (training-free)", rdm_fit), ("accuracy after short tr
     res = evolve(fit_fn, space, cfg["short_search"], desc=name, progress=False)
     seconds = time.perf_counter() - t0
     out = train_genome(res.best, data, cfg["net"], **retrain)
-    short[name] = {"search_seconds": seconds, "evaluations": res.evaluations, "fitness": res.best_fitness,
-                   "test_acc": out["test_acc"], "genome": res.best.to_dict()}
-    print(f"{name}: {res.evaluations} evaluations in {seconds:.1f} s -> retrained test accuracy "
-          f"{out['test_acc']:.4f}")
+    short[name] = {
+        "search_seconds": seconds,
+        "evaluations": res.evaluations,
+        "fitness": res.best_fitness,
+        "test_acc": out["test_acc"],
+        "genome": res.best.to_dict(),
+    }
+    print(
+        f"{name}: {res.evaluations} evaluations in {seconds:.1f} s -> retrained test accuracy "
+        f"{out['test_acc']:.4f}"
+    )
 
 # %%
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.5, 3.2))
@@ -134,7 +206,11 @@ a1.bar(["RDM", "accuracy"], [rdm_s, acc_s], color=["tab:green", "tab:orange"])
 a1.set_yscale("log")
 _ = a1.set(ylabel="seconds per candidate (median)", title=f"fitness cost: {ratio:.0f}x")
 names = list(short)
-a2.bar(["RDM search", "accuracy search"], [short[n]["test_acc"] for n in names], color=["tab:green", "tab:orange"])
+a2.bar(
+    ["RDM search", "accuracy search"],
+    [short[n]["test_acc"] for n in names],
+    color=["tab:green", "tab:orange"],
+)
 _ = a2.set(ylabel="retrained test accuracy", ylim=(0, 1), title="what a short search finds")
 fig.tight_layout()
 glue("fig_fitness_cost", fig, display=False)
@@ -146,16 +222,25 @@ plt.close(fig)
 # the motif's default E/I signs, threshold 0.5, tau 2, the `chain` motif, fan-in 2, no skips).
 
 # %%
-spaces = {"micro": SearchSpace(n_cells=cfg["n_cells"], meso=False, macro=False),
-          "micro+meso": SearchSpace(n_cells=cfg["n_cells"], macro=False),
-          "micro+meso+macro": space}
+spaces = {
+    "micro": SearchSpace(n_cells=cfg["n_cells"], meso=False, macro=False),
+    "micro+meso": SearchSpace(n_cells=cfg["n_cells"], macro=False),
+    "micro+meso+macro": space,
+}
 scales_rows, models = [], {}
 for name, sp in spaces.items():
     res = evolve(rdm_fit, sp, cfg["scale_search"], desc=name, progress=False)
     out, model = train_genome(res.best, data, cfg["net"], return_model=True, **retrain)
     models[name] = (res.best, model)
-    scales_rows.append({"searched scales": name, "best fitness": res.best_fitness,
-                        "evaluations": res.evaluations, "test accuracy": out["test_acc"], "NoS": out["nos"]})
+    scales_rows.append(
+        {
+            "searched scales": name,
+            "best fitness": res.best_fitness,
+            "evaluations": res.evaluations,
+            "test accuracy": out["test_acc"],
+            "NoS": out["nos"],
+        }
+    )
 scales_table = pd.DataFrame(scales_rows)
 print(scales_table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
@@ -178,6 +263,7 @@ plt.close(fig)
 # batch (many random genomes have a silent output and do not learn at all, which would make
 # a meaningless baseline here).
 
+
 # %%
 def robustness_models(d):
     """Train (or reuse) the three networks on dataset ``d``."""
@@ -194,16 +280,25 @@ def robustness_models(d):
 
 curves = {}
 static_models = robustness_models(data)
-curves["gaussian"] = {k: robustness(m, data, "gaussian", cfg["sigmas"], seed, dev) for k, m in static_models.items()}
+curves["gaussian"] = {
+    k: robustness(m, data, "gaussian", cfg["sigmas"], seed, dev) for k, m in static_models.items()
+}
 if event_dataset:
     edata = load_tensors(event_dataset, cfg["time_steps"], seed=seed, limit=cfg["limit"])
     event_models = robustness_models(edata)
-    curves["drop"] = {k: robustness(m, edata, "drop", cfg["drops"], seed, dev) for k, m in event_models.items()}
-    curves["jitter"] = {k: robustness(m, edata, "jitter", cfg["jitters"], seed, dev)
-                        for k, m in event_models.items()}
+    curves["drop"] = {
+        k: robustness(m, edata, "drop", cfg["drops"], seed, dev) for k, m in event_models.items()
+    }
+    curves["jitter"] = {
+        k: robustness(m, edata, "jitter", cfg["jitters"], seed, dev)
+        for k, m in event_models.items()
+    }
 levels = {"gaussian": cfg["sigmas"], "drop": cfg["drops"], "jitter": cfg["jitters"]}
-xlabels = {"gaussian": f"Gaussian noise sigma ({dataset})", "drop": f"event drop probability ({event_dataset})",
-           "jitter": f"spatial jitter, max pixels ({event_dataset})"}
+xlabels = {
+    "gaussian": f"Gaussian noise sigma ({dataset})",
+    "drop": f"event drop probability ({event_dataset})",
+    "jitter": f"spatial jitter, max pixels ({event_dataset})",
+}
 fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.2), squeeze=False)
 for ax, (noise, per_model) in zip(axes[0], curves.items()):
     for name, accs in per_model.items():
@@ -234,7 +329,9 @@ metrics = {
     "scale_search_population": cfg["scale_search"].population,
     "scale_search_generations": cfg["scale_search"].generations,
     "retrain_epochs": cfg["retrain"].epochs,
-    "max_sigma": cfg["sigmas"][-1], "max_drop": cfg["drops"][-1], "max_jitter": cfg["jitters"][-1],
+    "max_sigma": cfg["sigmas"][-1],
+    "max_drop": cfg["drops"][-1],
+    "max_jitter": cfg["jitters"][-1],
 }
 for row in scales_rows:
     key = row["searched scales"].replace("+", "_")
@@ -250,10 +347,15 @@ for key, value in metrics.items():
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         glue(key, value, display=False)
         if key.endswith("acc"):
-            glue(f"{key}_pct", 100 * value, display=False)     # accuracies in % for the chapter
+            glue(f"{key}_pct", 100 * value, display=False)  # accuracies in % for the chapter
 glue("scales_table", scales_table.style.format(precision=4).hide(axis="index"), display=False)
-path = run.write(metrics, artifacts={
-    "cost": cost.to_dict(orient="list"), "short_search": short, "scales": scales_rows,
-    "robustness": {"levels": {k: levels[k] for k in curves}, "curves": curves},
-})
+path = run.write(
+    metrics,
+    artifacts={
+        "cost": cost.to_dict(orient="list"),
+        "short_search": short,
+        "scales": scales_rows,
+        "robustness": {"levels": {k: levels[k] for k in curves}, "curves": curves},
+    },
+)
 print("wrote", path)

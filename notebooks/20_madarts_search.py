@@ -23,18 +23,18 @@
 # retraining notebook, and the two runs give the cost of the attention per search step.
 
 # %% tags=["parameters"]
-scale = "cpu"          # smoke | cpu | paper
-dataset = "digits"     # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
+scale = "cpu"  # smoke | cpu | paper
+dataset = "digits"  # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
 seed = 0
-device = "auto"        # auto | cpu | cuda
-attention = "tcsa"     # none | eca | cbam | tcsa
-placement = "cell"     # cell | node: where the attention acts
+device = "auto"  # auto | cpu | cuda
+attention = "tcsa"  # none | eca | cbam | tcsa
+placement = "cell"  # cell | node: where the attention acts
 gate = "scaled_sigmoid"  # scaled_sigmoid (2*sigmoid, 1 at init) | sigmoid (the original modules)
-time_steps = 2         # T (the paper uses 2)
-order = "first"        # first | second: DARTS approximation of the architecture gradient
-macro = "none"         # none | depth: also search the number of cells per stage
-compare_plain = True   # also search plain spiking DARTS (attention none), same seed and budget
-threads = 1            # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
+time_steps = 2  # T (the paper uses 2)
+order = "first"  # first | second: DARTS approximation of the architecture gradient
+macro = "none"  # none | depth: also search the number of cells per stage
+compare_plain = True  # also search plain spiking DARTS (attention none), same seed and budget
+threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
 
 # %%
 import matplotlib.pyplot as plt
@@ -42,46 +42,106 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from snnlib.darts import (PRIMITIVES, SearchConfig, SearchNetwork, alpha_sharpness, cell_edges, format_genotype,
-                          genotype_to_dict, layout_to_dict, plot_cell, search, search_loaders)
+from snnlib.book.results import ResultRun
+from snnlib.book.scales import pick_scale
+from snnlib.darts import (
+    PRIMITIVES,
+    SearchConfig,
+    SearchNetwork,
+    alpha_sharpness,
+    cell_edges,
+    format_genotype,
+    genotype_to_dict,
+    layout_to_dict,
+    plot_cell,
+    search,
+    search_loaders,
+)
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
 from snnlib.models import count_parameters
 from snnlib.paths import checkpoints_dir
-from snnlib.results import ResultRun
 from snnlib.runtime import device_name, resolve_device, seed_everything
-from snnlib.validation import pick_scale
 
-params = dict(scale=scale, dataset=dataset, seed=seed, device=device, attention=attention, placement=placement,
-              gate=gate, time_steps=time_steps, order=order, macro=macro, compare_plain=compare_plain, threads=threads)
+params = dict(
+    scale=scale,
+    dataset=dataset,
+    seed=seed,
+    device=device,
+    attention=attention,
+    placement=placement,
+    gate=gate,
+    time_steps=time_steps,
+    order=order,
+    macro=macro,
+    compare_plain=compare_plain,
+    threads=threads,
+)
 if threads:
     torch.set_num_threads(threads)
 dev = resolve_device(device)
 run = ResultRun("20_madarts_search", params, device_name=device_name(dev))
 seed_everything(seed)
 
-cfg = pick_scale(scale, {
-    # seconds: a tiny supernet on a few batches, for tests
-    "smoke": dict(image_size=8, C=2, layers=3, steps=4, batch_size=32,
-                  limit={"train": 128, "val": 64, "test": 64},
-                  search=SearchConfig(epochs=2, w_optimizer="adamw", w_lr=5e-3, w_lr_min=0.0, arch_lr=3e-3,
-                                      max_batches=2, spike_batches=1, eval_batches=1)),
-    # a 2-core CPU in a few minutes: the native 8x8 digits, 4 initial channels, 5 cells (reductions
-    # at 1/3 and 2/3), 4 nodes per cell, 30 epochs of 9 steps: 270 architecture steps instead of
-    # DARTS' ~19,500 (50 epochs x 391 batches of 64 on 25,000 images). The architecture learning
-    # rate keeps DARTS' total architecture movement, arch_lr x steps = 3e-4 x 19,500 ~ 5.9,
-    # at 0.02 x 270 = 5.4 (with 6 epochs and 3e-3, a movement of 0.16, the alphas never left
-    # uniform: the largest softmax weight per edge averaged 0.155 against 1/7 = 0.143, see
-    # alpha_sharpness below). AdamW for the weights, which moves a spiking supernet much further
-    # than SGD at this budget.
-    "cpu": dict(image_size=8, C=4, layers=5, steps=4, batch_size=64, limit=None,
-                search=SearchConfig(epochs=30, w_optimizer="adamw", w_lr=5e-3, w_lr_min=0.0, arch_lr=0.02,
-                                    spike_batches=2)),
-    # the papers' setting on a GPU: DARTS' search (8 cells, C = 16, 50 epochs, batch 64, SGD
-    # 0.025 cosine, Adam 3e-4 for the architecture), full-size inputs
-    "paper": dict(image_size=None, C=16, layers=8, steps=4, batch_size=64, limit=None,
-                  search=SearchConfig(epochs=50)),
-})
+cfg = pick_scale(
+    scale,
+    {
+        # seconds: a tiny supernet on a few batches, for tests
+        "smoke": dict(
+            image_size=8,
+            C=2,
+            layers=3,
+            steps=4,
+            batch_size=32,
+            limit={"train": 128, "val": 64, "test": 64},
+            search=SearchConfig(
+                epochs=2,
+                w_optimizer="adamw",
+                w_lr=5e-3,
+                w_lr_min=0.0,
+                arch_lr=3e-3,
+                max_batches=2,
+                spike_batches=1,
+                eval_batches=1,
+            ),
+        ),
+        # a 2-core CPU in a few minutes: the native 8x8 digits, 4 initial channels, 5 cells (reductions
+        # at 1/3 and 2/3), 4 nodes per cell, 30 epochs of 9 steps: 270 architecture steps instead of
+        # DARTS' ~19,500 (50 epochs x 391 batches of 64 on 25,000 images). The architecture learning
+        # rate keeps DARTS' total architecture movement, arch_lr x steps = 3e-4 x 19,500 ~ 5.9,
+        # at 0.02 x 270 = 5.4 (with 6 epochs and 3e-3, a movement of 0.16, the alphas never left
+        # uniform: the largest softmax weight per edge averaged 0.155 against 1/7 = 0.143, see
+        # alpha_sharpness below). AdamW for the weights, which moves a spiking supernet much further
+        # than SGD at this budget.
+        "cpu": dict(
+            image_size=8,
+            C=4,
+            layers=5,
+            steps=4,
+            batch_size=64,
+            limit=None,
+            search=SearchConfig(
+                epochs=30,
+                w_optimizer="adamw",
+                w_lr=5e-3,
+                w_lr_min=0.0,
+                arch_lr=0.02,
+                spike_batches=2,
+            ),
+        ),
+        # the papers' setting on a GPU: DARTS' search (8 cells, C = 16, 50 epochs, batch 64, SGD
+        # 0.025 cosine, Adam 3e-4 for the architecture), full-size inputs
+        "paper": dict(
+            image_size=None,
+            C=16,
+            layers=8,
+            steps=4,
+            batch_size=64,
+            limit=None,
+            search=SearchConfig(epochs=50),
+        ),
+    },
+)
 if order != cfg["search"].order:
     cfg["search"] = SearchConfig(**{**cfg["search"].to_dict(), "order": order})
 info = dataset_info(dataset, image_size=cfg["image_size"])
@@ -95,34 +155,68 @@ print(cfg)
 # measures the supernet's accuracy and spikes after every epoch.
 
 # %%
-loaders = make_loaders(dataset, batch_size=cfg["batch_size"], time_steps=time_steps, limit=cfg["limit"],
-                       seed=seed, image_size=cfg["image_size"])
+loaders = make_loaders(
+    dataset,
+    batch_size=cfg["batch_size"],
+    time_steps=time_steps,
+    limit=cfg["limit"],
+    seed=seed,
+    image_size=cfg["image_size"],
+)
 encoder = Encoder(default_encoding(info.kind), time_steps)
 weight_loader, arch_loader = search_loaders(loaders["train"].dataset, cfg["batch_size"], seed=seed)
-sizes = {"weights": len(weight_loader.dataset), "architecture": len(arch_loader.dataset),
-         "validation": len(loaders["val"].dataset)}
+sizes = {
+    "weights": len(weight_loader.dataset),
+    "architecture": len(arch_loader.dataset),
+    "validation": len(loaders["val"].dataset),
+}
 print("search data:", sizes, "| encoder:", encoder)
 
 
 # %% [markdown]
 # ## Search
 
+
 # %%
 def run_search(attention_type: str, desc: str):
     seed_everything(seed)
-    net = SearchNetwork(info.in_channels, info.num_classes, C=cfg["C"], layers=cfg["layers"], steps=cfg["steps"],
-                        multiplier=cfg["steps"], time_steps=time_steps, attention=attention_type,
-                        placement=placement, macro=macro, attention_kwargs={"gate": gate}).to(dev)
-    ckpt = checkpoints_dir() / f"20_madarts_search__{dataset}__{scale}__seed{seed}__{attention_type}.pt"
-    result = search(net, weight_loader, arch_loader, encoder, cfg["search"], val_loader=loaders["val"],
-                    device=dev, checkpoint=ckpt, desc=desc)
+    net = SearchNetwork(
+        info.in_channels,
+        info.num_classes,
+        C=cfg["C"],
+        layers=cfg["layers"],
+        steps=cfg["steps"],
+        multiplier=cfg["steps"],
+        time_steps=time_steps,
+        attention=attention_type,
+        placement=placement,
+        macro=macro,
+        attention_kwargs={"gate": gate},
+    ).to(dev)
+    ckpt = (
+        checkpoints_dir()
+        / f"20_madarts_search__{dataset}__{scale}__seed{seed}__{attention_type}.pt"
+    )
+    result = search(
+        net,
+        weight_loader,
+        arch_loader,
+        encoder,
+        cfg["search"],
+        val_loader=loaders["val"],
+        device=dev,
+        checkpoint=ckpt,
+        desc=desc,
+    )
     return net, result
 
 
 supernet, res = run_search(attention, f"search {attention} {dataset}")
 last = res.history[-1]
-print(f"{attention}: {res.seconds:.1f} s, {res.step_seconds:.3f} s per step, "
-      f"{count_parameters(supernet)} weights; final supernet val acc {last['val_acc']:.3f}, NoS {last['nos_val']:.0f}")
+print(
+    f"{attention}: {res.seconds:.1f} s, {res.step_seconds:.3f} s per step, "
+    f"{count_parameters(supernet)} weights; final supernet val acc {last['val_acc']:.3f}, NoS {last['nos_val']:.0f}"
+)
 print(format_genotype(res.genotype))
 if macro == "depth":
     print("searched layout:", res.layout)
@@ -130,8 +224,10 @@ if macro == "depth":
 plain = None
 if compare_plain and attention != "none":
     plain_net, plain = run_search("none", f"search none {dataset}")
-    print(f"none: {plain.seconds:.1f} s, {plain.step_seconds:.3f} s per step; final supernet val acc "
-          f"{plain.history[-1]['val_acc']:.3f}")
+    print(
+        f"none: {plain.seconds:.1f} s, {plain.step_seconds:.3f} s per step; final supernet val acc "
+        f"{plain.history[-1]['val_acc']:.3f}"
+    )
     print(format_genotype(plain.genotype))
 
 # %% [markdown]
@@ -144,10 +240,16 @@ if compare_plain and attention != "none":
 epochs = np.array([h["epoch"] for h in res.history])
 fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), gridspec_kw={"height_ratios": [1, 1.6]})
 for col, cell in enumerate(("normal", "reduce")):
-    per_epoch = np.array([np.mean(h[f"alphas_{cell}"], axis=0) for h in res.history])  # [epochs, ops]
+    per_epoch = np.array(
+        [np.mean(h[f"alphas_{cell}"], axis=0) for h in res.history]
+    )  # [epochs, ops]
     ax = axes[0, col]
-    im = ax.imshow(per_epoch.T, aspect="auto", cmap="viridis", extent=(epochs[0] - 0.5, epochs[-1] + 0.5,
-                                                                       len(PRIMITIVES) - 0.5, -0.5))
+    im = ax.imshow(
+        per_epoch.T,
+        aspect="auto",
+        cmap="viridis",
+        extent=(epochs[0] - 0.5, epochs[-1] + 0.5, len(PRIMITIVES) - 0.5, -0.5),
+    )
     ax.set_yticks(range(len(PRIMITIVES)))
     _ = ax.set_yticklabels(PRIMITIVES)
     _ = ax.set(xlabel="epoch", title=f"{cell} cell: mean softmax weight per operation")
@@ -172,7 +274,10 @@ plt.close(fig)
 # 1 and 0). While they sit at uniform, the derived cells are decided by noise-sized differences.
 
 # %%
-sharpness = {cell: [alpha_sharpness(h[f"alphas_{cell}"]) for h in res.history] for cell in ("normal", "reduce")}
+sharpness = {
+    cell: [alpha_sharpness(h[f"alphas_{cell}"]) for h in res.history]
+    for cell in ("normal", "reduce")
+}
 for cell, per_epoch in sharpness.items():
     print(cell, " ".join(f"{e['max_weight']:.3f}/{e['entropy']:.3f}" for e in per_epoch))
 
@@ -227,9 +332,16 @@ fig, ax = plt.subplots(figsize=(6, 3.2))
 for r, name, style in ((res, attention, "-"), (plain, "none", "--")):
     if r is None:
         continue
-    ax.plot(epochs, [h["train_acc"] for h in r.history], "o" + style, label=f"{name}: weight half (train)")
+    ax.plot(
+        epochs,
+        [h["train_acc"] for h in r.history],
+        "o" + style,
+        label=f"{name}: weight half (train)",
+    )
     ax.plot(epochs, [h["val_acc"] for h in r.history], "s" + style, label=f"{name}: validation")
-_ = ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02), title="Supernet accuracy during the search")
+_ = ax.set(
+    xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02), title="Supernet accuracy during the search"
+)
 ax.legend(fontsize=7)
 fig.tight_layout()
 glue("fig_search_acc", fig, display=False)
@@ -238,6 +350,7 @@ plt.close(fig)
 
 # %% [markdown]
 # ## Results
+
 
 # %%
 def op_share(genotype, cell, ops):
@@ -259,7 +372,9 @@ metrics = {
     "nos_per_cell_val": last["nos_per_cell_val"],
     "reduce_pool_share": op_share(res.genotype, "reduce", ("max_pool_3x3", "avg_pool_3x3")),
     "reduce_maxpool_share": op_share(res.genotype, "reduce", ("max_pool_3x3",)),
-    "normal_conv_share": op_share(res.genotype, "normal", ("spike_conv_3x3", "spike_conv_5x5", "dil_conv_3x3")),
+    "normal_conv_share": op_share(
+        res.genotype, "normal", ("spike_conv_3x3", "spike_conv_5x5", "dil_conv_3x3")
+    ),
     "normal_skip_share": op_share(res.genotype, "normal", ("skip_connect",)),
     "alpha_max_weight_normal": sharpness["normal"][-1]["max_weight"],
     "alpha_max_weight_reduce": sharpness["reduce"][-1]["max_weight"],
@@ -268,18 +383,33 @@ metrics = {
     "alpha_uniform_weight": sharpness["normal"][-1]["uniform"],
 }
 if plain is not None:
-    metrics.update({
-        "plain_search_seconds": plain.seconds,
-        "plain_step_seconds": plain.step_seconds,
-        "plain_final_val_acc": plain.history[-1]["val_acc"],
-        "plain_nos_val": plain.history[-1]["nos_val"],
-        "step_time_ratio": res.step_seconds / plain.step_seconds,
-        "same_genotype_as_plain": res.genotype == plain.genotype,
-    })
-for key in ("search_seconds", "step_seconds", "final_val_acc", "nos_val", "nos_train", "reduce_pool_share",
-            "reduce_maxpool_share", "normal_conv_share", "normal_skip_share", "energy_uj_val",
-            "alpha_max_weight_normal", "alpha_max_weight_reduce", "alpha_entropy_normal", "alpha_entropy_reduce",
-            "alpha_uniform_weight"):
+    metrics.update(
+        {
+            "plain_search_seconds": plain.seconds,
+            "plain_step_seconds": plain.step_seconds,
+            "plain_final_val_acc": plain.history[-1]["val_acc"],
+            "plain_nos_val": plain.history[-1]["nos_val"],
+            "step_time_ratio": res.step_seconds / plain.step_seconds,
+            "same_genotype_as_plain": res.genotype == plain.genotype,
+        }
+    )
+for key in (
+    "search_seconds",
+    "step_seconds",
+    "final_val_acc",
+    "nos_val",
+    "nos_train",
+    "reduce_pool_share",
+    "reduce_maxpool_share",
+    "normal_conv_share",
+    "normal_skip_share",
+    "energy_uj_val",
+    "alpha_max_weight_normal",
+    "alpha_max_weight_reduce",
+    "alpha_entropy_normal",
+    "alpha_entropy_reduce",
+    "alpha_uniform_weight",
+):
     glue(key, metrics[key], display=False)
 glue("search_minutes", metrics["search_seconds"] / 60, display=False)
 glue("final_val_acc_pct", 100 * metrics["final_val_acc"], display=False)
@@ -310,10 +440,17 @@ architecture = {
     "time_steps": time_steps,
 }
 if plain is not None:
-    architecture["plain_darts"] = {"genotype": genotype_to_dict(plain.genotype), "layout": layout_to_dict(plain.layout),
-                                   "attention": "none"}
-artifacts = {"history": res.history, "search_config": cfg["search"].to_dict(), "split_sizes": sizes,
-             "alpha_sharpness": sharpness}
+    architecture["plain_darts"] = {
+        "genotype": genotype_to_dict(plain.genotype),
+        "layout": layout_to_dict(plain.layout),
+        "attention": "none",
+    }
+artifacts = {
+    "history": res.history,
+    "search_config": cfg["search"].to_dict(),
+    "split_sizes": sizes,
+    "alpha_sharpness": sharpness,
+}
 if plain is not None:
     artifacts["history_plain"] = plain.history
 path = run.write(metrics, architecture=architecture, artifacts=artifacts)

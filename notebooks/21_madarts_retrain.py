@@ -30,13 +30,13 @@
 # between cells; the spread over seeds is shown beside each mean.
 
 # %% tags=["parameters"]
-scale = "cpu"          # smoke | cpu | paper
-dataset = "digits"     # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
+scale = "cpu"  # smoke | cpu | paper
+dataset = "digits"  # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
 seed = 0
-device = "auto"        # auto | cpu | cuda
-n_random = 5           # random cells in the baseline
-n_seeds = 0            # retrainings per candidate, averaged (0: the scale's default: smoke 1, cpu 3, paper 1)
-threads = 1            # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
+device = "auto"  # auto | cpu | cuda
+n_random = 5  # random cells in the baseline
+n_seeds = 0  # retrainings per candidate, averaged (0: the scale's default: smoke 1, cpu 3, paper 1)
+threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
 
 # %%
 import matplotlib.pyplot as plt
@@ -45,38 +45,78 @@ import torch
 from IPython.display import HTML
 from myst_nb import glue
 
-from snnlib.darts import darts_layout, format_genotype, genotype_from_dict, genotype_to_dict, layout_from_dict
-from snnlib.darts import cell_effect, random_genotype, train_genotype_seeds
-from snnlib.darts.retrain import html_table, markdown_table
+from snnlib.book.results import ResultRun, load_result
+from snnlib.book.scales import pick_scale
+from snnlib.book.tables import html_table, markdown_table
+from snnlib.darts import (
+    darts_layout,
+    format_genotype,
+    genotype_from_dict,
+    genotype_to_dict,
+    layout_from_dict,
+    random_genotype,
+    train_genotype_seeds,
+)
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
-from snnlib.results import ResultRun, load_result
+from snnlib.nas.statistics import cell_effect
 from snnlib.runtime import device_name, resolve_device, seed_everything
 from snnlib.train import TrainConfig
-from snnlib.validation import check_range, pick_scale
+from snnlib.validation import check_range
 
-params = dict(scale=scale, dataset=dataset, seed=seed, device=device, n_random=n_random, n_seeds=n_seeds,
-              threads=threads)
+params = dict(
+    scale=scale,
+    dataset=dataset,
+    seed=seed,
+    device=device,
+    n_random=n_random,
+    n_seeds=n_seeds,
+    threads=threads,
+)
 if threads:
     torch.set_num_threads(threads)
 dev = resolve_device(device)
 run = ResultRun("21_madarts_retrain", params, device_name=device_name(dev))
 seed_everything(seed)
 
-cfg = pick_scale(scale, {
-    "smoke": dict(image_size=8, C=2, layers=3, batch_size=32, limit={"train": 128, "val": 64, "test": 64},
-                  n_seeds=1, train=TrainConfig(epochs=1, lr=5e-3, max_batches=2)),
-    # 2-core CPU: the native 8x8 digits, twice the search's width (C = 8), the search's 5 cells,
-    # 8 epochs of AdamW (about 10 s per network), 3 seeds per candidate: one retraining resolves
-    # about the binomial standard error of the test set, the size of the differences measured
-    "cpu": dict(image_size=8, C=8, layers=5, batch_size=64, limit=None, n_seeds=3,
-                train=TrainConfig(epochs=8, lr=5e-3)),
-    # the paper's retraining width (C = 64, T from the search); depth and epochs as DARTS' CIFAR
-    # recipe is not stated by MA-DARTS: 8 cells, 300 epochs of AdamW with warm-up
-    "paper": dict(image_size=None, C=64, layers=8, batch_size=128, limit=None, n_seeds=1,
-                  train=TrainConfig(epochs=300, lr=5e-3 * 128 / 1024, warmup_epochs=5)),
-})
-check_range("n_seeds", n_seeds, 0, None, integer=True)    # 0: the scale's default
+cfg = pick_scale(
+    scale,
+    {
+        "smoke": dict(
+            image_size=8,
+            C=2,
+            layers=3,
+            batch_size=32,
+            limit={"train": 128, "val": 64, "test": 64},
+            n_seeds=1,
+            train=TrainConfig(epochs=1, lr=5e-3, max_batches=2),
+        ),
+        # 2-core CPU: the native 8x8 digits, twice the search's width (C = 8), the search's 5 cells,
+        # 8 epochs of AdamW (about 10 s per network), 3 seeds per candidate: one retraining resolves
+        # about the binomial standard error of the test set, the size of the differences measured
+        "cpu": dict(
+            image_size=8,
+            C=8,
+            layers=5,
+            batch_size=64,
+            limit=None,
+            n_seeds=3,
+            train=TrainConfig(epochs=8, lr=5e-3),
+        ),
+        # the paper's retraining width (C = 64, T from the search); depth and epochs as DARTS' CIFAR
+        # recipe is not stated by MA-DARTS: 8 cells, 300 epochs of AdamW with warm-up
+        "paper": dict(
+            image_size=None,
+            C=64,
+            layers=8,
+            batch_size=128,
+            limit=None,
+            n_seeds=1,
+            train=TrainConfig(epochs=300, lr=5e-3 * 128 / 1024, warmup_epochs=5),
+        ),
+    },
+)
+check_range("n_seeds", n_seeds, 0, None, integer=True)  # 0: the scale's default
 retrain_seeds = [seed + k for k in range(n_seeds or cfg["n_seeds"])]
 print(cfg, "| retraining seeds:", retrain_seeds)
 
@@ -91,72 +131,138 @@ attention, placement, gate = arch["attention"], arch["placement"], arch.get("gat
 time_steps, steps = arch["time_steps"], arch["steps"]
 searched_layout = layout_from_dict(arch["layout"])
 # the fixed DARTS layout at retraining depth, or the searched stage depths (macro search)
-layout = searched_layout if searched_layout.reduce_inputs == "single" else darts_layout(cfg["layers"])
+layout = (
+    searched_layout if searched_layout.reduce_inputs == "single" else darts_layout(cfg["layers"])
+)
 if "plain_darts" in arch:
     plain_genotype = genotype_from_dict(arch["plain_darts"]["genotype"])
     plain_note = "cells of a plain spiking DARTS search (attention none, same seed and budget)"
 else:
     plain_genotype = genotype
-    plain_note = ("no plain search in the search result: the MA-DARTS cells are retrained without "
-                  "attention instead")
+    plain_note = (
+        "no plain search in the search result: the MA-DARTS cells are retrained without "
+        "attention instead"
+    )
 print(f"MA-DARTS cells ({attention}, gate {gate}):\n{format_genotype(genotype)}")
 print(f"plain DARTS: {plain_note}\n{format_genotype(plain_genotype)}")
 print("layout:", layout)
 
 # %%
 info = dataset_info(dataset, image_size=cfg["image_size"])
-loaders = make_loaders(dataset, batch_size=cfg["batch_size"], time_steps=time_steps, limit=cfg["limit"],
-                       seed=seed, image_size=cfg["image_size"])
+loaders = make_loaders(
+    dataset,
+    batch_size=cfg["batch_size"],
+    time_steps=time_steps,
+    limit=cfg["limit"],
+    seed=seed,
+    image_size=cfg["image_size"],
+)
 encoder = Encoder(default_encoding(info.kind), time_steps)
 print(info, {k: len(v.dataset) for k, v in loaders.items()})
-common = dict(in_channels=info.in_channels, num_classes=info.num_classes, loaders=loaders, encoder=encoder,
-              train_cfg=cfg["train"], C=cfg["C"], layout=layout, time_steps=time_steps, placement=placement,
-              attention_kwargs={"gate": gate}, device=dev)
+common = dict(
+    in_channels=info.in_channels,
+    num_classes=info.num_classes,
+    loaders=loaders,
+    encoder=encoder,
+    train_cfg=cfg["train"],
+    C=cfg["C"],
+    layout=layout,
+    time_steps=time_steps,
+    placement=placement,
+    attention_kwargs={"gate": gate},
+    device=dev,
+)
 
 # %% [markdown]
 # ## Training every candidate at the same budget
 
 # %%
 candidates = [("MA-DARTS", genotype, attention), ("plain DARTS", plain_genotype, "none")]
-rng_seed = 1000 + seed   # random cells: a fixed stream per experiment seed
-candidates += [(f"random {k}", random_genotype(rng_seed + k, steps=steps, multiplier=steps), attention)
-               for k in range(n_random)]
+rng_seed = 1000 + seed  # random cells: a fixed stream per experiment seed
+candidates += [
+    (f"random {k}", random_genotype(rng_seed + k, steps=steps, multiplier=steps), attention)
+    for k in range(n_random)
+]
 rows = []
 for name, g, att in candidates:
     r = train_genotype_seeds(g, retrain_seeds, attention=att, desc=name, **common)
-    rows.append({"name": name, "attention": att, "genotype": genotype_to_dict(g), **{k: v for k, v in r.items()}})
-    print(f"{name:12s} ({att:4s}) test acc {r['test_acc']:.4f} +- {r['test_acc_sd']:.4f}  NoS {r['nos']:9.0f}  "
-          f"energy {r['energy_uj']:.3f} uJ  {r['params']} params  {r['seconds']:.1f} s")
+    rows.append(
+        {
+            "name": name,
+            "attention": att,
+            "genotype": genotype_to_dict(g),
+            **{k: v for k, v in r.items()},
+        }
+    )
+    print(
+        f"{name:12s} ({att:4s}) test acc {r['test_acc']:.4f} +- {r['test_acc_sd']:.4f}  NoS {r['nos']:9.0f}  "
+        f"energy {r['energy_uj']:.3f} uJ  {r['params']} params  {r['seconds']:.1f} s"
+    )
 
 # %%
 derived, plain = rows[0], rows[1]
 randoms = rows[2:]
 random_acc = np.array([r["test_acc"] for r in randoms])
 median_random = float(np.median(random_acc))
-columns = [("name", "network", "{}"), ("attention", "attention", "{}"),
-           ("test_acc", "test acc (mean)", "{:.4f}"), ("test_acc_sd", "sd over seeds", "{:.4f}"), ("nos", "NoS / image", "{:.0f}"),
-           ("sops", "SOPs / image", "{:.3g}"), ("energy_uj", "energy (uJ)", "{:.3f}"),
-           ("params", "parameters", "{:d}"), ("seconds", "train s", "{:.1f}")]
+columns = [
+    ("name", "network", "{}"),
+    ("attention", "attention", "{}"),
+    ("test_acc", "test acc (mean)", "{:.4f}"),
+    ("test_acc_sd", "sd over seeds", "{:.4f}"),
+    ("nos", "NoS / image", "{:.0f}"),
+    ("sops", "SOPs / image", "{:.3g}"),
+    ("energy_uj", "energy (uJ)", "{:.3f}"),
+    ("params", "parameters", "{:d}"),
+    ("seconds", "train s", "{:.1f}"),
+]
 glue("table_retrain", HTML(html_table(rows, columns)), display=False)
 print(markdown_table(rows, columns))
 
 # %%
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8))
 jitter = np.linspace(-0.12, 0.12, len(randoms)) if randoms else []
-a1.errorbar(np.zeros(len(randoms)) + jitter, 100 * random_acc, yerr=[100 * r["test_acc_sd"] for r in randoms],
-            fmt="o", color="0.55", label="random cells (mean, sd over seeds)")
+a1.errorbar(
+    np.zeros(len(randoms)) + jitter,
+    100 * random_acc,
+    yerr=[100 * r["test_acc_sd"] for r in randoms],
+    fmt="o",
+    color="0.55",
+    label="random cells (mean, sd over seeds)",
+)
 a1.hlines(100 * median_random, -0.3, 0.3, color="0.3", ls="--", label="median of random cells")
-a1.errorbar([1], [100 * plain["test_acc"]], yerr=[100 * plain["test_acc_sd"]], fmt="s", color="tab:blue",
-            label="plain spiking DARTS")
-a1.errorbar([2], [100 * derived["test_acc"]], yerr=[100 * derived["test_acc_sd"]], fmt="*", color="tab:red",
-            markersize=14, label=f"MA-DARTS ({attention})")
+a1.errorbar(
+    [1],
+    [100 * plain["test_acc"]],
+    yerr=[100 * plain["test_acc_sd"]],
+    fmt="s",
+    color="tab:blue",
+    label="plain spiking DARTS",
+)
+a1.errorbar(
+    [2],
+    [100 * derived["test_acc"]],
+    yerr=[100 * derived["test_acc_sd"]],
+    fmt="*",
+    color="tab:red",
+    markersize=14,
+    label=f"MA-DARTS ({attention})",
+)
 a1.set_xticks([0, 1, 2])
 _ = a1.set_xticklabels(["random", "plain DARTS", "MA-DARTS"])
 _ = a1.set(ylabel="test accuracy (%)", title=f"Retrained at the same budget ({dataset}, {scale})")
 a1.legend(fontsize=7, loc="lower right")
-for r, color, marker in [(x, "0.55", "o") for x in randoms] + [(plain, "tab:blue", "s"), (derived, "tab:red", "*")]:
-    a2.scatter(r["nos"], 100 * r["test_acc"], color=color, marker=marker, s=90 if marker == "*" else 40)
-_ = a2.set(xlabel="spikes per test image (NoS)", ylabel="test accuracy (%)", title="Accuracy against spikes")
+for r, color, marker in [(x, "0.55", "o") for x in randoms] + [
+    (plain, "tab:blue", "s"),
+    (derived, "tab:red", "*"),
+]:
+    a2.scatter(
+        r["nos"], 100 * r["test_acc"], color=color, marker=marker, s=90 if marker == "*" else 40
+    )
+_ = a2.set(
+    xlabel="spikes per test image (NoS)",
+    ylabel="test accuracy (%)",
+    title="Accuracy against spikes",
+)
 fig.tight_layout()
 glue("fig_retrain", fig, display=False)
 plt.close(fig)
@@ -182,24 +288,41 @@ metrics = {
     "random_median_test_acc": median_random,
     "random_best_test_acc": float(random_acc.max()) if len(random_acc) else None,
     "derived_minus_median": derived["test_acc"] - median_random,
-    "derived_test_acc_sd": derived["test_acc_sd"], "plain_test_acc_sd": plain["test_acc_sd"],
-    "derived_test_accs": derived["test_accs"], "random_test_accs_per_seed": [r["test_accs"] for r in randoms],
+    "derived_test_acc_sd": derived["test_acc_sd"],
+    "plain_test_acc_sd": plain["test_acc_sd"],
+    "derived_test_accs": derived["test_accs"],
+    "random_test_accs_per_seed": [r["test_accs"] for r in randoms],
     "n_seeds": len(retrain_seeds),
     "derived_beats_median": bool(derived["test_acc"] > median_random),
     "derived_rank": 1 + sum(r["test_acc"] > derived["test_acc"] for r in rows[1:]),
-    "derived_nos": derived["nos"], "plain_nos": plain["nos"],
+    "derived_nos": derived["nos"],
+    "plain_nos": plain["nos"],
     "random_median_nos": float(np.median([r["nos"] for r in randoms])) if randoms else None,
-    "derived_energy_uj": derived["energy_uj"], "plain_energy_uj": plain["energy_uj"],
+    "derived_energy_uj": derived["energy_uj"],
+    "plain_energy_uj": plain["energy_uj"],
     "derived_params": derived["params"],
     "train_epochs": cfg["train"].epochs,
     "train_seconds_total": float(sum(r["seconds"] for r in rows)),
-    "cell_effect": effect, "cell_effect_random_only": random_effect,
+    "cell_effect": effect,
+    "cell_effect_random_only": random_effect,
 }
 for key in ("derived_test_acc", "plain_test_acc", "random_median_test_acc", "derived_minus_median"):
     glue(key + "_pct", 100 * metrics[key], display=False)
-glue("random_best_test_acc_pct", 100 * (metrics["random_best_test_acc"] or float("nan")), display=False)
-for key in ("derived_nos", "plain_nos", "random_median_nos", "derived_energy_uj", "plain_energy_uj",
-            "derived_params", "train_epochs", "derived_rank"):
+glue(
+    "random_best_test_acc_pct",
+    100 * (metrics["random_best_test_acc"] or float("nan")),
+    display=False,
+)
+for key in (
+    "derived_nos",
+    "plain_nos",
+    "random_median_nos",
+    "derived_energy_uj",
+    "plain_energy_uj",
+    "derived_params",
+    "train_epochs",
+    "derived_rank",
+):
     glue(key, metrics[key], display=False)
 glue("n_random", n_random, display=False)
 glue("n_seeds", len(retrain_seeds), display=False)
@@ -208,9 +331,16 @@ glue("n_candidates", len(rows), display=False)
 nan = float("nan")
 glue("cell_effect_F", effect["F"] if effect["F"] is not None else nan, display=False)
 glue("cell_effect_p", effect["p"] if effect["p"] is not None else nan, display=False)
-glue("cell_sd_between_pp", 100 * (effect["sd_between"] if effect["sd_between"] is not None else nan), display=False)
-glue("cell_sd_noise_pp", 100 * (effect["sd_between_from_noise"] if effect["sd_between_from_noise"] is not None
-                                else nan), display=False)
+glue(
+    "cell_sd_between_pp",
+    100 * (effect["sd_between"] if effect["sd_between"] is not None else nan),
+    display=False,
+)
+glue(
+    "cell_sd_noise_pp",
+    100 * (effect["sd_between_from_noise"] if effect["sd_between_from_noise"] is not None else nan),
+    display=False,
+)
 glue("derived_beats_median", "yes" if metrics["derived_beats_median"] else "no", display=False)
 glue("plain_note", plain_note, display=False)
 glue("retrain_C", cfg["C"], display=False)
@@ -218,10 +348,19 @@ glue("n_test", len(loaders["test"].dataset), display=False)
 glue("one_image_pp", 100 / len(loaders["test"].dataset), display=False)
 # binomial standard error of one test accuracy: the resolution of a single-seed comparison
 p_hat = metrics["derived_test_acc"]
-glue("test_se_pp", 100 * float(np.sqrt(p_hat * (1 - p_hat) / len(loaders["test"].dataset))), display=False)
+glue(
+    "test_se_pp",
+    100 * float(np.sqrt(p_hat * (1 - p_hat) / len(loaders["test"].dataset))),
+    display=False,
+)
 print({k: v for k, v in metrics.items() if not isinstance(v, list)})
-path = run.write(metrics, architecture={"genotype": arch["genotype"], "layout": {"cells": list(layout.cells),
-                                                                                 "reduce_inputs": layout.reduce_inputs},
-                                        "attention": attention},
-                 artifacts={"rows": rows, "plain_note": plain_note, "train_config": cfg["train"].to_dict()})
+path = run.write(
+    metrics,
+    architecture={
+        "genotype": arch["genotype"],
+        "layout": {"cells": list(layout.cells), "reduce_inputs": layout.reduce_inputs},
+        "attention": attention,
+    },
+    artifacts={"rows": rows, "plain_note": plain_note, "train_config": cfg["train"].to_dict()},
+)
 print("wrote", path)

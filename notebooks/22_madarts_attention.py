@@ -27,30 +27,42 @@
 # MA-DARTS' ablation compared ECA-based and CBAM-based attention against none on CIFAR.
 
 # %% tags=["parameters"]
-scale = "cpu"          # smoke | cpu | paper
-dataset = "digits"     # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
+scale = "cpu"  # smoke | cpu | paper
+dataset = "digits"  # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
 seed = 0
-device = "auto"        # auto | cpu | cuda
-compare_gates = True   # add a tcsa row with the original sigmoid gates
-threads = 1            # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
+device = "auto"  # auto | cpu | cuda
+compare_gates = True  # add a tcsa row with the original sigmoid gates
+threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from IPython.display import HTML
 from myst_nb import glue
 
-from snnlib.darts import darts_layout, format_genotype, genotype_from_dict, layout_from_dict, train_genotype
-from snnlib.darts.retrain import html_table, markdown_table
+from snnlib.book.results import ResultRun, load_result
+from snnlib.book.scales import pick_scale
+from snnlib.book.tables import html_table, markdown_table
+from snnlib.darts import (
+    darts_layout,
+    format_genotype,
+    genotype_from_dict,
+    layout_from_dict,
+    train_genotype,
+)
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
-from snnlib.results import ResultRun, load_result
 from snnlib.runtime import device_name, resolve_device, seed_everything
 from snnlib.train import TrainConfig
-from snnlib.validation import pick_scale
 
-params = dict(scale=scale, dataset=dataset, seed=seed, device=device, compare_gates=compare_gates, threads=threads)
+params = dict(
+    scale=scale,
+    dataset=dataset,
+    seed=seed,
+    device=device,
+    compare_gates=compare_gates,
+    threads=threads,
+)
 if threads:
     torch.set_num_threads(threads)
 dev = resolve_device(device)
@@ -58,13 +70,35 @@ run = ResultRun("22_madarts_attention", params, device_name=device_name(dev))
 seed_everything(seed)
 
 # the same budget as the retraining notebook
-cfg = pick_scale(scale, {
-    "smoke": dict(image_size=8, C=2, layers=3, batch_size=32, limit={"train": 128, "val": 64, "test": 64},
-                  train=TrainConfig(epochs=1, lr=5e-3, max_batches=2)),
-    "cpu": dict(image_size=8, C=8, layers=5, batch_size=64, limit=None, train=TrainConfig(epochs=8, lr=5e-3)),
-    "paper": dict(image_size=None, C=64, layers=8, batch_size=128, limit=None,
-                  train=TrainConfig(epochs=300, lr=5e-3 * 128 / 1024, warmup_epochs=5)),
-})
+cfg = pick_scale(
+    scale,
+    {
+        "smoke": dict(
+            image_size=8,
+            C=2,
+            layers=3,
+            batch_size=32,
+            limit={"train": 128, "val": 64, "test": 64},
+            train=TrainConfig(epochs=1, lr=5e-3, max_batches=2),
+        ),
+        "cpu": dict(
+            image_size=8,
+            C=8,
+            layers=5,
+            batch_size=64,
+            limit=None,
+            train=TrainConfig(epochs=8, lr=5e-3),
+        ),
+        "paper": dict(
+            image_size=None,
+            C=64,
+            layers=8,
+            batch_size=128,
+            limit=None,
+            train=TrainConfig(epochs=300, lr=5e-3 * 128 / 1024, warmup_epochs=5),
+        ),
+    },
+)
 print(cfg)
 
 # %%
@@ -72,41 +106,73 @@ found = load_result("20_madarts_search", dataset, scale, seed)
 arch = found["architecture"]
 genotype = genotype_from_dict(arch["genotype"])
 searched_layout = layout_from_dict(arch["layout"])
-layout = searched_layout if searched_layout.reduce_inputs == "single" else darts_layout(cfg["layers"])
+layout = (
+    searched_layout if searched_layout.reduce_inputs == "single" else darts_layout(cfg["layers"])
+)
 time_steps, placement = arch["time_steps"], arch["placement"]
 print(f"cells searched with attention {arch['attention']}:\n{format_genotype(genotype)}")
 
 info = dataset_info(dataset, image_size=cfg["image_size"])
-loaders = make_loaders(dataset, batch_size=cfg["batch_size"], time_steps=time_steps, limit=cfg["limit"],
-                       seed=seed, image_size=cfg["image_size"])
+loaders = make_loaders(
+    dataset,
+    batch_size=cfg["batch_size"],
+    time_steps=time_steps,
+    limit=cfg["limit"],
+    seed=seed,
+    image_size=cfg["image_size"],
+)
 encoder = Encoder(default_encoding(info.kind), time_steps)
-common = dict(in_channels=info.in_channels, num_classes=info.num_classes, loaders=loaders, encoder=encoder,
-              train_cfg=cfg["train"], C=cfg["C"], layout=layout, time_steps=time_steps, placement=placement,
-              seed=seed, device=dev)
+common = dict(
+    in_channels=info.in_channels,
+    num_classes=info.num_classes,
+    loaders=loaders,
+    encoder=encoder,
+    train_cfg=cfg["train"],
+    C=cfg["C"],
+    layout=layout,
+    time_steps=time_steps,
+    placement=placement,
+    seed=seed,
+    device=dev,
+)
 
 # %% [markdown]
 # ## One genotype, every attention type
 
 # %%
-variants = [("none", "none", "scaled_sigmoid"), ("eca", "eca", "scaled_sigmoid"),
-            ("cbam", "cbam", "scaled_sigmoid"), ("tcsa", "tcsa", "scaled_sigmoid")]
+variants = [
+    ("none", "none", "scaled_sigmoid"),
+    ("eca", "eca", "scaled_sigmoid"),
+    ("cbam", "cbam", "scaled_sigmoid"),
+    ("tcsa", "tcsa", "scaled_sigmoid"),
+]
 if compare_gates:
     variants.append(("tcsa, sigmoid gate", "tcsa", "sigmoid"))
 rows = []
 for name, att, gate in variants:
-    r = train_genotype(genotype, attention=att, attention_kwargs={"gate": gate}, desc=name, **common)
+    r = train_genotype(
+        genotype, attention=att, attention_kwargs={"gate": gate}, desc=name, **common
+    )
     rows.append({"name": name, "attention": att, "gate": gate, **r})
-    print(f"{name:18s} test acc {r['test_acc']:.4f}  NoS {r['nos']:9.0f}  energy {r['energy_uj']:.3f} uJ  "
-          f"{r['params']} params  {r['seconds']:.1f} s")
+    print(
+        f"{name:18s} test acc {r['test_acc']:.4f}  NoS {r['nos']:9.0f}  energy {r['energy_uj']:.3f} uJ  "
+        f"{r['params']} params  {r['seconds']:.1f} s"
+    )
 base = rows[0]
 for r in rows:
     r["delta_acc_pp"] = 100 * (r["test_acc"] - base["test_acc"])
     r["delta_nos_pct"] = 100 * (r["nos"] / base["nos"] - 1)
 
-columns = [("name", "attention", "{}"), ("test_acc", "test acc", "{:.4f}"),
-           ("delta_acc_pp", "vs none (pp)", "{:+.2f}"), ("nos", "NoS / image", "{:.0f}"),
-           ("delta_nos_pct", "NoS vs none (%)", "{:+.1f}"), ("energy_uj", "energy (uJ)", "{:.3f}"),
-           ("params", "parameters", "{:d}"), ("seconds", "train s", "{:.1f}")]
+columns = [
+    ("name", "attention", "{}"),
+    ("test_acc", "test acc", "{:.4f}"),
+    ("delta_acc_pp", "vs none (pp)", "{:+.2f}"),
+    ("nos", "NoS / image", "{:.0f}"),
+    ("delta_nos_pct", "NoS vs none (%)", "{:+.1f}"),
+    ("energy_uj", "energy (uJ)", "{:.3f}"),
+    ("params", "parameters", "{:d}"),
+    ("seconds", "train s", "{:.1f}"),
+]
 glue("table_ablation", HTML(html_table(rows, columns)), display=False)
 print(markdown_table(rows, columns))
 
@@ -116,7 +182,11 @@ colors = ["0.6", "tab:green", "tab:orange", "tab:red", "tab:purple"][: len(rows)
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.6))
 a1.bar(range(len(rows)), [100 * r["test_acc"] for r in rows], color=colors)
 lo = min(100 * r["test_acc"] for r in rows)
-_ = a1.set(ylim=(max(0, lo - 5), 100), ylabel="test accuracy (%)", title=f"Attention ablation ({dataset}, {scale})")
+_ = a1.set(
+    ylim=(max(0, lo - 5), 100),
+    ylabel="test accuracy (%)",
+    title=f"Attention ablation ({dataset}, {scale})",
+)
 a2.bar(range(len(rows)), [r["nos"] for r in rows], color=colors)
 _ = a2.set(ylabel="spikes per test image (NoS)", title="Number of spikes")
 for ax in (a1, a2):
@@ -127,13 +197,20 @@ glue("fig_ablation", fig, display=False)
 plt.close(fig)
 
 # %%
-metrics = {f"{r['name'].replace(', ', '_').replace(' ', '_')}_test_acc": r["test_acc"] for r in rows}
+metrics = {
+    f"{r['name'].replace(', ', '_').replace(' ', '_')}_test_acc": r["test_acc"] for r in rows
+}
 metrics.update({f"{r['name'].replace(', ', '_').replace(' ', '_')}_nos": r["nos"] for r in rows})
-metrics.update({f"{r['name'].replace(', ', '_').replace(' ', '_')}_delta_pp": r["delta_acc_pp"] for r in rows})
+metrics.update(
+    {f"{r['name'].replace(', ', '_').replace(' ', '_')}_delta_pp": r["delta_acc_pp"] for r in rows}
+)
 metrics["train_epochs"] = cfg["train"].epochs
 for key, value in metrics.items():
     glue(key, value, display=False)
 print(metrics)
-path = run.write(metrics, architecture={"genotype": arch["genotype"]},
-                 artifacts={"rows": rows, "train_config": cfg["train"].to_dict()})
+path = run.write(
+    metrics,
+    architecture={"genotype": arch["genotype"]},
+    artifacts={"rows": rows, "train_config": cfg["train"].to_dict()},
+)
 print("wrote", path)

@@ -21,13 +21,13 @@
 # trained accuracy (95 % bootstrap intervals over architectures) and by its top-10 % hit rate.
 
 # %% tags=["parameters"]
-scale = "cpu"        # smoke | cpu | paper
-dataset = "digits"   # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
+scale = "cpu"  # smoke | cpu | paper
+dataset = "digits"  # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
 seed = 0
-device = "auto"      # auto | cpu | cuda
-n_boot = 2000        # bootstrap resamples for the confidence intervals
-top_fraction = 0.1   # the hit rate's "top" (10 %)
-threads = 1          # torch CPU threads (on a shared 2-core machine one thread is the fastest)
+device = "auto"  # auto | cpu | cuda
+n_boot = 2000  # bootstrap resamples for the confidence intervals
+top_fraction = 0.1  # the hit rate's "top" (10 %)
+threads = 1  # torch CPU threads (on a shared 2-core machine one thread is the fastest)
 
 # %%
 import time
@@ -39,42 +39,94 @@ import torch
 from myst_nb import glue
 from tqdm.auto import tqdm
 
-from snnlib.baselines import SAHDEvaluator, SpikeAwareAccuracyEvaluator
+from snnlib.book.results import ResultRun
+from snnlib.book.scales import pick_scale
+from snnlib.book.tables import book_table
 from snnlib.data import dataset_info, make_loaders
-from snnlib.mse import (DataSpec, NetConfig, RDMEvaluator, RDMFitness, SearchSpace, categorical_rdm,
-                        class_balanced, loader_tensors, random_genome)
+from snnlib.mse import (
+    DataSpec,
+    NetConfig,
+    RDMEvaluator,
+    RDMFitness,
+    SearchSpace,
+    categorical_rdm,
+    class_balanced,
+    loader_tensors,
+    random_genome,
+)
+from snnlib.mse.baselines import SAHDEvaluator, SpikeAwareAccuracyEvaluator
 from snnlib.mse.rdm import aggregate
-from snnlib.proxies import mean_firing_rate, parameter_count, random_score
-from snnlib.proxy_study import finite_floor, kendall_tau, paired_difference, study_table
-from snnlib.results import ResultRun
+from snnlib.nas.proxies import mean_firing_rate, parameter_count, random_score
+from snnlib.nas.ranking import finite_floor, kendall_tau, paired_difference, study_table
 from snnlib.runtime import device_name, resolve_device, seed_everything
-from snnlib.tables import book_table
 from snnlib.train import TrainConfig
-from snnlib.validation import pick_scale
 
-params = dict(scale=scale, dataset=dataset, seed=seed, device=device, n_boot=n_boot, top_fraction=top_fraction,
-              threads=threads)
+params = dict(
+    scale=scale,
+    dataset=dataset,
+    seed=seed,
+    device=device,
+    n_boot=n_boot,
+    top_fraction=top_fraction,
+    threads=threads,
+)
 torch.set_num_threads(threads)
 dev = resolve_device(device)
 run = ResultRun("30_proxy_study", params, device_name=device_name(dev))
-bench = ResultRun("proxy_bench", params, device_name=device_name(dev))   # the reusable ground truth
+bench = ResultRun("proxy_bench", params, device_name=device_name(dev))  # the reusable ground truth
 seed_everything(seed)
 t_start = time.perf_counter()
 
-cfg = pick_scale(scale, {
-    # seconds: 6 architectures, one training batch each
-    "smoke": dict(n_arch=6, time_steps=4, n_cells=3, width=4, train_limit=32, test_limit=64, batch_size=16,
-                  train=TrainConfig(epochs=1, lr=2e-2, label_smoothing=0.0, max_batches=1),
-                  n_per_class=3, small_probes=(2,), sahd_batch=8, n_boot=min(n_boot, 200)),
-    # 2 cores, <= 8 min per dataset: 60 architectures, about 6 s of training each
-    "cpu": dict(n_arch=60, time_steps=4, n_cells=6, width=8, train_limit=384, test_limit=None, batch_size=32,
-                train=TrainConfig(epochs=2, lr=2e-2, label_smoothing=0.0),
-                n_per_class=10, small_probes=(2, 5), sahd_batch=32, n_boot=n_boot),
-    # GPU: more architectures, wider networks, 10 epochs (the authors' accuracy fitness)
-    "paper": dict(n_arch=200, time_steps=4, n_cells=6, width=16, train_limit=10000, test_limit=None, batch_size=128,
-                  train=TrainConfig(epochs=10, lr=5e-3 * 128 / 1024 * 8, warmup_epochs=1),
-                  n_per_class=10, small_probes=(2, 5), sahd_batch=64, n_boot=n_boot),
-})
+cfg = pick_scale(
+    scale,
+    {
+        # seconds: 6 architectures, one training batch each
+        "smoke": dict(
+            n_arch=6,
+            time_steps=4,
+            n_cells=3,
+            width=4,
+            train_limit=32,
+            test_limit=64,
+            batch_size=16,
+            train=TrainConfig(epochs=1, lr=2e-2, label_smoothing=0.0, max_batches=1),
+            n_per_class=3,
+            small_probes=(2,),
+            sahd_batch=8,
+            n_boot=min(n_boot, 200),
+        ),
+        # 2 cores, <= 8 min per dataset: 60 architectures, about 6 s of training each
+        "cpu": dict(
+            n_arch=60,
+            time_steps=4,
+            n_cells=6,
+            width=8,
+            train_limit=384,
+            test_limit=None,
+            batch_size=32,
+            train=TrainConfig(epochs=2, lr=2e-2, label_smoothing=0.0),
+            n_per_class=10,
+            small_probes=(2, 5),
+            sahd_batch=32,
+            n_boot=n_boot,
+        ),
+        # GPU: more architectures, wider networks, 10 epochs (the authors' accuracy fitness)
+        "paper": dict(
+            n_arch=200,
+            time_steps=4,
+            n_cells=6,
+            width=16,
+            train_limit=10000,
+            test_limit=None,
+            batch_size=128,
+            train=TrainConfig(epochs=10, lr=5e-3 * 128 / 1024 * 8, warmup_epochs=1),
+            n_per_class=10,
+            small_probes=(2, 5),
+            sahd_batch=64,
+            n_boot=n_boot,
+        ),
+    },
+)
 info = dataset_info(dataset)
 print(info, cfg)
 
@@ -97,31 +149,58 @@ while len(genomes) < cfg["n_arch"]:
         seen.add(g.hash())
         genomes.append(g)
 
-loaders = make_loaders(dataset, batch_size=256, time_steps=cfg["time_steps"],
-                       limit={"test": cfg["test_limit"]} if cfg["test_limit"] else None, seed=seed,
-                       splits=("train", "test"))
-all_x, all_y = loader_tensors(loaders["train"])                 # the whole train split, seeded shuffle
+loaders = make_loaders(
+    dataset,
+    batch_size=256,
+    time_steps=cfg["time_steps"],
+    limit={"test": cfg["test_limit"]} if cfg["test_limit"] else None,
+    seed=seed,
+    splits=("train", "test"),
+)
+all_x, all_y = loader_tensors(loaders["train"])  # the whole train split, seeded shuffle
 train_x, train_y = all_x[: cfg["train_limit"]], all_y[: cfg["train_limit"]]
 test_x, test_y = loader_tensors(loaders["test"])
-probe_x, probe_y = class_balanced(all_x, all_y, cfg["n_per_class"], seed=seed, num_classes=info.num_classes)
+probe_x, probe_y = class_balanced(
+    all_x, all_y, cfg["n_per_class"], seed=seed, num_classes=info.num_classes
+)
 sahd_x = train_x[: 2 * cfg["sahd_batch"]]
-budget = dict(train_images=len(train_x), test_images=len(test_x), batch_size=cfg["batch_size"],
-              time_steps=cfg["time_steps"], width=cfg["width"], n_cells=cfg["n_cells"], stem_stride=2,
-              train=cfg["train"].to_dict(), probe_images=len(probe_x), sahd_images=len(sahd_x))
+budget = dict(
+    train_images=len(train_x),
+    test_images=len(test_x),
+    batch_size=cfg["batch_size"],
+    time_steps=cfg["time_steps"],
+    width=cfg["width"],
+    n_cells=cfg["n_cells"],
+    stem_stride=2,
+    train=cfg["train"].to_dict(),
+    probe_images=len(probe_x),
+    sahd_images=len(sahd_x),
+)
 print(f"{len(genomes)} architectures; budget {budget}")
 
 # %% [markdown]
 # ## Ground truth: short training
 
 # %%
-truth = SpikeAwareAccuracyEvaluator(train_x, train_y, test_x, test_y, data, train=cfg["train"],
-                                    batch_size=cfg["batch_size"], net=net, device=str(dev))
+truth = SpikeAwareAccuracyEvaluator(
+    train_x,
+    train_y,
+    test_x,
+    test_y,
+    data,
+    train=cfg["train"],
+    batch_size=cfg["batch_size"],
+    net=net,
+    device=str(dev),
+)
 t0 = time.perf_counter()
 gt = [truth.details(g, seed) for g in tqdm(genomes, desc="train")]
 train_seconds = time.perf_counter() - t0
 acc = np.array([d["acc"] for d in gt])
-print(f"trained {len(gt)} architectures in {train_seconds:.0f} s; accuracy {acc.min():.3f} .. {acc.max():.3f} "
-      f"(mean {acc.mean():.3f}); diverged {sum(d['diverged'] for d in gt)}")
+print(
+    f"trained {len(gt)} architectures in {train_seconds:.0f} s; accuracy {acc.min():.3f} .. {acc.max():.3f} "
+    f"(mean {acc.mean():.3f}); diverged {sum(d['diverged'] for d in gt)}"
+)
 
 # %% [markdown]
 # ## Training-free scores
@@ -145,10 +224,13 @@ RDM_VARIANTS = {
 }
 DEFAULT_RDM = next(k for k, v in RDM_VARIANTS.items() if v == RDMFitness())
 rdm_counts = RDMEvaluator(probe_x, probe_y, data, cfg=RDMFitness(), net=net, device=str(dev))
-rdm_patterns = RDMEvaluator(probe_x, probe_y, data, cfg=RDMFitness(metric="hamming"), net=net, device=str(dev))
+rdm_patterns = RDMEvaluator(
+    probe_x, probe_y, data, cfg=RDMFitness(metric="hamming"), net=net, device=str(dev)
+)
 target = categorical_rdm(probe_y)
 sahd = SAHDEvaluator(sahd_x, data, net=net, n_batches=2, device=str(dev))
 probe_encoded = data.encoder()(probe_x).to(dev)
+
 
 # The default RDM fitness on smaller probes (n images per class): what a cheaper fitness costs in
 # ranking quality. Each is the search's own evaluator, timed per call (build + forward + RDM),
@@ -160,11 +242,22 @@ def probe_name(n: int) -> str:
 probe_evaluators = {cfg["n_per_class"]: rdm_counts}
 for n in cfg["small_probes"]:
     px, py = class_balanced(all_x, all_y, n, seed=seed, num_classes=info.num_classes)
-    probe_evaluators[n] = RDMEvaluator(px, py, data, cfg=RDMFitness(n_per_class=n), net=net, device=str(dev))
+    probe_evaluators[n] = RDMEvaluator(
+        px, py, data, cfg=RDMFitness(n_per_class=n), net=net, device=str(dev)
+    )
 probe_seconds = {n: 0.0 for n in probe_evaluators}
 
-scores = {k: [] for k in [*RDM_VARIANTS, *map(probe_name, cfg["small_probes"]), "sahd", "parameters",
-                          "firing rate", "random"]}
+scores = {
+    k: []
+    for k in [
+        *RDM_VARIANTS,
+        *map(probe_name, cfg["small_probes"]),
+        "sahd",
+        "parameters",
+        "firing rate",
+        "random",
+    ]
+}
 t0 = time.perf_counter()
 for g in tqdm(genomes, desc="scores"):
     resp = {False: rdm_counts.responses(g, seed), True: rdm_patterns.responses(g, seed)}
@@ -181,18 +274,26 @@ for g in tqdm(genomes, desc="scores"):
         probe_seconds[n] += time.perf_counter() - t1
         if n != cfg["n_per_class"]:
             scores[probe_name(n)].append(value)
-        elif not np.isclose(value, scores[DEFAULT_RDM][-1], rtol=1e-9, atol=1e-12):   # same evaluator, same number
-            raise AssertionError(f"RDMEvaluator gave {value}, the shared responses {scores[DEFAULT_RDM][-1]}")
+        elif not np.isclose(
+            value, scores[DEFAULT_RDM][-1], rtol=1e-9, atol=1e-12
+        ):  # same evaluator, same number
+            raise AssertionError(
+                f"RDMEvaluator gave {value}, the shared responses {scores[DEFAULT_RDM][-1]}"
+            )
 score_seconds = time.perf_counter() - t0
 probe_seconds = {n: s / len(genomes) for n, s in probe_seconds.items()}
-print("RDM fitness seconds per candidate by probe images per class:",
-      {n: round(s, 4) for n, s in probe_seconds.items()})
+print(
+    "RDM fitness seconds per candidate by probe images per class:",
+    {n: round(s, 4) for n, s in probe_seconds.items()},
+)
 for n, sec in probe_seconds.items():
     glue(f"probe{n}_seconds_ms", 1000 * sec, display=False)
     glue(f"probe{n}_images", n * info.num_classes, display=False)
 n_nonfinite = {k: int((~np.isfinite(np.asarray(v))).sum()) for k, v in scores.items()}
-scores_ranked = {k: finite_floor(v) for k, v in scores.items()}      # -inf (e.g. log 0) ranks last
-print(f"scores in {score_seconds:.1f} s; non-finite: { {k: v for k, v in n_nonfinite.items() if v} }")
+scores_ranked = {k: finite_floor(v) for k, v in scores.items()}  # -inf (e.g. log 0) ranks last
+print(
+    f"scores in {score_seconds:.1f} s; non-finite: { {k: v for k, v in n_nonfinite.items() if v} }"
+)
 
 # %% [markdown]
 # ## Rank statistics
@@ -207,11 +308,16 @@ def _fmt(v, lo, hi):
     return f"{v:+.3f} [{lo:+.3f}, {hi:+.3f}]"
 
 
-shown = pd.DataFrame({
-    "Kendall tau [95% CI]": [_fmt(r.tau, r.tau_lo, r.tau_hi) for r in table.itertuples()],
-    "Spearman rho [95% CI]": [_fmt(r.rho, r.rho_lo, r.rho_hi) for r in table.itertuples()],
-    f"top-{100 * top_fraction:.0f}% hit rate": [f"{r.hit_rate:.2f}" for r in table.itertuples()],
-}, index=pd.Index(table.index, name=f"score ({dataset}, {scale}, n = {len(genomes)})"))
+shown = pd.DataFrame(
+    {
+        "Kendall tau [95% CI]": [_fmt(r.tau, r.tau_lo, r.tau_hi) for r in table.itertuples()],
+        "Spearman rho [95% CI]": [_fmt(r.rho, r.rho_lo, r.rho_hi) for r in table.itertuples()],
+        f"top-{100 * top_fraction:.0f}% hit rate": [
+            f"{r.hit_rate:.2f}" for r in table.itertuples()
+        ],
+    },
+    index=pd.Index(table.index, name=f"score ({dataset}, {scale}, n = {len(genomes)})"),
+)
 glue("proxy_table", book_table(shown), display=False)
 book_table(shown)
 
@@ -254,23 +360,34 @@ glue("train_seconds", train_seconds, display=False)
 glue("score_seconds", score_seconds, display=False)
 # Is the best variant better than the default? Paired bootstrap of the difference in tau
 # (same resamples for both scores).
-d = paired_difference(kendall_tau, scores_ranked[best_rdm], scores_ranked[DEFAULT_RDM], acc,
-                      n_boot=cfg["n_boot"], seed=seed)
+d = paired_difference(
+    kendall_tau,
+    scores_ranked[best_rdm],
+    scores_ranked[DEFAULT_RDM],
+    acc,
+    n_boot=cfg["n_boot"],
+    seed=seed,
+)
 if best_rdm == DEFAULT_RDM:
     advice = "keep the default RDMFitness()"
 elif d["lo"] > 0:
-    advice = (f"switch the MSE-NAS default to RDMFitness(metric='{best_cfg.metric}', "
-              f"comparison='{best_cfg.comparison}', aggregation='{best_cfg.aggregation}'"
-              + ("" if best_cfg.require_output_spikes else ", require_output_spikes=False") + ")")
+    advice = (
+        f"switch the MSE-NAS default to RDMFitness(metric='{best_cfg.metric}', "
+        f"comparison='{best_cfg.comparison}', aggregation='{best_cfg.aggregation}'"
+        + ("" if best_cfg.require_output_spikes else ", require_output_spikes=False")
+        + ")"
+    )
 else:
     advice = "keep the default RDMFitness(): the paired interval of the difference contains 0"
 glue("tau_diff", d["diff"], display=False)
 glue("tau_diff_lo", d["lo"], display=False)
 glue("tau_diff_hi", d["hi"], display=False)
 glue("rdm_advice", advice, display=False)
-print(f"best RDM configuration by Kendall tau: {best_rdm} (tau {table.loc[best_rdm, 'tau']:.3f}); "
-      f"default {DEFAULT_RDM} (tau {table.loc[DEFAULT_RDM, 'tau']:.3f}); difference {d['diff']:+.3f} "
-      f"[{d['lo']:+.3f}, {d['hi']:+.3f}] -> {advice}")
+print(
+    f"best RDM configuration by Kendall tau: {best_rdm} (tau {table.loc[best_rdm, 'tau']:.3f}); "
+    f"default {DEFAULT_RDM} (tau {table.loc[DEFAULT_RDM, 'tau']:.3f}); difference {d['diff']:+.3f} "
+    f"[{d['lo']:+.3f}, {d['hi']:+.3f}] -> {advice}"
+)
 
 # %% [markdown]
 # ## Among the architectures that learned
@@ -283,16 +400,32 @@ print(f"best RDM configuration by Kendall tau: {best_rdm} (tau {table.loc[best_r
 alive = acc > 1.5 / info.num_classes
 glue("n_alive", int(alive.sum()), display=False)
 if alive.sum() >= 5:
-    table_alive = study_table({k: v[alive] for k, v in scores_ranked.items()}, acc[alive],
-                              n_boot=cfg["n_boot"], seed=seed, top=top_fraction)
-    shown_alive = pd.DataFrame({
-        "Kendall tau [95% CI]": [_fmt(r.tau, r.tau_lo, r.tau_hi) for r in table_alive.itertuples()],
-        "Spearman rho [95% CI]": [_fmt(r.rho, r.rho_lo, r.rho_hi) for r in table_alive.itertuples()],
-    }, index=pd.Index(table_alive.index, name=f"score ({dataset}, {scale}, learned: n = {int(alive.sum())})"))
+    table_alive = study_table(
+        {k: v[alive] for k, v in scores_ranked.items()},
+        acc[alive],
+        n_boot=cfg["n_boot"],
+        seed=seed,
+        top=top_fraction,
+    )
+    shown_alive = pd.DataFrame(
+        {
+            "Kendall tau [95% CI]": [
+                _fmt(r.tau, r.tau_lo, r.tau_hi) for r in table_alive.itertuples()
+            ],
+            "Spearman rho [95% CI]": [
+                _fmt(r.rho, r.rho_lo, r.rho_hi) for r in table_alive.itertuples()
+            ],
+        },
+        index=pd.Index(
+            table_alive.index, name=f"score ({dataset}, {scale}, learned: n = {int(alive.sum())})"
+        ),
+    )
     glue("alive_best_rdm_tau", float(table_alive.loc[best_rdm, "tau"]), display=False)
     glue("alive_default_rdm_tau", float(table_alive.loc[DEFAULT_RDM, "tau"]), display=False)
 else:
-    shown_alive = pd.DataFrame({"note": [f"only {int(alive.sum())} architectures above 1.5x chance"]})
+    shown_alive = pd.DataFrame(
+        {"note": [f"only {int(alive.sum())} architectures above 1.5x chance"]}
+    )
     glue("alive_best_rdm_tau", float("nan"), display=False)
     glue("alive_default_rdm_tau", float("nan"), display=False)
 glue("proxy_table_alive", book_table(shown_alive), display=False)
@@ -309,19 +442,33 @@ ncol = 4
 nrow = int(np.ceil(len(names) / ncol))
 fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow), squeeze=False)
 for ax, name in zip(axes.flat, names):
-    ax.scatter(scores_ranked[name], 100 * acc, s=12, alpha=0.7,
-               color="tab:red" if name == best_rdm else ("tab:blue" if name.startswith("rdm") else "tab:gray"))
+    ax.scatter(
+        scores_ranked[name],
+        100 * acc,
+        s=12,
+        alpha=0.7,
+        color="tab:red"
+        if name == best_rdm
+        else ("tab:blue" if name.startswith("rdm") else "tab:gray"),
+    )
     tau = table.loc[name, "tau"]
-    ax.set_title(f"{name.removeprefix('rdm ')}\ntau = {tau:+.2f}" if np.isfinite(tau) else f"{name}\ntau = NaN",
-                 fontsize=8)
+    ax.set_title(
+        f"{name.removeprefix('rdm ')}\ntau = {tau:+.2f}"
+        if np.isfinite(tau)
+        else f"{name}\ntau = NaN",
+        fontsize=8,
+    )
     ax.tick_params(labelsize=7)
     ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
-for ax in list(axes.flat)[len(names):]:
+for ax in list(axes.flat)[len(names) :]:
     ax.axis("off")
 for ax in axes[:, 0]:
     ax.set_ylabel("trained acc. (%)", fontsize=8)
-fig.suptitle(f"Training-free scores vs accuracy after short training ({dataset}, {scale}, "
-             f"{len(genomes)} architectures)", fontsize=10)
+fig.suptitle(
+    f"Training-free scores vs accuracy after short training ({dataset}, {scale}, "
+    f"{len(genomes)} architectures)",
+    fontsize=10,
+)
 fig.tight_layout()
 glue("scatter_fig", fig, display=False)
 plt.close(fig)
@@ -330,12 +477,16 @@ plt.close(fig)
 fig, ax = plt.subplots(figsize=(6.5, 0.35 * len(names) + 1))
 y = np.arange(len(names))[::-1]
 tau_v = table["tau"].to_numpy()
-err = np.clip(np.vstack([tau_v - table["tau_lo"].to_numpy(), table["tau_hi"].to_numpy() - tau_v]), 0, None)
+err = np.clip(
+    np.vstack([tau_v - table["tau_lo"].to_numpy(), table["tau_hi"].to_numpy() - tau_v]), 0, None
+)
 ax.errorbar(np.nan_to_num(tau_v), y, xerr=np.nan_to_num(err), fmt="o", color="tab:blue", capsize=3)
 ax.axvline(0, color="gray", lw=0.8)
 ax.set_yticks(y)
 _ = ax.set_yticklabels([n.removeprefix("rdm ") for n in names], fontsize=8)
-_ = ax.set(xlabel="Kendall tau with trained accuracy (95% bootstrap CI)", title=f"{dataset}, {scale}")
+_ = ax.set(
+    xlabel="Kendall tau with trained accuracy (95% bootstrap CI)", title=f"{dataset}, {scale}"
+)
 fig.tight_layout()
 glue("tau_fig", fig, display=False)
 plt.close(fig)
@@ -343,21 +494,49 @@ plt.close(fig)
 # %%
 wall = time.perf_counter() - t_start
 glue("wall_seconds", wall, display=False)
-stats = {name: {c: table.loc[name, c] for c in ("tau", "tau_lo", "tau_hi", "rho", "rho_lo", "rho_hi", "hit_rate")}
-         for name in table.index}
+stats = {
+    name: {
+        c: table.loc[name, c]
+        for c in ("tau", "tau_lo", "tau_hi", "rho", "rho_lo", "rho_hi", "hit_rate")
+    }
+    for name in table.index
+}
 bench_path = bench.write(
-    {"n_arch": len(genomes), "acc_mean": float(acc.mean()), "train_seconds": train_seconds,
-     "score_seconds": score_seconds},
-    artifacts={"genomes": [g.to_dict() for g in genomes], "hashes": [g.hash() for g in genomes],
-               "accuracy": acc.tolist(), "nos_trained": [d["nos"] for d in gt],
-               "scores": {k: list(map(float, v)) for k, v in scores.items()},
-               "budget": budget, "rdm_variants": {k: v.to_dict() for k, v in RDM_VARIANTS.items()},
-               "net": net.to_dict(), "space": {"n_cells": space.n_cells}})
-path = run.write({"stats": stats, "best_rdm_config": best_rdm, "default_rdm_config": DEFAULT_RDM,
-                  "best_rdm": best_cfg.to_dict(), "chance_hit_rate": float(table["chance"].iloc[0]),
-                  "n_arch": len(genomes), "train_seconds": train_seconds, "score_seconds": score_seconds,
-                  "wall_seconds": wall, "non_finite_scores": n_nonfinite,
-                  "tau_best_minus_default": d, "advice": advice, "n_alive": int(alive.sum()),
-                  "rdm_seconds_per_candidate_by_probe": {str(n): s for n, s in probe_seconds.items()}},
-                 artifacts={"proxy_bench": str(bench_path.name)})
+    {
+        "n_arch": len(genomes),
+        "acc_mean": float(acc.mean()),
+        "train_seconds": train_seconds,
+        "score_seconds": score_seconds,
+    },
+    artifacts={
+        "genomes": [g.to_dict() for g in genomes],
+        "hashes": [g.hash() for g in genomes],
+        "accuracy": acc.tolist(),
+        "nos_trained": [d["nos"] for d in gt],
+        "scores": {k: list(map(float, v)) for k, v in scores.items()},
+        "budget": budget,
+        "rdm_variants": {k: v.to_dict() for k, v in RDM_VARIANTS.items()},
+        "net": net.to_dict(),
+        "space": {"n_cells": space.n_cells},
+    },
+)
+path = run.write(
+    {
+        "stats": stats,
+        "best_rdm_config": best_rdm,
+        "default_rdm_config": DEFAULT_RDM,
+        "best_rdm": best_cfg.to_dict(),
+        "chance_hit_rate": float(table["chance"].iloc[0]),
+        "n_arch": len(genomes),
+        "train_seconds": train_seconds,
+        "score_seconds": score_seconds,
+        "wall_seconds": wall,
+        "non_finite_scores": n_nonfinite,
+        "tau_best_minus_default": d,
+        "advice": advice,
+        "n_alive": int(alive.sum()),
+        "rdm_seconds_per_candidate_by_probe": {str(n): s for n, s in probe_seconds.items()},
+    },
+    artifacts={"proxy_bench": str(bench_path.name)},
+)
 print(f"wrote {path} and {bench_path}; {wall:.0f} s")

@@ -33,11 +33,11 @@
 # test split: accuracy, parameters, spikes per image (NoS) and energy.
 
 # %% tags=["parameters"]
-scale = "cpu"        # smoke | cpu | paper
-dataset = "digits"   # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
+scale = "cpu"  # smoke | cpu | paper
+dataset = "digits"  # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
 seed = 0
-device = "auto"      # auto | cpu | cuda
-threads = 1          # torch CPU threads (on a shared 2-core machine one thread is the fastest)
+device = "auto"  # auto | cpu | cuda
+threads = 1  # torch CPU threads (on a shared 2-core machine one thread is the fastest)
 
 # %%
 import time
@@ -48,18 +48,36 @@ import pandas as pd
 import torch
 from myst_nb import glue
 
-from snnlib.baselines import SAHDEvaluator, pareto_front, random_search, train_genome
-from snnlib.darts import (SearchConfig, SearchNetwork, alpha_sharpness, format_genotype, genotype_to_dict, search,
-                          search_loaders)
-from snnlib.darts import train_genotype
+from snnlib.book.results import ResultRun
+from snnlib.book.scales import pick_scale
+from snnlib.book.tables import book_table
+from snnlib.darts import (
+    SearchConfig,
+    SearchNetwork,
+    alpha_sharpness,
+    format_genotype,
+    genotype_to_dict,
+    search,
+    search_loaders,
+    train_genotype,
+)
 from snnlib.data import dataset_info, make_loaders
-from snnlib.mse import (AccuracyEvaluator, DataSpec, EvolutionConfig, NetConfig, RDMEvaluator, RDMFitness,
-                        SearchSpace, class_balanced, evolve, loader_tensors)
-from snnlib.results import ResultRun
+from snnlib.mse import (
+    AccuracyEvaluator,
+    DataSpec,
+    EvolutionConfig,
+    NetConfig,
+    RDMEvaluator,
+    RDMFitness,
+    SearchSpace,
+    class_balanced,
+    evolve,
+    loader_tensors,
+)
+from snnlib.mse.baselines import SAHDEvaluator, random_search, train_genome
+from snnlib.nas.pareto import pareto_front
 from snnlib.runtime import device_name, resolve_device, seed_everything
-from snnlib.tables import book_table
 from snnlib.train import TrainConfig
-from snnlib.validation import pick_scale
 
 params = dict(scale=scale, dataset=dataset, seed=seed, device=device, threads=threads)
 torch.set_num_threads(threads)
@@ -68,29 +86,62 @@ run = ResultRun("40_comparison", params, device_name=device_name(dev))
 seed_everything(seed)
 t_start = time.perf_counter()
 
-cfg = pick_scale(scale, {
-    "smoke": dict(time_steps=2, width=4, n_cells=3, evo=dict(population=3, generations=1),
-                  n_per_class=3, sahd_batch=8, fit_train=32, fit_cfg=TrainConfig(epochs=1, lr=2e-2, label_smoothing=0.0, max_batches=1),
-                  darts=dict(C=4, layers=3), darts_train=32,
-                  darts_cfg=SearchConfig(epochs=1, max_batches=1, spike_batches=1, eval_batches=1),
-                  limit={"train": 64, "val": 32, "test": 64}, batch_size=16,
-                  retrain=TrainConfig(epochs=1, lr=2e-2, label_smoothing=0.0, max_batches=2)),
-    # 2 cores, <= 6 min
-    "cpu": dict(time_steps=2, width=8, n_cells=6, evo=dict(population=8, generations=3),
-                n_per_class=10, sahd_batch=32, fit_train=384, fit_cfg=TrainConfig(epochs=2, lr=2e-2, label_smoothing=0.0),
-                darts=dict(C=8, layers=3), darts_train=256,
-                darts_cfg=SearchConfig(epochs=2, spike_batches=1),
-                limit=None, batch_size=32,
-                # lr 5e-3 (the substrate's): at 2e-2 the attention network of MA-DARTS stays at chance
-                retrain=TrainConfig(epochs=4, lr=5e-3, label_smoothing=0.0)),
-    # GPU: the papers' sizes (MA-DARTS: 50 search epochs, T = 2; MSE-NAS: population 50)
-    "paper": dict(time_steps=2, width=16, n_cells=6, evo=dict(population=50, generations=20),
-                  n_per_class=10, sahd_batch=64, fit_train=5000, fit_cfg=TrainConfig(epochs=5, lr=1e-2),
-                  darts=dict(C=16, layers=8), darts_train=25000,
-                  darts_cfg=SearchConfig(epochs=50),
-                  limit=None, batch_size=128,
-                  retrain=TrainConfig(epochs=200, lr=5e-3 * 128 / 1024, warmup_epochs=5)),
-})
+cfg = pick_scale(
+    scale,
+    {
+        "smoke": dict(
+            time_steps=2,
+            width=4,
+            n_cells=3,
+            evo=dict(population=3, generations=1),
+            n_per_class=3,
+            sahd_batch=8,
+            fit_train=32,
+            fit_cfg=TrainConfig(epochs=1, lr=2e-2, label_smoothing=0.0, max_batches=1),
+            darts=dict(C=4, layers=3),
+            darts_train=32,
+            darts_cfg=SearchConfig(epochs=1, max_batches=1, spike_batches=1, eval_batches=1),
+            limit={"train": 64, "val": 32, "test": 64},
+            batch_size=16,
+            retrain=TrainConfig(epochs=1, lr=2e-2, label_smoothing=0.0, max_batches=2),
+        ),
+        # 2 cores, <= 6 min
+        "cpu": dict(
+            time_steps=2,
+            width=8,
+            n_cells=6,
+            evo=dict(population=8, generations=3),
+            n_per_class=10,
+            sahd_batch=32,
+            fit_train=384,
+            fit_cfg=TrainConfig(epochs=2, lr=2e-2, label_smoothing=0.0),
+            darts=dict(C=8, layers=3),
+            darts_train=256,
+            darts_cfg=SearchConfig(epochs=2, spike_batches=1),
+            limit=None,
+            batch_size=32,
+            # lr 5e-3 (the substrate's): at 2e-2 the attention network of MA-DARTS stays at chance
+            retrain=TrainConfig(epochs=4, lr=5e-3, label_smoothing=0.0),
+        ),
+        # GPU: the papers' sizes (MA-DARTS: 50 search epochs, T = 2; MSE-NAS: population 50)
+        "paper": dict(
+            time_steps=2,
+            width=16,
+            n_cells=6,
+            evo=dict(population=50, generations=20),
+            n_per_class=10,
+            sahd_batch=64,
+            fit_train=5000,
+            fit_cfg=TrainConfig(epochs=5, lr=1e-2),
+            darts=dict(C=16, layers=8),
+            darts_train=25000,
+            darts_cfg=SearchConfig(epochs=50),
+            limit=None,
+            batch_size=128,
+            retrain=TrainConfig(epochs=200, lr=5e-3 * 128 / 1024, warmup_epochs=5),
+        ),
+    },
+)
 info = dataset_info(dataset)
 T = cfg["time_steps"]
 print(info, cfg)
@@ -99,7 +150,9 @@ print(info, cfg)
 # ## Data
 
 # %%
-loaders = make_loaders(dataset, batch_size=cfg["batch_size"], time_steps=T, limit=cfg["limit"], seed=seed)
+loaders = make_loaders(
+    dataset, batch_size=cfg["batch_size"], time_steps=T, limit=cfg["limit"], seed=seed
+)
 train_all, ytrain_all = loader_tensors(loaders["train"])
 val_x, val_y = loader_tensors(loaders["val"])
 data = DataSpec.from_info(info, T)
@@ -113,31 +166,69 @@ print({k: len(v.dataset) for k, v in loaders.items()})
 
 # %%
 searches = {}
-probe_x, probe_y = class_balanced(train_all, ytrain_all, cfg["n_per_class"], seed=seed, num_classes=info.num_classes)
+probe_x, probe_y = class_balanced(
+    train_all, ytrain_all, cfg["n_per_class"], seed=seed, num_classes=info.num_classes
+)
 rdm_fit = RDMEvaluator(probe_x, probe_y, data, cfg=RDMFitness(), net=net, device=str(dev))
 res = evolve(rdm_fit, space, evo_cfg, desc="MSE-NAS (RDM)")
-searches["MSE-NAS (RDM evolution)"] = dict(kind="mse", genome=res.best, fitness=res.best_fitness,
-                                           evaluations=res.evaluations, seconds=res.seconds, epochs=None)
+searches["MSE-NAS (RDM evolution)"] = dict(
+    kind="mse",
+    genome=res.best,
+    fitness=res.best_fitness,
+    evaluations=res.evaluations,
+    seconds=res.seconds,
+    epochs=None,
+)
 budget = res.evaluations
 
 # the same search with aggregation `last`, the RDM variant the proxy study ranks best among the
 # architectures that learned (digits)
-rdm_last = RDMEvaluator(probe_x, probe_y, data, cfg=RDMFitness(aggregation="last"), net=net, device=str(dev))
+rdm_last = RDMEvaluator(
+    probe_x, probe_y, data, cfg=RDMFitness(aggregation="last"), net=net, device=str(dev)
+)
 res = evolve(rdm_last, space, evo_cfg, desc="MSE-NAS (RDM, last layer)")
-searches["MSE-NAS (RDM evolution, last layer)"] = dict(kind="mse", genome=res.best, fitness=res.best_fitness,
-                                                       evaluations=res.evaluations, seconds=res.seconds,
-                                                       epochs=None)
+searches["MSE-NAS (RDM evolution, last layer)"] = dict(
+    kind="mse",
+    genome=res.best,
+    fitness=res.best_fitness,
+    evaluations=res.evaluations,
+    seconds=res.seconds,
+    epochs=None,
+)
 
-sahd_fit = SAHDEvaluator(train_all[: 2 * cfg["sahd_batch"]], data, net=net, n_batches=2, device=str(dev))
+sahd_fit = SAHDEvaluator(
+    train_all[: 2 * cfg["sahd_batch"]], data, net=net, n_batches=2, device=str(dev)
+)
 res = evolve(sahd_fit, space, evo_cfg, desc="SAHD evolution")
-searches["SAHD evolution (SNASNet score)"] = dict(kind="mse", genome=res.best, fitness=res.best_fitness,
-                                                  evaluations=res.evaluations, seconds=res.seconds, epochs=None)
+searches["SAHD evolution (SNASNet score)"] = dict(
+    kind="mse",
+    genome=res.best,
+    fitness=res.best_fitness,
+    evaluations=res.evaluations,
+    seconds=res.seconds,
+    epochs=None,
+)
 
-acc_fit = AccuracyEvaluator(train_all[: cfg["fit_train"]], ytrain_all[: cfg["fit_train"]], val_x, val_y, data,
-                            train=cfg["fit_cfg"], batch_size=cfg["batch_size"], net=net, device=str(dev))
+acc_fit = AccuracyEvaluator(
+    train_all[: cfg["fit_train"]],
+    ytrain_all[: cfg["fit_train"]],
+    val_x,
+    val_y,
+    data,
+    train=cfg["fit_cfg"],
+    batch_size=cfg["batch_size"],
+    net=net,
+    device=str(dev),
+)
 res = random_search(acc_fit, space, budget, seed)
-searches["random search (short-training acc.)"] = dict(kind="mse", genome=res.best, fitness=res.best_fitness,
-                                                      evaluations=res.evaluations, seconds=res.seconds, epochs=None)
+searches["random search (short-training acc.)"] = dict(
+    kind="mse",
+    genome=res.best,
+    fitness=res.best_fitness,
+    evaluations=res.evaluations,
+    seconds=res.seconds,
+    epochs=None,
+)
 for k, v in searches.items():
     print(f"{k}: fitness {v['fitness']:.4f}, {v['evaluations']} evaluations, {v['seconds']:.1f} s")
 
@@ -147,19 +238,45 @@ for k, v in searches.items():
 
 # %%
 n_darts = min(cfg["darts_train"], len(train_all))
-darts_idx = torch.randperm(len(train_all), generator=torch.Generator().manual_seed(seed))[:n_darts].tolist()
+darts_idx = torch.randperm(len(train_all), generator=torch.Generator().manual_seed(seed))[
+    :n_darts
+].tolist()
 darts_set = torch.utils.data.Subset(loaders["train"].dataset, sorted(darts_idx))
-for name, attention in (("MA-DARTS (attention tcsa)", "tcsa"), ("plain spiking DARTS (no attention)", "none")):
+for name, attention in (
+    ("MA-DARTS (attention tcsa)", "tcsa"),
+    ("plain spiking DARTS (no attention)", "none"),
+):
     torch.manual_seed(seed)
-    supernet = SearchNetwork(info.in_channels, info.num_classes, time_steps=T, attention=attention, **cfg["darts"])
+    supernet = SearchNetwork(
+        info.in_channels, info.num_classes, time_steps=T, attention=attention, **cfg["darts"]
+    )
     wl, al = search_loaders(darts_set, batch_size=cfg["batch_size"], seed=seed)
-    r = search(supernet, wl, al, data.encoder(), cfg["darts_cfg"], val_loader=loaders["val"], device=dev, desc=name)
+    r = search(
+        supernet,
+        wl,
+        al,
+        data.encoder(),
+        cfg["darts_cfg"],
+        val_loader=loaders["val"],
+        device=dev,
+        desc=name,
+    )
     # how far the architecture weights moved from uniform (1/7) at this budget
     sharp = alpha_sharpness(r.history[-1]["alphas_normal"])["max_weight"]
-    searches[name] = dict(kind="darts", genotype=r.genotype, attention=attention, evaluations=None,
-                          seconds=r.seconds, epochs=cfg["darts_cfg"].epochs, fitness=r.history[-1]["val_acc"],
-                          alpha_max_weight=sharp, arch_steps=r.arch_steps)
-    print(f"{name}: {r.seconds:.1f} s; largest architecture weight per edge {sharp:.4f}; {format_genotype(r.genotype)}")
+    searches[name] = dict(
+        kind="darts",
+        genotype=r.genotype,
+        attention=attention,
+        evaluations=None,
+        seconds=r.seconds,
+        epochs=cfg["darts_cfg"].epochs,
+        fitness=r.history[-1]["val_acc"],
+        alpha_max_weight=sharp,
+        arch_steps=r.arch_steps,
+    )
+    print(
+        f"{name}: {r.seconds:.1f} s; largest architecture weight per edge {sharp:.4f}; {format_genotype(r.genotype)}"
+    )
 
 # %% [markdown]
 # ## Retraining every found architecture with one budget
@@ -169,33 +286,60 @@ retrain_loaders = {"train": loaders["train"], "test": loaders["test"]}
 results = {}
 for name, s in searches.items():
     if s["kind"] == "mse":
-        r = train_genome(s["genome"], data=data, loaders=retrain_loaders, train_cfg=cfg["retrain"], net=net,
-                         seed=seed, device=dev, desc=name)
+        r = train_genome(
+            s["genome"],
+            data=data,
+            loaders=retrain_loaders,
+            train_cfg=cfg["retrain"],
+            net=net,
+            seed=seed,
+            device=dev,
+            desc=name,
+        )
     else:
-        r = train_genotype(s["genotype"], in_channels=info.in_channels, num_classes=info.num_classes,
-                           loaders=retrain_loaders, encoder=data.encoder(), train_cfg=cfg["retrain"],
-                           time_steps=T, attention=s["attention"], seed=seed, device=dev, desc=name,
-                           **cfg["darts"])
+        r = train_genotype(
+            s["genotype"],
+            in_channels=info.in_channels,
+            num_classes=info.num_classes,
+            loaders=retrain_loaders,
+            encoder=data.encoder(),
+            train_cfg=cfg["retrain"],
+            time_steps=T,
+            attention=s["attention"],
+            seed=seed,
+            device=dev,
+            desc=name,
+            **cfg["darts"],
+        )
     results[name] = r
-    print(f"{name}: test acc {r['test_acc']:.3f}, NoS {r['nos']:.0f}, {r['energy_uj']:.3f} uJ, "
-          f"{r['params']} params, {r['seconds']:.0f} s")
+    print(
+        f"{name}: test acc {r['test_acc']:.3f}, NoS {r['nos']:.0f}, {r['energy_uj']:.3f} uJ, "
+        f"{r['params']} params, {r['seconds']:.0f} s"
+    )
 
 # %%
 names = list(searches)
 acc = np.array([results[n]["test_acc"] for n in names])
 energy = np.array([results[n]["energy_uj"] for n in names])
 front = pareto_front(acc, energy)
-table = pd.DataFrame({
-    "test acc. (%)": [f"{100 * results[n]['test_acc']:.1f}" for n in names],
-    "parameters": [f"{results[n]['params']:,}" for n in names],
-    "NoS / image": [f"{results[n]['nos']:,.0f}" for n in names],
-    "energy (uJ / image)": [f"{results[n]['energy_uj']:.3f}" for n in names],
-    "search (s)": [f"{searches[n]['seconds']:.1f}" for n in names],
-    "candidate evaluations": [str(searches[n]["evaluations"]) if searches[n]["evaluations"] else "-" for n in names],
-    "search epochs": [str(searches[n]["epochs"]) if searches[n]["epochs"] else "-" for n in names],
-    "retrain (s)": [f"{results[n]['seconds']:.0f}" for n in names],
-    "Pareto": ["yes" if f else "" for f in front],
-}, index=pd.Index(names, name=f"method (this book, {scale}, {dataset}, T = {T})"))
+table = pd.DataFrame(
+    {
+        "test acc. (%)": [f"{100 * results[n]['test_acc']:.1f}" for n in names],
+        "parameters": [f"{results[n]['params']:,}" for n in names],
+        "NoS / image": [f"{results[n]['nos']:,.0f}" for n in names],
+        "energy (uJ / image)": [f"{results[n]['energy_uj']:.3f}" for n in names],
+        "search (s)": [f"{searches[n]['seconds']:.1f}" for n in names],
+        "candidate evaluations": [
+            str(searches[n]["evaluations"]) if searches[n]["evaluations"] else "-" for n in names
+        ],
+        "search epochs": [
+            str(searches[n]["epochs"]) if searches[n]["epochs"] else "-" for n in names
+        ],
+        "retrain (s)": [f"{results[n]['seconds']:.0f}" for n in names],
+        "Pareto": ["yes" if f else "" for f in front],
+    },
+    index=pd.Index(names, name=f"method (this book, {scale}, {dataset}, T = {T})"),
+)
 comparison_view = book_table(table)
 glue("comparison_table", comparison_view, display=False)
 comparison_view
@@ -209,8 +353,11 @@ markers = dict(zip(names, ["o", "P", "s", "^", "D", "v"]))
 for n, e, a in zip(names, energy, acc):
     ax.scatter(e, 100 * a, s=60, marker=markers[n], label=n)
 ax.set_xscale("log")
-_ = ax.set(xlabel="energy per test image (uJ, log scale)", ylabel="test accuracy (%)",
-           title=f"Accuracy vs energy after the same retraining ({dataset}, {scale}, T = {T})")
+_ = ax.set(
+    xlabel="energy per test image (uJ, log scale)",
+    ylabel="test accuracy (%)",
+    title=f"Accuracy vs energy after the same retraining ({dataset}, {scale}, T = {T})",
+)
 ax.legend(fontsize=7, loc="best")
 fig.tight_layout()
 glue("pareto_fig", fig, display=False)
@@ -226,17 +373,32 @@ plt.close(fig)
 
 # %%
 paper = pd.DataFrame(
-    [("94.40", "76.52", "2"), ("95.50", "76.25", "6"),
-     ("n/a in our notes", "n/a in our notes", "8"), ("n/a in our notes", "n/a in our notes", "5"),
-     ("table not available to us", "table not available to us", "-")],
+    [
+        ("94.40", "76.52", "2"),
+        ("95.50", "76.25", "6"),
+        ("n/a in our notes", "n/a in our notes", "8"),
+        ("n/a in our notes", "n/a in our notes", "5"),
+        ("table not available to us", "table not available to us", "-"),
+    ],
     columns=["CIFAR10 acc. (%)", "CIFAR100 acc. (%)", "T"],
-    index=pd.Index(["MA-DARTS", "SpikeDHS", "AutoSNN", "SNASNet", "MSE-NAS"], name="method"))
+    index=pd.Index(["MA-DARTS", "SpikeDHS", "AutoSNN", "SNASNet", "MSE-NAS"], name="method"),
+)
 paper.columns = pd.MultiIndex.from_product([["paper, reported (CIFAR10/100, GPU)"], paper.columns])
-ours_map = {"MA-DARTS": "MA-DARTS (attention tcsa)", "SNASNet": "SAHD evolution (SNASNet score)",
-            "MSE-NAS": "MSE-NAS (RDM evolution)"}
-ours = pd.DataFrame({"acc. (%)": [f"{100 * results[ours_map[m]]['test_acc']:.1f}" if m in ours_map else "-"
-                                   for m in paper.index],
-                     "T": [str(T) if m in ours_map else "-" for m in paper.index]}, index=paper.index)
+ours_map = {
+    "MA-DARTS": "MA-DARTS (attention tcsa)",
+    "SNASNet": "SAHD evolution (SNASNet score)",
+    "MSE-NAS": "MSE-NAS (RDM evolution)",
+}
+ours = pd.DataFrame(
+    {
+        "acc. (%)": [
+            f"{100 * results[ours_map[m]]['test_acc']:.1f}" if m in ours_map else "-"
+            for m in paper.index
+        ],
+        "T": [str(T) if m in ours_map else "-" for m in paper.index],
+    },
+    index=paper.index,
+)
 ours.columns = pd.MultiIndex.from_product([[f"this book ({scale}, {dataset})"], ours.columns])
 papers_table = pd.concat([paper, ours], axis=1)
 papers_view = book_table(papers_table)
@@ -257,29 +419,53 @@ glue("train_images", len(loaders["train"].dataset), display=False)
 glue("test_images", len(loaders["test"].dataset), display=False)
 glue("population", evo_cfg.population, display=False)
 glue("generations", evo_cfg.generations, display=False)
-short = {"MSE-NAS (RDM evolution)": "mse", "MSE-NAS (RDM evolution, last layer)": "mse_last", "SAHD evolution (SNASNet score)": "sahd",
-         "random search (short-training acc.)": "random", "MA-DARTS (attention tcsa)": "madarts",
-         "plain spiking DARTS (no attention)": "darts"}
+short = {
+    "MSE-NAS (RDM evolution)": "mse",
+    "MSE-NAS (RDM evolution, last layer)": "mse_last",
+    "SAHD evolution (SNASNet score)": "sahd",
+    "random search (short-training acc.)": "random",
+    "MA-DARTS (attention tcsa)": "madarts",
+    "plain spiking DARTS (no attention)": "darts",
+}
 for n in names:
     k = short[n]
     glue(f"{k}_acc", 100 * results[n]["test_acc"], display=False)
     glue(f"{k}_energy", results[n]["energy_uj"], display=False)
     glue(f"{k}_nos", results[n]["nos"], display=False)
     glue(f"{k}_search_seconds", searches[n]["seconds"], display=False)
-metrics = {short[n]: {"test_acc": results[n]["test_acc"], "params": results[n]["params"], "nos": results[n]["nos"],
-                      "energy_uj": results[n]["energy_uj"], "sops": results[n]["sops"],
-                      "search_seconds": searches[n]["seconds"], "evaluations": searches[n]["evaluations"],
-                      "search_epochs": searches[n]["epochs"], "retrain_seconds": results[n]["seconds"],
-                      "search_fitness": searches[n]["fitness"], "pareto": bool(f)}
-           for n, f in zip(names, front)}
+metrics = {
+    short[n]: {
+        "test_acc": results[n]["test_acc"],
+        "params": results[n]["params"],
+        "nos": results[n]["nos"],
+        "energy_uj": results[n]["energy_uj"],
+        "sops": results[n]["sops"],
+        "search_seconds": searches[n]["seconds"],
+        "evaluations": searches[n]["evaluations"],
+        "search_epochs": searches[n]["epochs"],
+        "retrain_seconds": results[n]["seconds"],
+        "search_fitness": searches[n]["fitness"],
+        "pareto": bool(f),
+    }
+    for n, f in zip(names, front)
+}
 for n, s in searches.items():
     if s["kind"] == "darts":
         metrics[short[n]].update(alpha_max_weight=s["alpha_max_weight"], arch_steps=s["arch_steps"])
 metrics["budget_evaluations"] = int(budget)
 metrics["wall_seconds"] = wall
-arch = {short[n]: (s["genome"].to_dict() if s["kind"] == "mse" else genotype_to_dict(s["genotype"]))
-        for n, s in searches.items()}
-path = run.write(metrics, architecture=arch,
-                 artifacts={"net": net.to_dict(), "darts": cfg["darts"], "retrain": cfg["retrain"].to_dict(),
-                            "evolution": evo_cfg.to_dict()})
+arch = {
+    short[n]: (s["genome"].to_dict() if s["kind"] == "mse" else genotype_to_dict(s["genotype"]))
+    for n, s in searches.items()
+}
+path = run.write(
+    metrics,
+    architecture=arch,
+    artifacts={
+        "net": net.to_dict(),
+        "darts": cfg["darts"],
+        "retrain": cfg["retrain"].to_dict(),
+        "evolution": evo_cfg.to_dict(),
+    },
+)
 print(f"wrote {path}; {wall:.0f} s")

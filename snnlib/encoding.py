@@ -31,10 +31,14 @@ class Encoder:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.method == "events":
             if x.dim() != 5:
-                raise ConfigError(f"events encoding expects frames [B, T, P, H, W], got {tuple(x.shape)}")
+                raise ConfigError(
+                    f"events encoding expects frames [B, T, P, H, W], got {tuple(x.shape)}"
+                )
             return x.transpose(0, 1).contiguous()
         if x.dim() != 4:
-            raise ConfigError(f"{self.method} encoding expects images [B, C, H, W], got {tuple(x.shape)}")
+            raise ConfigError(
+                f"{self.method} encoding expects images [B, C, H, W], got {tuple(x.shape)}"
+            )
         if self.method == "direct":
             return x.unsqueeze(0).expand(self.time_steps, *x.shape).contiguous()
         lo = x.amin(dim=(1, 2, 3), keepdim=True)
@@ -50,4 +54,6 @@ class Encoder:
 
 def default_encoding(kind: str) -> str:
     """``direct`` for static datasets, ``events`` for event datasets."""
-    return {"static": "direct", "events": "events"}[check_choice("dataset kind", kind, ("static", "events"))]
+    return {"static": "direct", "events": "events"}[
+        check_choice("dataset kind", kind, ("static", "events"))
+    ]

@@ -51,14 +51,25 @@ class SpikingConv(nn.Module):
     signs (DARTS-style op). ``dilation`` and ``groups`` give dilated and depthwise variants.
     """
 
-    def __init__(self, c_in: int, c_out: int, kernel_size: int = 3, stride: int = 1,
-                 sign: int | None = None, neuron: NeuronConfig | None = None,
-                 dilation: int = 1, groups: int = 1, affine: bool = True):
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        sign: int | None = None,
+        neuron: NeuronConfig | None = None,
+        dilation: int = 1,
+        groups: int = 1,
+        affine: bool = True,
+    ):
         super().__init__()
         pad = dilation * (kernel_size - 1) // 2
         self.lif = LIF(neuron)
         self.body = TimeDistributed(
-            nn.Conv2d(c_in, c_out, kernel_size, stride, pad, dilation=dilation, groups=groups, bias=False),
+            nn.Conv2d(
+                c_in, c_out, kernel_size, stride, pad, dilation=dilation, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(c_out, affine=affine),
         )
         self.sign = SignFilter(sign) if sign is not None else nn.Identity()

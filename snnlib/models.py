@@ -22,8 +22,13 @@ from .neurons import NeuronConfig
 class SpikingCNN(nn.Module):
     """A small hand-designed spiking CNN; input ``[T, B, C, H, W]``, output ``[B, classes]``."""
 
-    def __init__(self, in_channels: int, num_classes: int, width: int = 16,
-                 neuron: NeuronConfig | None = None):
+    def __init__(
+        self,
+        in_channels: int,
+        num_classes: int,
+        width: int = 16,
+        neuron: NeuronConfig | None = None,
+    ):
         super().__init__()
         c = width
         self.stem = ConvBN(in_channels, c)

@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from typing import Callable, Iterator
 
 import torch
 from torch import nn
@@ -71,7 +71,7 @@ def triangle(alpha: float = 2.0) -> Callable[[torch.Tensor], torch.Tensor]:
     def fn(x: torch.Tensor) -> torch.Tensor:
         return _TriangleSpike.apply(x, alpha)
 
-    fn.triangle_alpha = alpha   # lets the fused multi-step LIF use the closed-form gradient
+    fn.triangle_alpha = alpha  # lets the fused multi-step LIF use the closed-form gradient
     return fn
 
 
@@ -153,8 +153,9 @@ def _steps_forward(x: torch.Tensor, beta: torch.Tensor, threshold: float, reset:
     return torch.stack(ss), torch.stack(hs)
 
 
-def _steps_backward(grad_s, h_all, s_all, beta, threshold: float, alpha: float, reset: str,
-                    need_beta: bool):
+def _steps_backward(
+    grad_s, h_all, s_all, beta, threshold: float, alpha: float, reset: str, need_beta: bool
+):
     """Pure-function adjoint loop for the triangle surrogate: ``(grad_x, grad_beta)``."""
     g = grad_s * _triangle_grad(h_all - threshold, alpha)
     out = [g[0]] * h_all.shape[0]
@@ -202,8 +203,11 @@ def _call_compiled(name: str, *args):
         return fn(*args)
     except Exception as exc:  # noqa: BLE001 - no compiler, unsupported platform, ...
         _compile_failed = True
-        warnings.warn(f"LIF backend 'compiled' unavailable ({type(exc).__name__}: {exc}); "
-                      "using 'fused'", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"LIF backend 'compiled' unavailable ({type(exc).__name__}: {exc}); using 'fused'",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         return None
 
 
@@ -216,8 +220,8 @@ class _MultiStepLIF(torch.autograd.Function):
 
     .. math::
 
-        g_H[t] = g_S[t]\,\sigma'(H[t] - \vartheta) + \beta\,k[t]\,g_H[t+1],
-        \qquad g_I[t] = g_H[t], \qquad g_\beta = \sum_{t \ge 1} g_H[t]\,k[t-1]\,H[t-1]
+        g_H[t] = g_S[t]\\,\\sigma'(H[t] - \vartheta) + \beta\\,k[t]\\,g_H[t+1],
+        \\qquad g_I[t] = g_H[t], \\qquad g_\beta = \\sum_{t \\ge 1} g_H[t]\\,k[t-1]\\,H[t-1]
 
     with :math:`k[t] = 1 - S[t]` for the hard reset and 1 otherwise (the reset uses the
     detached previous spike, so it carries no gradient). The surrogate term is computed for
@@ -255,25 +259,29 @@ class _MultiStepLIF(torch.autograd.Function):
         for t in range(x.shape[0]):
             h = h_all[t]
             if t == 0:
-                h.copy_(x[0])            # from rest: beta * 0 + I - 0 * theta == I
+                h.copy_(x[0])  # from rest: beta * 0 + I - 0 * theta == I
             else:
                 s_prev = s_all[t - 1]
                 torch.mul(beta, h_all[t - 1], out=h)
                 if reset == "zero":
-                    keep = torch.neg(s_prev, out=keep if keep is not None else None).add_(1.0)  # 1 - S
+                    keep = torch.neg(s_prev, out=keep if keep is not None else None).add_(
+                        1.0
+                    )  # 1 - S
                     h.mul_(keep)
                 h.add_(x[t])
                 if reset == "subtract":
-                    if s_prev.dtype == h.dtype:   # s * theta is exact: s is 0 or 1
+                    if s_prev.dtype == h.dtype:  # s * theta is exact: s is 0 or 1
                         h.sub_(s_prev, alpha=threshold)
-                    else:                         # snnTorch surrogates return float32 spikes
+                    else:  # snnTorch surrogates return float32 spikes
                         h.sub_(s_prev * threshold)
             if direct:
                 torch.gt(h, threshold, out=s_all[t])
             else:
                 s = spike_fn(h - threshold)
                 if s_all is None:
-                    s_all = torch.empty((x.shape[0],) + tuple(s.shape), dtype=s.dtype, device=s.device)
+                    s_all = torch.empty(
+                        (x.shape[0],) + tuple(s.shape), dtype=s.dtype, device=s.device
+                    )
                 s_all[t] = s
         return s_all, h_all
 
@@ -283,9 +291,17 @@ class _MultiStepLIF(torch.autograd.Function):
         need_beta = ctx.needs_input_grad[1]
         b = beta.detach()
         if ctx.compiled:
-            out = _call_compiled("backward", grad_s.reshape(h_all.shape[0], -1).to(h_all.dtype),
-                                 h_all.view(h_all.shape[0], -1), s_all.view(s_all.shape[0], -1),
-                                 b, ctx.threshold, ctx.alpha, ctx.reset, need_beta)
+            out = _call_compiled(
+                "backward",
+                grad_s.reshape(h_all.shape[0], -1).to(h_all.dtype),
+                h_all.view(h_all.shape[0], -1),
+                s_all.view(s_all.shape[0], -1),
+                b,
+                ctx.threshold,
+                ctx.alpha,
+                ctx.reset,
+                need_beta,
+            )
             if out is not None:
                 g, grad_beta = out
                 if grad_beta is not None:
@@ -313,7 +329,9 @@ class _MultiStepLIF(torch.autograd.Function):
             with torch.enable_grad():
                 d = (h_all - ctx.threshold).requires_grad_()
                 (g,) = torch.autograd.grad(ctx.spike_fn(d), d, grad_s)
-            g = g.to(h_all.dtype, memory_format=torch.contiguous_format, copy=True)  # owned, written in place
+            g = g.to(
+                h_all.dtype, memory_format=torch.contiguous_format, copy=True
+            )  # owned, written in place
             for t in range(T - 1, 0, -1):
                 torch.mul(g[t], b, out=carry)
                 if zero_reset:
@@ -356,7 +374,7 @@ class NeuronConfig:
         """The membrane decay factor beta."""
         return float(self.beta) if self.beta is not None else 1.0 - 1.0 / float(self.tau)
 
-    def with_(self, **changes) -> "NeuronConfig":
+    def with_(self, **changes) -> NeuronConfig:
         """A copy with some fields changed (validated)."""
         return replace(self, **changes)
 
@@ -394,7 +412,9 @@ class LIF(nn.Module):
 
     def extra_repr(self) -> str:
         c = self.config
-        return f"beta={c.decay:.3g}, threshold={c.threshold}, reset={c.reset}, surrogate={c.surrogate}"
+        return (
+            f"beta={c.decay:.3g}, threshold={c.threshold}, reset={c.reset}, surrogate={c.surrogate}"
+        )
 
     def _advance(self, current, state, beta):
         h_prev, s_prev = state
@@ -422,12 +442,15 @@ class LIF(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() < 2:
-            raise ConfigError(f"LIF expects time-major input [T, B, ...], got shape {tuple(x.shape)}")
+            raise ConfigError(
+                f"LIF expects time-major input [T, B, ...], got shape {tuple(x.shape)}"
+            )
         beta = self._beta()
         backend = self.backend or _default_backend
         if backend != "stepwise":
-            spikes = _MultiStepLIF.apply(x, beta, self.threshold, self.reset, self.spike_fn,
-                                         backend == "compiled")
+            spikes = _MultiStepLIF.apply(
+                x, beta, self.threshold, self.reset, self.spike_fn, backend == "compiled"
+            )
         else:
             zero = torch.zeros_like(x[0])
             state = (zero, zero)

@@ -38,7 +38,9 @@ class LIFTap:
     def __enter__(self):
         lifs = [m for m in self.model.modules() if isinstance(m, LIF)]
         if any(m.recorder is not None for m in lifs):
-            raise ConfigError("a LIF layer already has a recorder (nested monitors are not supported)")
+            raise ConfigError(
+                "a LIF layer already has a recorder (nested monitors are not supported)"
+            )
         for m in lifs:
             m.recorder = self._record
         return self
@@ -62,15 +64,19 @@ class SpikeRecorder(LIFTap):
         self._parts: dict[str, list[torch.Tensor]] = OrderedDict()
 
     def _record(self, module: nn.Module, spikes: torch.Tensor) -> None:
-        self._parts.setdefault(self._layer_name(module, len(self._parts)), []).append(spikes.detach().flatten(2))
+        self._parts.setdefault(self._layer_name(module, len(self._parts)), []).append(
+            spikes.detach().flatten(2)
+        )
 
     @property
-    def spikes(self) -> "OrderedDict[str, torch.Tensor]":
+    def spikes(self) -> OrderedDict[str, torch.Tensor]:
         return OrderedDict((k, torch.cat(v, 0)) for k, v in self._parts.items())
 
 
 @torch.no_grad()
-def record_spikes(model: nn.Module, x: torch.Tensor, batch_stats: bool = True) -> "OrderedDict[str, torch.Tensor]":
+def record_spikes(
+    model: nn.Module, x: torch.Tensor, batch_stats: bool = True
+) -> OrderedDict[str, torch.Tensor]:
     """Run ``model`` on ``x`` (``[T, B, ...]``) and return its spikes per layer.
 
     ``batch_stats=True`` (the default, right for *untrained* networks) normalises with the

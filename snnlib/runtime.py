@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -18,11 +19,15 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"device={device!r} was asked for but CUDA is not available; use 'auto' or 'cpu'")
+        raise ConfigError(
+            f"device={device!r} was asked for but CUDA is not available; use 'auto' or 'cpu'"
+        )
     try:
         return torch.device(device)
     except RuntimeError as exc:
-        raise ConfigError(f"device={device!r} is not a device; use 'auto', 'cpu' or 'cuda[:N]'") from exc
+        raise ConfigError(
+            f"device={device!r} is not a device; use 'auto', 'cpu' or 'cuda[:N]'"
+        ) from exc
 
 
 def device_name(device: torch.device) -> str:
@@ -30,6 +35,7 @@ def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     import platform
+
     return f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
@@ -39,3 +45,17 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """Run a block with ``torch.set_num_threads(n)`` (``None``: leave as is)."""
+    if n is None:
+        yield
+        return
+    old = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)

@@ -42,11 +42,11 @@ class SpikeReport:
     """Totals gathered by a :class:`SpikeMonitor`, normalised per image."""
 
     images: int
-    spikes_per_layer: dict[str, float]      # spikes per image, per LIF layer
-    neurons_per_layer: dict[str, int]       # neurons per image per time step
+    spikes_per_layer: dict[str, float]  # spikes per image, per LIF layer
+    neurons_per_layer: dict[str, int]  # neurons per image per time step
     time_steps: int
-    sops: float                             # per image
-    macs: float                             # per image (non-binary inputs only)
+    sops: float  # per image
+    macs: float  # per image (non-binary inputs only)
 
     @property
     def nos(self) -> float:
@@ -55,8 +55,11 @@ class SpikeReport:
 
     @property
     def firing_rates(self) -> dict[str, float]:
-        return {k: v / (self.neurons_per_layer[k] * self.time_steps)
-                for k, v in self.spikes_per_layer.items() if self.neurons_per_layer[k]}
+        return {
+            k: v / (self.neurons_per_layer[k] * self.time_steps)
+            for k, v in self.spikes_per_layer.items()
+            if self.neurons_per_layer[k]
+        }
 
     @property
     def mean_firing_rate(self) -> float:
@@ -69,10 +72,15 @@ class SpikeReport:
         return (E_AC_PJ * self.sops + E_MAC_PJ * self.macs) * 1e-6
 
     def to_dict(self) -> dict:
-        return {"nos": self.nos, "mean_firing_rate": self.mean_firing_rate, "sops": self.sops,
-                "macs": self.macs, "energy_uj": self.energy_uj,
-                "spikes_per_layer": dict(self.spikes_per_layer),
-                "firing_rate_per_layer": self.firing_rates}
+        return {
+            "nos": self.nos,
+            "mean_firing_rate": self.mean_firing_rate,
+            "sops": self.sops,
+            "macs": self.macs,
+            "energy_uj": self.energy_uj,
+            "spikes_per_layer": dict(self.spikes_per_layer),
+            "firing_rate_per_layer": self.firing_rates,
+        }
 
 
 class SpikeMonitor(LIFTap):
@@ -122,11 +130,14 @@ class SpikeMonitor(LIFTap):
         else:
             self._macs += macs
 
-    def __enter__(self) -> "SpikeMonitor":
+    def __enter__(self) -> SpikeMonitor:
         super().__enter__()
         if self.count_ops:
-            self._handles.extend(m.register_forward_hook(self._on_layer) for m in self.model.modules()
-                                 if isinstance(m, (nn.Conv2d, nn.Linear)))
+            self._handles.extend(
+                m.register_forward_hook(self._on_layer)
+                for m in self.model.modules()
+                if isinstance(m, (nn.Conv2d, nn.Linear))
+            )
         self._handles.append(self.model.register_forward_pre_hook(self._on_model_input))
         return self
 

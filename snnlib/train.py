@@ -34,7 +34,7 @@ class TrainConfig:
     label_smoothing: float = 0.1
     warmup_epochs: int = 0
     grad_clip: float | None = 5.0
-    max_batches: int | None = None   # cap batches per epoch (smoke runs)
+    max_batches: int | None = None  # cap batches per epoch (smoke runs)
 
     def __post_init__(self):
         check_range("epochs", self.epochs, 0, None, integer=True)
@@ -64,7 +64,9 @@ class History:
 def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
     if cfg.optimizer == "adamw":
         return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True)
+    return torch.optim.SGD(
+        params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True
+    )
 
 
 def cosine_with_warmup(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0):
@@ -87,8 +89,14 @@ def _batches(loader, max_batches):
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader, encoder: Encoder, device: torch.device | str = "cpu",
-             spikes: bool = False, max_batches: int | None = None) -> dict:
+def evaluate(
+    model: nn.Module,
+    loader,
+    encoder: Encoder,
+    device: torch.device | str = "cpu",
+    spikes: bool = False,
+    max_batches: int | None = None,
+) -> dict:
     """Accuracy and mean loss on a loader; with ``spikes=True`` also the spike report."""
     model.eval()
     device = torch.device(device)
@@ -113,8 +121,9 @@ def evaluate(model: nn.Module, loader, encoder: Encoder, device: torch.device | 
     return result
 
 
-def train_epoch(model, loader, encoder, optimizer, scheduler, criterion, device, cfg: TrainConfig,
-                progress=None) -> tuple[float, float]:
+def train_epoch(
+    model, loader, encoder, optimizer, scheduler, criterion, device, cfg: TrainConfig, progress=None
+) -> tuple[float, float]:
     """One epoch of BPTT; returns (mean loss, accuracy). Raises on a non-finite loss."""
     model.train()
     correct = total = 0
@@ -124,7 +133,9 @@ def train_epoch(model, loader, encoder, optimizer, scheduler, criterion, device,
         out = model(encoder(x))
         loss = criterion(out, y)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"training loss became {float(loss)}; lower the learning rate (lr={cfg.lr})")
+            raise FloatingPointError(
+                f"training loss became {float(loss)}; lower the learning rate (lr={cfg.lr})"
+            )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip:
@@ -140,15 +151,25 @@ def train_epoch(model, loader, encoder, optimizer, scheduler, criterion, device,
     return loss_sum / max(total, 1), correct / max(total, 1)
 
 
-def fit(model: nn.Module, train_loader, val_loader, encoder: Encoder, cfg: TrainConfig,
-        device: torch.device | str = "cpu", progress: bool = True, desc: str = "train") -> History:
+def fit(
+    model: nn.Module,
+    train_loader,
+    val_loader,
+    encoder: Encoder,
+    cfg: TrainConfig,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+    desc: str = "train",
+) -> History:
     """Train ``model`` for ``cfg.epochs`` epochs; evaluate on ``val_loader`` after each epoch."""
     if not isinstance(cfg, TrainConfig):
         raise ConfigError("cfg must be a TrainConfig")
     device = torch.device(device)
     model.to(device)
     optimizer = make_optimizer(model.parameters(), cfg)
-    per_epoch = len(train_loader) if cfg.max_batches is None else min(len(train_loader), cfg.max_batches)
+    per_epoch = (
+        len(train_loader) if cfg.max_batches is None else min(len(train_loader), cfg.max_batches)
+    )
     scheduler = cosine_with_warmup(optimizer, per_epoch * cfg.epochs, per_epoch * cfg.warmup_epochs)
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     hist = History()
@@ -157,14 +178,18 @@ def fit(model: nn.Module, train_loader, val_loader, encoder: Encoder, cfg: Train
     try:
         for _ in range(cfg.epochs):
             hist.lr.append(optimizer.param_groups[0]["lr"])
-            loss, acc = train_epoch(model, train_loader, encoder, optimizer, scheduler, criterion, device, cfg, bar)
+            loss, acc = train_epoch(
+                model, train_loader, encoder, optimizer, scheduler, criterion, device, cfg, bar
+            )
             hist.train_loss.append(loss)
             hist.train_acc.append(acc)
             if val_loader is not None:
                 ev = evaluate(model, val_loader, encoder, device, max_batches=cfg.max_batches)
                 hist.val_loss.append(ev["loss"])
                 hist.val_acc.append(ev["acc"])
-            bar.set_postfix(loss=f"{loss:.3f}", val=f"{hist.val_acc[-1]:.3f}" if hist.val_acc else "-")
+            bar.set_postfix(
+                loss=f"{loss:.3f}", val=f"{hist.val_acc[-1]:.3f}" if hist.val_acc else "-"
+            )
     finally:
         bar.close()
     hist.seconds = time.perf_counter() - start

@@ -18,8 +18,14 @@ def check_choice(field: str, value: Any, allowed: Iterable[Any]) -> Any:
     return value
 
 
-def check_range(field: str, value: float, low: float | None = None, high: float | None = None,
-                *, integer: bool = False) -> Any:
+def check_range(
+    field: str,
+    value: float,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    integer: bool = False,
+) -> Any:
     """Return ``value`` if ``low <= value <= high`` (and an int when ``integer``)."""
     if integer and (isinstance(value, bool) or not isinstance(value, int)):
         raise ConfigError(f"{field}={value!r} must be an integer")
@@ -28,15 +34,3 @@ def check_range(field: str, value: float, low: float | None = None, high: float 
     if (low is not None and value < low) or (high is not None and value > high):
         raise ConfigError(f"{field}={value!r} is out of range [{low}, {high}]")
     return value
-
-
-SCALES = ("smoke", "cpu", "paper")
-
-
-def pick_scale(scale: str, table: dict[str, Any]) -> Any:
-    """Return ``table[scale]`` for one of the three scales, with a clear error otherwise."""
-    check_choice("scale", scale, SCALES)
-    missing = [s for s in SCALES if s not in table]
-    if missing:
-        raise ConfigError(f"scale table lacks entries for {missing}")
-    return table[scale]

@@ -6,10 +6,24 @@ import numpy as np
 import pytest
 import torch
 
-from snnlib.baselines import (SAHDEvaluator, SpikeAwareAccuracyEvaluator, random_search, spike_aware_fitness)
-from snnlib.mse import (AccuracyEvaluator, DataSpec, EvolutionConfig, NetConfig, SearchResult, SearchSpace,
-                        build_network, evolve, random_genome)
-from snnlib.proxies import sahd_score
+from snnlib.mse import (
+    AccuracyEvaluator,
+    DataSpec,
+    EvolutionConfig,
+    NetConfig,
+    SearchResult,
+    SearchSpace,
+    build_network,
+    evolve,
+    random_genome,
+)
+from snnlib.mse.baselines import (
+    SAHDEvaluator,
+    SpikeAwareAccuracyEvaluator,
+    random_search,
+    spike_aware_fitness,
+)
+from snnlib.nas.proxies import sahd_score
 from snnlib.train import TrainConfig
 from snnlib.validation import ConfigError
 
@@ -36,7 +50,8 @@ def test_sahd_evaluator_deterministic_and_matches_proxy():
     g = random_genome(np.random.default_rng(0), SPACE)
     a, b = ev(g, 0), ev(g, 0)
     assert a == b
-    from snnlib.mse import derive_seed
+    from snnlib.nas.seeding import derive_seed
+
     torch.manual_seed(derive_seed(0, g.hash()))
     model = build_network(g, 1, 4, NET)
     assert a == pytest.approx(sahd_score(model, ev.batches()))
@@ -54,7 +69,7 @@ def test_sahd_is_an_evolve_fitness():
 
 def test_spike_aware_fitness_formula():
     assert spike_aware_fitness(0.8, 110_000) == pytest.approx(0.8)
-    assert spike_aware_fitness(0.8, 11_000) == pytest.approx(0.8 * 10 ** 0.08)
+    assert spike_aware_fitness(0.8, 11_000) == pytest.approx(0.8 * 10**0.08)
     assert spike_aware_fitness(0.8, 0.0) == spike_aware_fitness(0.8, 1.0)
     # the reference rescales but never reorders
     f = [spike_aware_fitness(a, n, ref) for a, n in ((0.7, 5e3), (0.72, 2e4)) for ref in (1e4,)]
@@ -66,8 +81,16 @@ def test_spike_aware_fitness_formula():
 
 def test_spike_aware_evaluator_extends_accuracy_evaluator():
     x, y = _xy(32)
-    kw = dict(train_x=x, train_y=y, val_x=x[:16], val_y=y[:16], data=DATA,
-              train=TrainConfig(epochs=1, max_batches=1), batch_size=16, net=NET)
+    kw = dict(
+        train_x=x,
+        train_y=y,
+        val_x=x[:16],
+        val_y=y[:16],
+        data=DATA,
+        train=TrainConfig(epochs=1, max_batches=1),
+        batch_size=16,
+        net=NET,
+    )
     g = random_genome(np.random.default_rng(1), SPACE)
     sa = SpikeAwareAccuracyEvaluator(**kw)
     d = sa.details(g, 0)
@@ -99,19 +122,26 @@ def test_random_search_equal_budget_with_evolution():
 
 
 def test_pareto_front():
-    from snnlib.baselines import pareto_front
+    from snnlib.nas.pareto import pareto_front
+
     acc = [0.9, 0.8, 0.85, 0.7, 0.9]
     energy = [2.0, 1.0, 3.0, 1.5, 2.0]
     assert pareto_front(acc, energy).tolist() == [True, True, False, False, True]
 
 
 def test_train_genome_reports_spikes_and_energy():
-    from snnlib.baselines import train_genome
+    from snnlib.mse.baselines import train_genome
+
     x, y = _xy(32)
     dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16)
     g = random_genome(np.random.default_rng(2), SPACE)
-    kw = dict(data=DATA, loaders={"train": dl, "test": dl}, train_cfg=TrainConfig(epochs=1, max_batches=1),
-              net=NET, progress=False)
+    kw = dict(
+        data=DATA,
+        loaders={"train": dl, "test": dl},
+        train_cfg=TrainConfig(epochs=1, max_batches=1),
+        net=NET,
+        progress=False,
+    )
     r = train_genome(g, **kw)
     assert 0 <= r["test_acc"] <= 1 and r["nos"] >= 0 and r["energy_uj"] > 0 and r["params"] > 0
     assert train_genome(g, **kw)["test_acc"] == r["test_acc"]

@@ -7,29 +7,46 @@ import sys
 
 import pytest
 
+from snnlib.book.results import TOP_LEVEL_KEYS, read_result
 from snnlib.paths import REPO_ROOT
-from snnlib.results import TOP_LEVEL_KEYS, read_result
 
-if str(REPO_ROOT) not in sys.path:      # benchmarks/ is a top-level package, not installed
+if str(REPO_ROOT) not in sys.path:  # benchmarks/ is a top-level package, not installed
     sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks import BENCHMARKS, load, resolve  # noqa: E402
-from benchmarks.harness import (BenchConfig, bench_path, measure, paired_ratio, run_benchmark,  # noqa: E402
-                                summary)
+from benchmarks.harness import (
+    BenchConfig,
+    bench_path,
+    measure,
+    paired_ratio,
+    run_benchmark,  # noqa: E402
+    summary,
+)
 
 
 def _run(name, tmp_path):
     # one thread: robust on a loaded machine, where two-thread OpenMP regions stall
     cfg = BenchConfig(quick=True, threads=1, out_dir=tmp_path)
     path = run_benchmark(load(name), cfg)
-    assert path == bench_path(resolve(name), tmp_path) and path.name == f"bench__{resolve(name)}.json"
+    assert (
+        path == bench_path(resolve(name), tmp_path) and path.name == f"bench__{resolve(name)}.json"
+    )
     data = read_result(path)
     assert list(data)[:3] == list(TOP_LEVEL_KEYS)
     p = data["params"]
     assert p["scale"] == "bench" and p["seed"] == 0 and p["device"] == "cpu" and p["quick"] is True
     assert p["threads"] == 1 and "dataset" in p
     prov = data["provenance"]
-    for key in ("git_commit", "torch", "snntorch", "python", "device", "wall_seconds", "torch_threads", "cpu"):
+    for key in (
+        "git_commit",
+        "torch",
+        "snntorch",
+        "python",
+        "device",
+        "wall_seconds",
+        "torch_threads",
+        "cpu",
+    ):
         assert key in prov
     assert prov["torch_threads"] == 1
     return data["metrics"]
@@ -51,9 +68,11 @@ def test_harness_statistics_and_interleaving():
     assert summary([5.0])["iqr"] == 0.0
     assert paired_ratio([2.0, 4.0, 6.0], [1.0, 2.0, 2.0])["median"] == 2.0
     order = []
-    samples = measure({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, repeats=3, warmup=1)
+    samples = measure(
+        {"a": lambda: order.append("a"), "b": lambda: order.append("b")}, repeats=3, warmup=1
+    )
     assert [len(v) for v in samples.values()] == [3, 3]
-    assert order == ["a", "b", "a", "b", "b", "a", "a", "b"]     # warm-up, then rotating order
+    assert order == ["a", "b", "a", "b", "b", "a", "a", "b"]  # warm-up, then rotating order
 
 
 def test_b1_forward_quick(tmp_path):
@@ -62,7 +81,7 @@ def test_b1_forward_quick(tmp_path):
     assert checks["all_passed"], checks
     c = checks["per_T"]["2"]
     assert c["logits_allclose"] and c["spike_counts_equal"] and c["grads_allclose"]
-    assert sum(c["spike_counts_snnlib"]) > 0                   # the comparison is not vacuous
+    assert sum(c["spike_counts_snnlib"]) > 0  # the comparison is not vacuous
     assert set(m["speedup_vs_naive"]) == {"snnlib", "snnlib_stepwise"}
     assert m["per_T"]["2"]["seconds"]["naive_snntorch"]["n"] == 1
     assert set(m["goal"]) >= {"min_speedup", "time_steps", "value", "met"}
@@ -76,10 +95,12 @@ def test_b2_fitness_quick(tmp_path):
     assert all(-1 <= v <= 1 for v in m["fitness_values"]["rdm"])
     assert set(m["rdm_breakdown"]["ms"]) == {"build", "forward", "rdms_and_comparison"}
     assert m["rdm_breakdown"]["layers"] > 1
-    c = m["cifar10_shape"]                 # the same evaluators at CIFAR-10 shape, timing only
+    c = m["cifar10_shape"]  # the same evaluators at CIFAR-10 shape, timing only
     assert c["input_shape"] == [3, 32, 32] and c["train_images"] == 40 and c["probe_images"] == 20
-    assert c["ratio"] == pytest.approx(c["seconds_per_candidate"]["accuracy_1epoch"]["median"]
-                                       / c["seconds_per_candidate"]["rdm"]["median"])
+    assert c["ratio"] == pytest.approx(
+        c["seconds_per_candidate"]["accuracy_1epoch"]["median"]
+        / c["seconds_per_candidate"]["rdm"]["median"]
+    )
     assert c["goal"]["met"] == (c["ratio"] >= 100)
 
 
@@ -97,16 +118,22 @@ def test_b4_search_step_quick(tmp_path):
     assert set(m["median_seconds"]) == {"none", "tcsa"}
     assert m["ratio_tcsa_over_none"]["2"] > 0
     saved = m["saved_for_backward_mib"]
-    assert saved["tcsa"]["2"] >= saved["none"]["2"] > 0      # attention keeps more for backward
+    assert saved["tcsa"]["2"] >= saved["none"]["2"] > 0  # attention keeps more for backward
 
 
 def test_b5_book_reads_provenance_and_lists_missing(tmp_path, monkeypatch):
     results = tmp_path / "results"
     results.mkdir()
     monkeypatch.setenv("SNNLIB_RESULTS", str(results))
-    doc = {"params": {"scale": "cpu"}, "provenance": {"wall_seconds": 12.5, "device": "cpu"}, "metrics": {}}
+    doc = {
+        "params": {"scale": "cpu"},
+        "provenance": {"wall_seconds": 12.5, "device": "cpu"},
+        "metrics": {},
+    }
     (results / "00_substrate__digits__cpu__seed0.json").write_text(json.dumps(doc))
-    (results / "00_substrate__digits__smoke__seed0.json").write_text(json.dumps(doc))   # other scale: ignored
+    (results / "00_substrate__digits__smoke__seed0.json").write_text(
+        json.dumps(doc)
+    )  # other scale: ignored
     m = _run("b5", tmp_path / "out")
     assert m["wall_seconds"] == {"00_substrate__digits": 12.5}
     assert m["total_wall_seconds"] == 12.5
@@ -130,7 +157,11 @@ def test_fused_lif_equals_stepwise_graph(reset, surrogate, learn_beta):
     w = torch.randn(6, 3, 4, 5)
     out = {}
     for backend in ("fused", "stepwise"):
-        lif = LIF(NeuronConfig(beta=0.7, threshold=0.6, reset=reset, surrogate=surrogate, learn_beta=learn_beta))
+        lif = LIF(
+            NeuronConfig(
+                beta=0.7, threshold=0.6, reset=reset, surrogate=surrogate, learn_beta=learn_beta
+            )
+        )
         x.grad = None
         with lif_backend(backend):
             s = lif(x)
@@ -138,7 +169,7 @@ def test_fused_lif_equals_stepwise_graph(reset, surrogate, learn_beta):
         out[backend] = (s.detach(), x.grad.clone(), lif.beta.grad)
     (s1, g1, b1), (s2, g2, b2) = out["fused"], out["stepwise"]
     assert torch.equal(s1, s2) and 0 < s1.mean() < 1
-    assert torch.equal(g1, g2)                                   # bit for bit
+    assert torch.equal(g1, g2)  # bit for bit
     if learn_beta:
-        assert torch.allclose(b1, b2, rtol=1e-5, atol=1e-6)      # summation order differs
+        assert torch.allclose(b1, b2, rtol=1e-5, atol=1e-6)  # summation order differs
     assert get_lif_backend() == "fused"

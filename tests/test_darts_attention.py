@@ -4,10 +4,16 @@ import pytest
 import torch
 from torch import nn
 
-from snnlib.darts.attention import (ATTENTION_TYPES, ChannelECA, ChannelSE, SpatialAttention, TemporalAttention,
-                                    eca_kernel_size, make_attention)
+from snnlib.darts.attention import (
+    ATTENTION_TYPES,
+    ChannelECA,
+    ChannelSE,
+    SpatialAttention,
+    TemporalAttention,
+    eca_kernel_size,
+    make_attention,
+)
 from snnlib.validation import ConfigError
-
 
 
 @pytest.mark.parametrize("kind", ATTENTION_TYPES)

@@ -9,13 +9,21 @@ from torch import nn
 from torch.func import functional_call
 from torch.utils.data import TensorDataset
 
-from snnlib.darts import (SearchConfig, SearchDiverged, SearchNetwork, arch_step, load_checkpoint, search,
-                          search_loaders, split_indices, unrolled_arch_gradients, weight_step)
+from snnlib.darts import (
+    SearchConfig,
+    SearchDiverged,
+    SearchNetwork,
+    arch_step,
+    load_checkpoint,
+    search,
+    search_loaders,
+    split_indices,
+    unrolled_arch_gradients,
+    weight_step,
+)
 from snnlib.darts.bilevel import make_search_optimizers
 from snnlib.encoding import Encoder
 from snnlib.validation import ConfigError
-
-
 
 TINY = dict(C=2, layers=3, steps=2, multiplier=2)
 
@@ -28,14 +36,19 @@ def _data(n=48, channels=1, size=8, seed=0):
 
 
 def _snapshot(model):
-    return {n: t.detach().clone() for n, t in list(model.named_parameters()) + list(model.named_buffers())}
+    return {
+        n: t.detach().clone()
+        for n, t in list(model.named_parameters()) + list(model.named_buffers())
+    }
 
 
 def test_split_is_deterministic_disjoint_and_complete():
     a, b = split_indices(101, seed=3)
     assert (a, b) == split_indices(101, seed=3)
     assert a != split_indices(101, seed=4)[0]
-    assert len(a) == 50 and len(b) == 51 and not set(a) & set(b) and set(a) | set(b) == set(range(101))
+    assert (
+        len(a) == 50 and len(b) == 51 and not set(a) & set(b) and set(a) | set(b) == set(range(101))
+    )
     with pytest.raises(ConfigError, match="empty"):
         split_indices(1)
 
@@ -50,11 +63,13 @@ def test_arch_step_changes_only_alphas_and_weight_step_only_weights():
 
     for order in ("first", "second"):
         before = _snapshot(net)
-        loss, _ = arch_step(net, a_opt, crit, x, y, order=order, x_train=x.flip(1), y_train=y.flip(0), xi=0.025)
+        loss, _ = arch_step(
+            net, a_opt, crit, x, y, order=order, x_train=x.flip(1), y_train=y.flip(0), xi=0.025
+        )
         assert math.isfinite(float(loss))
         after = _snapshot(net)
         changed = {n for n in before if not torch.equal(before[n], after[n])}
-        assert changed == arch_names, order          # weights and BN running statistics untouched
+        assert changed == arch_names, order  # weights and BN running statistics untouched
 
     before = _snapshot(net)
     alpha_grads = [a.grad.clone() for a in net.arch_parameters()]
@@ -124,20 +139,41 @@ def test_second_order_hypergradient_matches_exact_autograd():
     err, err_fine = float((fd - exact).norm()), float((fd_fine - exact).norm())
     assert err <= 1e-3 * float(exact.norm())
     assert err_fine < err / 30
-    assert float((first_order - exact).norm()) > 0.05 * float(exact.norm())   # the correction matters
-    for p in model.parameters():      # the model's own parameters are never modified
+    assert float((first_order - exact).norm()) > 0.05 * float(
+        exact.norm()
+    )  # the correction matters
+    for p in model.parameters():  # the model's own parameters are never modified
         assert p.grad is None
 
 
-def _search(tmp_path, epochs=3, callbacks=(), resume=False, ckpt="search.pt", seed=0, order="first",
-            init_seed=0, **cfg_kw):
+def _search(
+    tmp_path,
+    epochs=3,
+    callbacks=(),
+    resume=False,
+    ckpt="search.pt",
+    seed=0,
+    order="first",
+    init_seed=0,
+    **cfg_kw,
+):
     torch.manual_seed(init_seed)
     net = SearchNetwork(1, 3, time_steps=2, attention="tcsa", **TINY)
     wl, al = search_loaders(_data(), batch_size=8, seed=seed)
     val = torch.utils.data.DataLoader(_data(24, seed=1), batch_size=12)
     cfg = SearchConfig(epochs=epochs, arch_lr=3e-2, order=order, spike_batches=1, **cfg_kw)
-    res = search(net, wl, al, Encoder("direct", 2), cfg, val_loader=val, checkpoint=tmp_path / ckpt,
-                 resume=resume, callbacks=callbacks, progress=False)
+    res = search(
+        net,
+        wl,
+        al,
+        Encoder("direct", 2),
+        cfg,
+        val_loader=val,
+        checkpoint=tmp_path / ckpt,
+        resume=resume,
+        callbacks=callbacks,
+        progress=False,
+    )
     return net, res
 
 
@@ -145,16 +181,35 @@ def test_history_records_everything_per_epoch(tmp_path):
     net, res = _search(tmp_path, epochs=2)
     assert len(res.history) == 2
     h = res.history[-1]
-    for key in ("lr", "train_loss", "train_acc", "arch_loss", "arch_acc", "val_loss", "val_acc", "alphas_normal",
-                "alphas_reduce", "genotype", "layout", "nos_train", "nos_val", "nos_per_cell_train",
-                "nos_per_cell_val", "sops_train", "sops_val", "energy_uj_train", "energy_uj_val", "step_seconds"):
+    for key in (
+        "lr",
+        "train_loss",
+        "train_acc",
+        "arch_loss",
+        "arch_acc",
+        "val_loss",
+        "val_acc",
+        "alphas_normal",
+        "alphas_reduce",
+        "genotype",
+        "layout",
+        "nos_train",
+        "nos_val",
+        "nos_per_cell_train",
+        "nos_per_cell_val",
+        "sops_train",
+        "sops_val",
+        "energy_uj_train",
+        "energy_uj_val",
+        "step_seconds",
+    ):
         assert key in h, key
     assert set(h["nos_per_cell_val"]) == {"cell0", "cell1", "cell2", "head"}
     assert h["nos_val"] == pytest.approx(sum(h["nos_per_cell_val"].values()))
     assert h["nos_train"] > 0 and h["sops_val"] > 0 and h["energy_uj_val"] > 0
     for row in h["alphas_normal"] + h["alphas_reduce"]:
         assert sum(row) == pytest.approx(1.0)
-    assert res.history[0]["lr"] == pytest.approx(0.025) and h["lr"] < 0.025   # cosine schedule
+    assert res.history[0]["lr"] == pytest.approx(0.025) and h["lr"] < 0.025  # cosine schedule
     assert h["genotype"]["normal"] == [list(e) for e in res.genotype.normal]
     assert res.history[0]["alphas_normal"] != h["alphas_normal"]
 
@@ -181,10 +236,12 @@ def test_resume_after_interruption_gives_the_same_result(tmp_path):
     with pytest.raises(Interrupt):
         _search(tmp_path, epochs=3, ckpt="part.pt", callbacks=[stop_at_2])
     assert load_checkpoint(tmp_path / "part.pt")["epoch"] == 2
-    net, resumed = _search(tmp_path, epochs=3, ckpt="part.pt", resume=True, init_seed=123)  # overwritten
+    net, resumed = _search(
+        tmp_path, epochs=3, ckpt="part.pt", resume=True, init_seed=123
+    )  # overwritten
     assert resumed.resumed_from_epoch == 2
     assert resumed.genotype == full.genotype
-    assert resumed.arch_weights == full.arch_weights          # bit for bit
+    assert resumed.arch_weights == full.arch_weights  # bit for bit
     assert [h["val_acc"] for h in resumed.history] == [h["val_acc"] for h in full.history]
     assert [h["nos_val"] for h in resumed.history] == [h["nos_val"] for h in full.history]
 
@@ -192,8 +249,16 @@ def test_resume_after_interruption_gives_the_same_result(tmp_path):
         torch.manual_seed(0)
         net = SearchNetwork(1, 3, time_steps=2, attention="tcsa", **TINY)
         wl, al = search_loaders(_data(), batch_size=8)
-        search(net, wl, al, Encoder("direct", 2), SearchConfig(epochs=3, arch_lr=1e-3, spike_batches=1),
-               checkpoint=tmp_path / "part.pt", resume=True, progress=False)
+        search(
+            net,
+            wl,
+            al,
+            Encoder("direct", 2),
+            SearchConfig(epochs=3, arch_lr=1e-3, spike_batches=1),
+            checkpoint=tmp_path / "part.pt",
+            resume=True,
+            progress=False,
+        )
 
 
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(tmp_path):
@@ -209,9 +274,20 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(tmp_path):
     holder["net"] = net
     wl, al = search_loaders(_data(), batch_size=8)
     ckpt = tmp_path / "nan.pt"
-    with pytest.raises(SearchDiverged, match=r"architecture loss became nan at epoch 2, step 1.*after epoch 1\) is kept"):
-        search(net, wl, al, Encoder("direct", 2), SearchConfig(epochs=3, spike_batches=1), checkpoint=ckpt,
-               callbacks=[poison_after_1], progress=False)
+    with pytest.raises(
+        SearchDiverged,
+        match=r"architecture loss became nan at epoch 2, step 1.*after epoch 1\) is kept",
+    ):
+        search(
+            net,
+            wl,
+            al,
+            Encoder("direct", 2),
+            SearchConfig(epochs=3, spike_batches=1),
+            checkpoint=ckpt,
+            callbacks=[poison_after_1],
+            progress=False,
+        )
     state = load_checkpoint(ckpt)
     assert state["epoch"] == 1 and len(state["history"]) == 1
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
@@ -224,8 +300,12 @@ def test_second_order_search_runs_on_the_spiking_supernet(tmp_path):
 
 def test_adamw_and_macro_depth_search(tmp_path):
     torch.manual_seed(0)
-    net = SearchNetwork(1, 3, C=2, steps=2, multiplier=2, time_steps=1, macro="depth", max_stage_depth=2)
+    net = SearchNetwork(
+        1, 3, C=2, steps=2, multiplier=2, time_steps=1, macro="depth", max_stage_depth=2
+    )
     wl, al = search_loaders(_data(), batch_size=8)
-    cfg = SearchConfig(epochs=1, w_optimizer="adamw", w_lr=5e-3, w_lr_min=0.0, max_batches=2, spike_batches=1)
+    cfg = SearchConfig(
+        epochs=1, w_optimizer="adamw", w_lr=5e-3, w_lr_min=0.0, max_batches=2, spike_batches=1
+    )
     res = search(net, wl, al, Encoder("direct", 1), cfg, progress=False)
     assert "depth_weights" in res.history[0] and len(res.layout.cells) in range(5, 9)

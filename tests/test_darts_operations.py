@@ -8,7 +8,6 @@ from snnlib.darts.operations import OPS, PRIMITIVES, check_primitives, make_op
 from snnlib.validation import ConfigError
 
 
-
 @pytest.mark.parametrize("name", sorted(OPS))
 @pytest.mark.parametrize("T", [1, 2, 4])
 @pytest.mark.parametrize("stride,size,out", [(1, 8, 8), (2, 8, 4), (2, 7, 4)])
@@ -19,7 +18,9 @@ def test_every_op_keeps_channels_and_agrees_on_output_size(name, T, stride, size
     assert torch.isfinite(y).all()
 
 
-@pytest.mark.parametrize("name", [n for n in OPS if n not in ("none", "max_pool_3x3", "avg_pool_3x3")])
+@pytest.mark.parametrize(
+    "name", [n for n in OPS if n not in ("none", "max_pool_3x3", "avg_pool_3x3")]
+)
 @pytest.mark.parametrize("stride", [1, 2])
 def test_convolutions_only_ever_see_spikes(name, stride):
     """Spike-compatible: every Conv2d inside an op receives a binary tensor (LIF -> conv -> BN)."""
@@ -30,12 +31,12 @@ def test_convolutions_only_ever_see_spikes(name, stride):
             m.register_forward_hook(lambda mod, args, out: seen.append(args[0]))
     op(3.0 * torch.randn(2, 3, 4, 8, 8))
     if name == "skip_connect" and stride == 1:
-        assert seen == []          # the identity holds no synapse
+        assert seen == []  # the identity holds no synapse
         return
     assert seen, "the op should contain a convolution"
     for x in seen:
         assert bool(((x == 0) | (x == 1)).all())
-        assert 0 < float(x.detach().mean()) < 1   # some, not all, neurons fire
+        assert 0 < float(x.detach().mean()) < 1  # some, not all, neurons fire
 
 
 def test_none_is_zero_and_skip_is_identity():

@@ -5,24 +5,36 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from snnlib.darts import cell_effect, random_genotype, train_genotype, train_genotype_seeds
+from snnlib.darts import random_genotype, train_genotype, train_genotype_seeds
 from snnlib.darts import retrain as retrain_mod
 from snnlib.encoding import Encoder
+from snnlib.nas.statistics import cell_effect
 from snnlib.train import TrainConfig
 
 
 def _fake_run(seed, **_):
     acc = {0: 0.90, 1: 0.94, 2: 0.92}[seed]
-    return {"test_acc": acc, "test_loss": 1.0 - acc, "val_acc": acc, "nos": 100.0 * (seed + 1),
-            "nos_per_cell": {"cell0": float(seed), "head": 1.0}, "firing_rate": 0.1, "sops": 10.0,
-            "macs": 5.0, "energy_uj": 0.5 + seed, "params": 123, "seconds": 2.0, "history": {"seed": seed}}
+    return {
+        "test_acc": acc,
+        "test_loss": 1.0 - acc,
+        "val_acc": acc,
+        "nos": 100.0 * (seed + 1),
+        "nos_per_cell": {"cell0": float(seed), "head": 1.0},
+        "firing_rate": 0.1,
+        "sops": 10.0,
+        "macs": 5.0,
+        "energy_uj": 0.5 + seed,
+        "params": 123,
+        "seconds": 2.0,
+        "history": {"seed": seed},
+    }
 
 
 def test_seed_average_aggregates_each_field(monkeypatch):
     monkeypatch.setattr(retrain_mod, "train_genotype", lambda g, seed, **kw: _fake_run(seed))
     r = train_genotype_seeds(random_genotype(0), [0, 1, 2])
     assert r["test_acc"] == pytest.approx(0.92)
-    assert r["test_acc_sd"] == pytest.approx(0.02)          # sample sd of 0.90, 0.94, 0.92
+    assert r["test_acc_sd"] == pytest.approx(0.02)  # sample sd of 0.90, 0.94, 0.92
     assert r["test_accs"] == [0.90, 0.94, 0.92] and r["seeds"] == [0, 1, 2]
     assert r["nos"] == pytest.approx(200.0) and r["energy_uj"] == pytest.approx(1.5)
     assert r["nos_per_cell"] == {"cell0": pytest.approx(1.0), "head": pytest.approx(1.0)}
@@ -40,20 +52,31 @@ def test_one_seed_is_exactly_train_genotype():
     y = torch.arange(48) % 3
     loader = DataLoader(TensorDataset(x, y), batch_size=16)
     loaders = {"train": loader, "val": loader, "test": loader}
-    kw = dict(in_channels=1, num_classes=3, loaders=loaders, encoder=Encoder("direct", 2),
-              train_cfg=TrainConfig(epochs=1, lr=5e-3), C=2, layers=3, time_steps=2, attention="none",
-              progress=False)
+    kw = dict(
+        in_channels=1,
+        num_classes=3,
+        loaders=loaders,
+        encoder=Encoder("direct", 2),
+        train_cfg=TrainConfig(epochs=1, lr=5e-3),
+        C=2,
+        layers=3,
+        time_steps=2,
+        attention="none",
+        progress=False,
+    )
     geno = random_genotype(1)
     single = train_genotype(geno, seed=5, **kw)
     averaged = train_genotype_seeds(geno, [5], **kw)
-    assert averaged["test_acc"] == single["test_acc"] and averaged["nos"] == pytest.approx(single["nos"])
+    assert averaged["test_acc"] == single["test_acc"] and averaged["nos"] == pytest.approx(
+        single["nos"]
+    )
 
 
 def test_cell_effect_matches_scipy_anova_and_separates_real_differences():
     from scipy.stats import f_oneway
 
     rng = np.random.default_rng(0)
-    same = [list(0.95 + 0.01 * rng.standard_normal(3)) for _ in range(7)]          # seed noise only
+    same = [list(0.95 + 0.01 * rng.standard_normal(3)) for _ in range(7)]  # seed noise only
     apart = [list(0.90 + 0.02 * k + 0.005 * rng.standard_normal(3)) for k in range(5)]
     for groups in (same, apart):
         r = cell_effect(groups)
@@ -68,6 +91,6 @@ def test_cell_effect_matches_scipy_anova_and_separates_real_differences():
 
 
 def test_cell_effect_needs_two_candidates_and_repeated_seeds():
-    assert cell_effect([[0.9, 0.91]])["F"] is None                 # one candidate
-    assert cell_effect([[0.9], [0.92]])["F"] is None               # no within-candidate variance
-    assert cell_effect([[0.9, 0.9], [0.92, 0.92]])["p"] is None    # zero seed noise: F undefined
+    assert cell_effect([[0.9, 0.91]])["F"] is None  # one candidate
+    assert cell_effect([[0.9], [0.92]])["F"] is None  # no within-candidate variance
+    assert cell_effect([[0.9, 0.9], [0.92, 0.92]])["p"] is None  # zero seed noise: F undefined

@@ -4,12 +4,18 @@ event input, the macro (stage depth) level."""
 import pytest
 import torch
 
-from snnlib.darts import Network, SearchNetwork, cell_edges, darts_layout, random_genotype, stage_layout
+from snnlib.darts import (
+    Network,
+    SearchNetwork,
+    cell_edges,
+    darts_layout,
+    random_genotype,
+    stage_layout,
+)
 from snnlib.darts.operations import PRIMITIVES
 from snnlib.darts.supernet import MixedOp
 from snnlib.encoding import Encoder
 from snnlib.validation import ConfigError
-
 
 TINY = dict(C=2, layers=3, steps=2, multiplier=2)
 
@@ -46,7 +52,11 @@ def test_arch_and_weight_parameters_are_disjoint_and_complete():
 @pytest.mark.parametrize("attention", ["none", "tcsa"])
 def test_supernet_and_derived_network_forward(T, kind, channels, attention):
     torch.manual_seed(T)
-    batch = torch.rand(3, channels, 16, 16) if kind == "static" else (torch.rand(3, T, channels, 16, 16) < 0.2).float()
+    batch = (
+        torch.rand(3, channels, 16, 16)
+        if kind == "static"
+        else (torch.rand(3, T, channels, 16, 16) < 0.2).float()
+    )
     x = Encoder("direct" if kind == "static" else "events", T)(batch)
     assert x.shape == (T, 3, channels, 16, 16)
     net = SearchNetwork(channels, 10, time_steps=T, attention=attention, **TINY)
@@ -54,7 +64,9 @@ def test_supernet_and_derived_network_forward(T, kind, channels, attention):
     assert out.shape == (3, 10) and torch.isfinite(out).all()
     out.sum().backward()
     assert all(a.grad is not None and torch.isfinite(a.grad).all() for a in net.arch_parameters())
-    derived = Network(net.genotype(), channels, 10, C=2, layers=3, time_steps=T, attention=attention)
+    derived = Network(
+        net.genotype(), channels, 10, C=2, layers=3, time_steps=T, attention=attention
+    )
     assert derived(x).shape == (3, 10)
 
 
@@ -64,13 +76,24 @@ def test_attention_types_and_placements_in_both_networks(attention, placement):
     x = torch.rand(2, 2, 1, 8, 8)
     net = SearchNetwork(1, 4, time_steps=2, attention=attention, placement=placement, **TINY)
     assert net(x).shape == (2, 4)
-    derived = Network(random_genotype(0, steps=2, multiplier=2), 1, 4, C=2, layers=3, time_steps=2,
-                      attention=attention, placement=placement)
+    derived = Network(
+        random_genotype(0, steps=2, multiplier=2),
+        1,
+        4,
+        C=2,
+        layers=3,
+        time_steps=2,
+        attention=attention,
+        placement=placement,
+    )
     assert derived(x).shape == (2, 4)
 
 
 def test_layouts():
-    assert darts_layout(8).cells == ("normal",) * 2 + ("reduce",) + ("normal",) * 2 + ("reduce",) + ("normal",) * 2
+    assert (
+        darts_layout(8).cells
+        == ("normal",) * 2 + ("reduce",) + ("normal",) * 2 + ("reduce",) + ("normal",) * 2
+    )
     net = SearchNetwork(1, 3, C=2, layers=5, steps=2, multiplier=2, time_steps=1)
     assert [c.reduction for c in net.cells] == [False, True, False, True, False]
     with pytest.raises(ConfigError, match="at least 3"):
@@ -85,24 +108,33 @@ def test_macro_depth_one_hot_betas_ignore_the_deeper_cells():
     """With a one-hot depth choice, cells beyond the chosen depth cannot change the output,
     and the derived layout has exactly the chosen depths."""
     torch.manual_seed(0)
-    net = SearchNetwork(1, 3, C=2, steps=2, multiplier=2, time_steps=2, macro="depth", max_stage_depth=2,
-                        attention="none")
+    net = SearchNetwork(
+        1,
+        3,
+        C=2,
+        steps=2,
+        multiplier=2,
+        time_steps=2,
+        macro="depth",
+        max_stage_depth=2,
+        attention="none",
+    )
     assert len(net.cells) == 8 and len(net.arch_parameters()) == 3
     with torch.no_grad():
         net.betas.copy_(torch.tensor([[50.0, -50.0], [-50.0, 50.0], [50.0, -50.0]]))
     assert net.stage_depths() == (1, 2, 1)
     assert net.layout() == stage_layout((1, 2, 1))
-    x = 4 * torch.rand(2, 3, 1, 8, 8)   # train mode: batch statistics, so every layer spikes
+    x = 4 * torch.rand(2, 3, 1, 8, 8)  # train mode: batch statistics, so every layer spikes
     before = net(x)
-    assert before.std(0).max() > 0      # the head sees spikes: samples differ
-    unused = [1, 7]    # layout N N R N N R N N: the second cell of stages 0 and 2
+    assert before.std(0).max() > 0  # the head sees spikes: samples differ
+    unused = [1, 7]  # layout N N R N N R N N: the second cell of stages 0 and 2
     with torch.no_grad():
         for k in unused:
             for p in net.cells[k].parameters():
                 p.add_(torch.randn_like(p))
     assert torch.equal(before, net(x))
     with torch.no_grad():
-        for p in net.cells[4].parameters():   # used: stage 1 has depth 2
+        for p in net.cells[4].parameters():  # used: stage 1 has depth 2
             p.add_(torch.randn_like(p))
     assert not torch.equal(before, net(x))
     derived = Network(net.genotype(), 1, 3, C=2, layout=net.layout(), time_steps=2)

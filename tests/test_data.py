@@ -18,7 +18,7 @@ import torch
 import snnlib.data as data
 from snnlib.data import digits_dvs
 from snnlib.data.digits import digit_images, split_indices
-from snnlib.data.dvs_sim import DVSConfig, EVENT_DTYPE, _place, simulate_dvs, simulate_dvs_batch
+from snnlib.data.dvs_sim import EVENT_DTYPE, DVSConfig, _place, simulate_dvs, simulate_dvs_batch
 from snnlib.data.neuromorphic import resize_counts
 from snnlib.validation import ConfigError
 
@@ -55,8 +55,7 @@ def test_digits_split_fixed_disjoint_complete():
         assert np.abs(counts - share * totals).max() <= 1
         assert d.targets == labels[d.indices].tolist()
     # the split does not move with the experiment seed
-    assert np.array_equal(data.load_dataset("digits", "val", seed=5).indices,
-                          sets["val"].indices)
+    assert np.array_equal(data.load_dataset("digits", "val", seed=5).indices, sets["val"].indices)
 
 
 def test_digits_deterministic():
@@ -82,8 +81,13 @@ def test_limit_stratified_and_deterministic():
 
 def test_make_loaders_seeded_shuffle():
     def first(seed):
-        loaders = data.make_loaders("digits", batch_size=16, seed=seed,
-                                    limit={"train": 100, "val": 40}, splits=("train", "val"))
+        loaders = data.make_loaders(
+            "digits",
+            batch_size=16,
+            seed=seed,
+            limit={"train": 100, "val": 40},
+            splits=("train", "val"),
+        )
         return loaders, next(iter(loaders["train"]))
 
     l1, (x1, y1) = first(0)
@@ -111,6 +115,7 @@ def test_data_root_env(monkeypatch, tmp_path):
     monkeypatch.setenv("SNNLIB_DATA", str(tmp_path))
     assert data.data_root() == tmp_path
     assert data.data_root("/x/y") == Path("/x/y")
+
 
 # ------------------------------------------------------------------------ digits-dvs
 
@@ -140,11 +145,12 @@ def test_simulate_dvs_events_well_formed_and_seeded():
     assert not np.array_equal(ev, other)
     # the noiseless part is the same for every seed: only jitter/noise differ
     quiet = dict(noise_rate=0.0, jitter_us=0.0)
-    assert np.array_equal(simulate_dvs(images[3], seed=0, **quiet),
-                          simulate_dvs(images[3], seed=9, **quiet))
+    assert np.array_equal(
+        simulate_dvs(images[3], seed=0, **quiet), simulate_dvs(images[3], seed=9, **quiet)
+    )
     # a sample's events do not depend on the batch it is simulated in
     batch, offsets = simulate_dvs_batch(images[:5], seed=0, indices=[10, 11, 12, 3, 14])
-    assert np.array_equal(batch[offsets[3]:offsets[4]], ev)
+    assert np.array_equal(batch[offsets[3] : offsets[4]], ev)
 
 
 def test_simulate_dvs_blank_image_and_threshold():
@@ -155,8 +161,10 @@ def test_simulate_dvs_blank_image_and_threshold():
     _check_events(blank)
     assert len(simulate_dvs(np.zeros((8, 8)), seed=0, noise_rate=0.0)) == 0
     assert len(simulate_dvs(np.ones((8, 8)) * 0.5, seed=0, noise_rate=0.0)) > 0  # square edges
-    counts = [len(simulate_dvs(images[0], seed=0, contrast_threshold=c, noise_rate=0.0))
-              for c in (0.15, 0.2, 0.3)]
+    counts = [
+        len(simulate_dvs(images[0], seed=0, contrast_threshold=c, noise_rate=0.0))
+        for c in (0.15, 0.2, 0.3)
+    ]
     assert counts[0] > counts[1] > counts[2]
 
 
@@ -190,8 +198,9 @@ def test_digits_dvs_frames(dvs_train):
         per_bin = np.bincount(ev["t"] // w, minlength=4)
         assert frames.sum(dim=(1, 2, 3)).tolist() == per_bin.tolist()
         images, _ = digit_images()
-        assert np.array_equal(ev, simulate_dvs(images[ds.indices[i]], seed=0,
-                                               index=int(ds.indices[i])))
+        assert np.array_equal(
+            ev, simulate_dvs(images[ds.indices[i]], seed=0, index=int(ds.indices[i]))
+        )
     eight = data.load_dataset("digits-dvs", "test", time_steps=8, limit=10)
     assert eight[0][0].shape == (8, 2, 16, 16)
     assert eight[0][0].sum().item() == len(eight.events(0))
@@ -200,8 +209,10 @@ def test_digits_dvs_frames(dvs_train):
 def test_digits_dvs_event_counts_in_range(dvs_train):
     counts = np.diff(dvs_train._offsets)
     # reported: about 1.8k-3.2k events per sample (median ~2.5k) with the defaults
-    print(f"digits-dvs events/sample: min {counts.min()} median {np.median(counts):.0f} "
-          f"max {counts.max()}")
+    print(
+        f"digits-dvs events/sample: min {counts.min()} median {np.median(counts):.0f} "
+        f"max {counts.max()}"
+    )
     assert counts.min() > 1000 and counts.max() < 6000
     assert 2000 < np.median(counts) < 3500
 
@@ -223,8 +234,9 @@ def test_digits_dvs_disk_cache(tmp_path, monkeypatch):
     files = list((tmp_path / "digits-dvs").glob("*.npz"))
     assert len(files) == 1 and "noise_rate0.1" in files[0].name and "seed0" in files[0].name
     monkeypatch.setattr(digits_dvs, "_MEMORY", {})
-    monkeypatch.setattr(digits_dvs, "simulate_dvs_batch",
-                        lambda *a, **k: pytest.fail("should read the cache"))
+    monkeypatch.setattr(
+        digits_dvs, "simulate_dvs_batch", lambda *a, **k: pytest.fail("should read the cache")
+    )
     b = data.load_dataset("digits-dvs", "val", root=tmp_path, cache=True, noise_rate=0.1)
     assert np.array_equal(a.events(3), b.events(3))
 
@@ -245,12 +257,23 @@ def test_unknown_name_split_option():
         data.make_loaders("digits", batch_size=4, limit={"dev": 3})
 
 
-@pytest.mark.parametrize("name, folder, url", [
-    ("cifar10", "cifar-10-batches-py", "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"),
-    ("cifar100", "cifar-100-python", "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"),
-    ("cifar10-dvs", "CIFAR10DVS", tonic.datasets.CIFAR10DVS.url),
-    ("dvs-gesture", "DVSGesture/ibmGestureTrain", tonic.datasets.DVSGesture.train_url),
-])
+@pytest.mark.parametrize(
+    "name, folder, url",
+    [
+        (
+            "cifar10",
+            "cifar-10-batches-py",
+            "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+        ),
+        (
+            "cifar100",
+            "cifar-100-python",
+            "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+        ),
+        ("cifar10-dvs", "CIFAR10DVS", tonic.datasets.CIFAR10DVS.url),
+        ("dvs-gesture", "DVSGesture/ibmGestureTrain", tonic.datasets.DVSGesture.train_url),
+    ],
+)
 def test_missing_dataset_message(tmp_path, name, folder, url):
     with pytest.raises(data.DatasetNotFound) as err:
         data.load_dataset(name, "train", root=tmp_path, download=False)
@@ -295,8 +318,9 @@ def cifar_md5_off(monkeypatch):
     """torchvision checks the md5 of the real files; the fakes only need to exist."""
     import torchvision.datasets.cifar
 
-    monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity",
-                        lambda fpath, md5=None: os.path.isfile(fpath))
+    monkeypatch.setattr(
+        torchvision.datasets.cifar, "check_integrity", lambda fpath, md5=None: os.path.isfile(fpath)
+    )
 
 
 def _write_cifar10(root: Path):
@@ -335,8 +359,11 @@ def test_fake_cifar10(tmp_path, cifar_md5_off):
     again = data.load_dataset("cifar10", "train", root=tmp_path)
     assert np.array_equal(again.indices, sets["train"].indices)
     assert torch.equal(again[3][0], sets["train"][3][0])
-    assert data.load_dataset("cifar10", "test", root=tmp_path, image_size=16)[0][0].shape \
-        == (3, 16, 16)
+    assert data.load_dataset("cifar10", "test", root=tmp_path, image_size=16)[0][0].shape == (
+        3,
+        16,
+        16,
+    )
 
 
 def test_fake_cifar10_augment(tmp_path, cifar_md5_off):
@@ -357,10 +384,14 @@ def test_fake_cifar100(tmp_path, cifar_md5_off):
     rng = np.random.default_rng(1)
     folder = tmp_path / "cifar-100-python"
     train_y = [i % 20 for i in range(40)]  # 20 classes x 2
-    _pickle(folder / "train", {"data": _images(rng, 40), "fine_labels": train_y,
-                               "coarse_labels": [0] * 40})
-    _pickle(folder / "test", {"data": _images(rng, 20), "fine_labels": list(range(20)),
-                              "coarse_labels": [0] * 20})
+    _pickle(
+        folder / "train",
+        {"data": _images(rng, 40), "fine_labels": train_y, "coarse_labels": [0] * 40},
+    )
+    _pickle(
+        folder / "test",
+        {"data": _images(rng, 20), "fine_labels": list(range(20)), "coarse_labels": [0] * 20},
+    )
     _pickle(folder / "meta", {"fine_label_names": [f"f{i}" for i in range(100)]})
     train = data.load_dataset("cifar100", "train", root=tmp_path)
     val = data.load_dataset("cifar100", "val", root=tmp_path)
@@ -376,15 +407,24 @@ def _write_gesture(root: Path) -> dict:
     rows (x, y, p, t[ms])."""
     rng = np.random.default_rng(2)
     written = {}
-    for sub, users in (("ibmGestureTrain", ["user02_led", "user01_fluorescent"]),
-                       ("ibmGestureTest", ["user24_natural"])):
+    for sub, users in (
+        ("ibmGestureTrain", ["user02_led", "user01_fluorescent"]),
+        ("ibmGestureTest", ["user24_natural"]),
+    ):
         for user in users:
             folder = root / "DVSGesture" / sub / user
             folder.mkdir(parents=True)
             for label in (7, 3, 10, 0, 1, 2, 4, 5, 6, 8, 9):  # unsorted on purpose
                 n = int(rng.integers(200, 400))
-                ev = np.stack([rng.integers(0, 128, n), rng.integers(0, 128, n),
-                               rng.integers(0, 2, n), np.sort(rng.integers(0, 6000, n))], 1)
+                ev = np.stack(
+                    [
+                        rng.integers(0, 128, n),
+                        rng.integers(0, 128, n),
+                        rng.integers(0, 2, n),
+                        np.sort(rng.integers(0, 6000, n)),
+                    ],
+                    1,
+                )
                 np.save(folder / f"{label}.npy", ev.astype(np.int64))
                 written[str(folder / f"{label}.npy")] = n
     return written
@@ -442,9 +482,13 @@ def test_fake_cifar10_dvs(tmp_path, fake_aedat4):
     for c in reversed(classes):
         (tmp_path / "CIFAR10DVS" / c).mkdir(parents=True)
         for i in (2, 0, 1):
-            (tmp_path / "CIFAR10DVS" / c / f"cifar10_{c}_{i}.aedat4").write_bytes(b"#!AER-DAT4.0\r\n")
-    sets = {s: data.load_dataset("cifar10-dvs", s, root=tmp_path, time_steps=3,
-                                 image_size=32) for s in data.SPLITS}
+            (tmp_path / "CIFAR10DVS" / c / f"cifar10_{c}_{i}.aedat4").write_bytes(
+                b"#!AER-DAT4.0\r\n"
+            )
+    sets = {
+        s: data.load_dataset("cifar10-dvs", s, root=tmp_path, time_steps=3, image_size=32)
+        for s in data.SPLITS
+    }
     assert {s: len(d) for s, d in sets.items()} == {"train": 10, "val": 10, "test": 10}
     idx = [set(d.indices.tolist()) for d in sets.values()]
     assert set.union(*idx) == set(range(30)) and sum(map(len, idx)) == 30
@@ -452,8 +496,9 @@ def test_fake_cifar10_dvs(tmp_path, fake_aedat4):
         assert sorted(d.targets) == list(range(10))
     files = sets["train"].source.data
     assert files == sorted(files)
-    assert [classes[t] for t in sets["train"].source.targets] == \
-        [Path(f).parent.name for f in files]
+    assert [classes[t] for t in sets["train"].source.targets] == [
+        Path(f).parent.name for f in files
+    ]
     x, y = sets["test"][0]
     assert x.shape == (3, 2, 32, 32) and x.dtype == torch.float32 and isinstance(y, int)
     assert sets["test"].info == data.DatasetInfo("cifar10-dvs", "events", 10, 2, (32, 32))
@@ -470,5 +515,6 @@ def test_resize_counts_keeps_total():
     out = resize_counts(frames, (48, 48))
     assert out.shape == (2, 2, 48, 48)
     assert torch.allclose(out.sum(), frames.sum(), rtol=1e-5)
-    assert torch.allclose(resize_counts(torch.ones(1, 1, 128, 128), (64, 64)),
-                          torch.full((1, 1, 64, 64), 4.0))
+    assert torch.allclose(
+        resize_counts(torch.ones(1, 1, 128, 128), (64, 64)), torch.full((1, 1, 64, 64), 4.0)
+    )

@@ -4,14 +4,20 @@ import numpy as np
 import pytest
 import torch
 
-from snnlib.mse.decode import (FactorizedReduce, MotifCell, NetConfig, build_network, cell_inputs,
-                               feedback_ops, reduction_positions)
+from snnlib.mse.decode import (
+    FactorizedReduce,
+    MotifCell,
+    NetConfig,
+    build_network,
+    cell_inputs,
+    feedback_ops,
+    reduction_positions,
+)
 from snnlib.mse.genome import CellGene, Genome, OpGene, SearchSpace, default_ops, random_genome
 from snnlib.mse.motifs import MOTIFS, get_motif
 from snnlib.neurons import NeuronConfig
 from snnlib.spikes import SpikeMonitor
 from snnlib.validation import ConfigError
-
 
 
 def _genome(name: str, n_cells: int = 3, fan_in: int = 2, kernel: int = 3) -> Genome:
@@ -23,8 +29,10 @@ def _genome(name: str, n_cells: int = 3, fan_in: int = 2, kernel: int = 3) -> Ge
 @pytest.mark.parametrize("name", sorted(MOTIFS))
 def test_every_motif_decodes_for_static_and_event_inputs(name):
     torch.manual_seed(0)
-    for in_ch in (1, 2):                       # static (direct) and event frames
-        net = build_network(_genome(name, kernel=5 if in_ch == 2 else 3), in_ch, 10, NetConfig(width=4))
+    for in_ch in (1, 2):  # static (direct) and event frames
+        net = build_network(
+            _genome(name, kernel=5 if in_ch == 2 else 3), in_ch, 10, NetConfig(width=4)
+        )
         for T in (1, 2, 4):
             x = torch.rand(T, 3, in_ch, 16, 16)
             out = net(x)
@@ -33,15 +41,18 @@ def test_every_motif_decodes_for_static_and_event_inputs(name):
 
 
 def test_macro_fan_in_and_skips_across_stages():
-    g = Genome(tuple(
-        CellGene("chain", default_ops(get_motif("chain")), fan_in=f, skips=s)
-        for f, s in [(2, ()), (4, ()), (3, ()), (2, (0,)), (2, (0, 1)), (4, (0,))]))
+    g = Genome(
+        tuple(
+            CellGene("chain", default_ops(get_motif("chain")), fan_in=f, skips=s)
+            for f, s in [(2, ()), (4, ()), (3, ()), (2, (0,)), (2, (0, 1)), (4, (0,))]
+        )
+    )
     net = build_network(g, 2, 11, NetConfig(width=4))
     assert net.reductions_at == (2, 4) and net.stages == (0, 0, 1, 1, 2, 2)
     assert cell_inputs(1, g.cells[1]) == (0, [-1])
-    assert cell_inputs(2, g.cells[2]) == (1, [-1, 0])           # fan-in 3: cells 1, 0 and the stem
-    assert cell_inputs(4, g.cells[4]) == (3, [0, 1, 2])         # fan-in 2 (3, 2) plus skips 0, 1
-    assert cell_inputs(5, g.cells[5]) == (4, [0, 1, 2, 3])      # fan-in 4 (4, 3, 2, 1) plus skip 0
+    assert cell_inputs(2, g.cells[2]) == (1, [-1, 0])  # fan-in 3: cells 1, 0 and the stem
+    assert cell_inputs(4, g.cells[4]) == (3, [0, 1, 2])  # fan-in 2 (3, 2) plus skips 0, 1
+    assert cell_inputs(5, g.cells[5]) == (4, [0, 1, 2, 3])  # fan-in 4 (4, 3, 2, 1) plus skip 0
     out = net(torch.rand(2, 2, 2, 16, 16))
     assert out.shape == (2, 11)
     # cell 4 (stage 2) reads stage-0 cells 0 and 1 through stride-4 factorized reduces
@@ -84,7 +95,7 @@ def _cell(name: str, c: int = 4) -> MotifCell:
 def test_feedback_motifs_really_use_feedback(name):
     torch.manual_seed(0)
     cell = _cell(name).eval()
-    for p in cell.parameters():                          # make every op pass its current on
+    for p in cell.parameters():  # make every op pass its current on
         if p.dim() == 4:
             torch.nn.init.normal_(p, 0, 0.5)
     in0, in1 = 2 * torch.rand(4, 2, 4, 6, 6), 2 * torch.rand(4, 2, 4, 6, 6)
@@ -94,8 +105,8 @@ def test_feedback_motifs_really_use_feedback(name):
         for op in fb:
             op.body.module[0].weight.zero_()
         y0 = cell(in0, in1)
-    assert not torch.allclose(y, y0)                    # feedback changes the output ...
-    assert torch.equal(y[0], y0[0])                     # ... but only from the second step on
+    assert not torch.allclose(y, y0)  # feedback changes the output ...
+    assert torch.equal(y[0], y0[0])  # ... but only from the second step on
 
 
 def test_stepwise_equals_parallel_for_feedforward_motif_in_eval_mode():
@@ -110,8 +121,12 @@ def test_stepwise_equals_parallel_for_feedforward_motif_in_eval_mode():
 
 
 def test_feedback_ops_listed_and_gradients_flow():
-    g = Genome((CellGene("recurrent_loop", default_ops(get_motif("recurrent_loop"))),
-                CellGene("mutual_inhibition", default_ops(get_motif("mutual_inhibition")))))
+    g = Genome(
+        (
+            CellGene("recurrent_loop", default_ops(get_motif("recurrent_loop"))),
+            CellGene("mutual_inhibition", default_ops(get_motif("mutual_inhibition"))),
+        )
+    )
     net = build_network(g, 1, 3, NetConfig(width=4, n_reductions=1))
     assert len(feedback_ops(net)) == 2
     net(torch.rand(3, 2, 1, 8, 8)).sum().backward()

@@ -9,18 +9,22 @@ import pytest
 import torch
 
 from snnlib.mse.decode import NetConfig
-from snnlib.mse.evolution import (EvolutionConfig, SyncExecutor, diversity, evolve, load_checkpoint,
-                                  save_checkpoint)
+from snnlib.mse.evolution import (
+    EvolutionConfig,
+    diversity,
+    evolve,
+    load_checkpoint,
+    save_checkpoint,
+)
 from snnlib.mse.fitness import AccuracyEvaluator, DataSpec, RDMEvaluator
 from snnlib.mse.genome import SearchSpace, random_genome
 from snnlib.mse.rdm import RDMFitness
+from snnlib.nas.executors import SyncExecutor
 from snnlib.train import TrainConfig
 from snnlib.validation import ConfigError
 
-
-
 SPACE = SearchSpace(n_cells=4)
-SMALL = SearchSpace(n_cells=3)          # real networks: keep them cheap
+SMALL = SearchSpace(n_cells=3)  # real networks: keep them cheap
 
 
 def gene_fitness(genome, seed):
@@ -46,8 +50,14 @@ def _probe(n_classes=4, per=3, seed=0):
 
 def _rdm_evaluator(threads=1):
     x, y = _probe()
-    return RDMEvaluator(x, y, DataSpec(1, 4, "direct", 2), RDMFitness(n_per_class=3),
-                        NetConfig(width=4, stem_stride=2), threads=threads)
+    return RDMEvaluator(
+        x,
+        y,
+        DataSpec(1, 4, "direct", 2),
+        RDMFitness(n_per_class=3),
+        NetConfig(width=4, stem_stride=2),
+        threads=threads,
+    )
 
 
 def test_same_seed_same_history_and_improvement():
@@ -58,11 +68,15 @@ def test_same_seed_same_history_and_improvement():
     assert a.best == b.best and a.best_fitness == b.best_fitness
     assert len(a.history) == cfg.generations + 1
     assert a.history[-1]["best_so_far"] >= a.history[0]["best"]
-    assert a.history[-1]["mean"] > a.history[0]["mean"]          # selection works on this easy fitness
-    assert all(h["best_so_far"] <= a.history[i + 1]["best_so_far"] for i, h in enumerate(a.history[:-1]))
+    assert a.history[-1]["mean"] > a.history[0]["mean"]  # selection works on this easy fitness
+    assert all(
+        h["best_so_far"] <= a.history[i + 1]["best_so_far"] for i, h in enumerate(a.history[:-1])
+    )
     assert a.evaluations == len(a.cache) == len(a.archive)
     assert a.evaluations <= cfg.population * (cfg.generations + 1) - cfg.elitism * cfg.generations
-    c = evolve(gene_fitness, SPACE, EvolutionConfig(population=12, generations=6, seed=4), progress=False)
+    c = evolve(
+        gene_fitness, SPACE, EvolutionConfig(population=12, generations=6, seed=4), progress=False
+    )
     assert _strip(c.history) != _strip(a.history)
     ranked = a.ranked()
     assert ranked[0][0] == a.best and ranked[0][1] == a.best_fitness
@@ -72,8 +86,13 @@ def test_same_seed_same_history_and_improvement():
 def test_population_is_deduplicated_and_elites_survive():
     cfg = EvolutionConfig(population=10, generations=4, elitism=2, seed=1)
     seen = []
-    evolve(gene_fitness, SPACE, cfg, progress=False,
-           callback=lambda g, s: seen.append((list(s.population), list(s.fitness))))
+    evolve(
+        gene_fitness,
+        SPACE,
+        cfg,
+        progress=False,
+        callback=lambda g, s: seen.append((list(s.population), list(s.fitness))),
+    )
     for (pop, fit), (nxt, _) in zip(seen, seen[1:]):
         assert len({g.hash() for g in pop}) == len(pop)
         top = sorted(range(len(pop)), key=lambda i: -fit[i])[:2]
@@ -99,20 +118,39 @@ def test_interrupted_and_resumed_search_equals_uninterrupted(tmp_path):
         evolve(gene_fitness, SPACE, cfg, checkpoint=ckpt, callback=stop_at_3, progress=False)
     assert load_checkpoint(ckpt).generation == 3
     calls = []
-    resumed = evolve(gene_fitness, SPACE, cfg, checkpoint=ckpt, resume=True, progress=False,
-                     callback=lambda g, s: calls.append(g))
-    assert calls == [4, 5, 6]                                  # generations 0-3 were not redone
+    resumed = evolve(
+        gene_fitness,
+        SPACE,
+        cfg,
+        checkpoint=ckpt,
+        resume=True,
+        progress=False,
+        callback=lambda g, s: calls.append(g),
+    )
+    assert calls == [4, 5, 6]  # generations 0-3 were not redone
     assert _strip(resumed.history) == _strip(full.history)
     assert resumed.best == full.best and resumed.best_fitness == full.best_fitness
     assert resumed.population == full.population and resumed.cache == full.cache
     assert resumed.evaluations == full.evaluations
     # a finished checkpoint resumes to the same result without evaluating anything
-    again = evolve(lambda g, s: pytest.fail("re-evaluated"), SPACE, cfg, checkpoint=ckpt, resume=True,
-                   progress=False)
+    again = evolve(
+        lambda g, s: pytest.fail("re-evaluated"),
+        SPACE,
+        cfg,
+        checkpoint=ckpt,
+        resume=True,
+        progress=False,
+    )
     assert again.best == full.best
     # ... and can be extended by more generations
-    longer = evolve(gene_fitness, SPACE, EvolutionConfig(population=10, generations=8, seed=7),
-                    checkpoint=ckpt, resume=True, progress=False)
+    longer = evolve(
+        gene_fitness,
+        SPACE,
+        EvolutionConfig(population=10, generations=8, seed=7),
+        checkpoint=ckpt,
+        resume=True,
+        progress=False,
+    )
     assert len(longer.history) == 9
     assert _strip(longer.history[:7]) == _strip(full.history)
 
@@ -122,11 +160,23 @@ def test_resume_refuses_other_settings_and_bad_files(tmp_path):
     cfg = EvolutionConfig(population=4, generations=1, seed=0)
     evolve(gene_fitness, SPACE, cfg, checkpoint=ckpt, progress=False)
     with pytest.raises(ConfigError, match="mutation_rate"):
-        evolve(gene_fitness, SPACE, EvolutionConfig(population=4, generations=1, mutation_rate=0.5),
-               checkpoint=ckpt, resume=True, progress=False)
+        evolve(
+            gene_fitness,
+            SPACE,
+            EvolutionConfig(population=4, generations=1, mutation_rate=0.5),
+            checkpoint=ckpt,
+            resume=True,
+            progress=False,
+        )
     with pytest.raises(ConfigError, match="search space"):
-        evolve(gene_fitness, SearchSpace(n_cells=4, macro=False), cfg, checkpoint=ckpt, resume=True,
-               progress=False)
+        evolve(
+            gene_fitness,
+            SearchSpace(n_cells=4, macro=False),
+            cfg,
+            checkpoint=ckpt,
+            resume=True,
+            progress=False,
+        )
     bad = tmp_path / "bad.pkl"
     bad.write_bytes(b"not a pickle")
     with pytest.raises(ConfigError, match="cannot be read"):
@@ -139,9 +189,13 @@ def test_resume_refuses_other_settings_and_bad_files(tmp_path):
 
 
 def test_config_errors():
-    for kw, name in [({"population": 1}, "population"), ({"elitism": 5, "population": 5}, "elitism"),
-                     ({"mutation_rate": 2.0}, "mutation_rate"), ({"crossover_mode": "x"}, "crossover_mode"),
-                     ({"generations": -1}, "generations")]:
+    for kw, name in [
+        ({"population": 1}, "population"),
+        ({"elitism": 5, "population": 5}, "elitism"),
+        ({"mutation_rate": 2.0}, "mutation_rate"),
+        ({"crossover_mode": "x"}, "crossover_mode"),
+        ({"generations": -1}, "generations"),
+    ]:
         with pytest.raises(ConfigError, match=name):
             EvolutionConfig(**kw)
 
@@ -149,6 +203,7 @@ def test_config_errors():
 def test_sync_executor_propagates_errors():
     def boom(g, s):
         raise RuntimeError("boom")
+
     with pytest.raises(RuntimeError, match="boom"):
         evolve(boom, SPACE, EvolutionConfig(population=3, generations=0), progress=False)
     assert SyncExecutor().submit(pow, 2, 3).result() == 8
@@ -177,8 +232,17 @@ def test_real_rdm_search_is_reproducible_and_resumable(tmp_path):
 
 def test_accuracy_fitness_same_interface():
     x, y = _probe(per=6)
-    ev = AccuracyEvaluator(x, y, x, y, DataSpec(1, 4, "direct", 2), TrainConfig(epochs=1, lr=5e-3),
-                           batch_size=8, net=NetConfig(width=4, stem_stride=2), threads=1)
+    ev = AccuracyEvaluator(
+        x,
+        y,
+        x,
+        y,
+        DataSpec(1, 4, "direct", 2),
+        TrainConfig(epochs=1, lr=5e-3),
+        batch_size=8,
+        net=NetConfig(width=4, stem_stride=2),
+        threads=1,
+    )
     g = random_genome(np.random.default_rng(0), SMALL)
     f = ev(g, 0)
     assert 0.0 <= f <= 1.0 and ev(g, 0) == f
@@ -192,9 +256,17 @@ def test_dask_local_cluster_gives_in_process_fitnesses():
     cfg = EvolutionConfig(population=6, generations=1, seed=5)
     t0 = time.perf_counter()
     local = evolve(ev, SMALL, cfg, progress=False)
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
-                                  silence_logs=40) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            dashboard_address=None,
+            silence_logs=40,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         remote = evolve(ev, SMALL, cfg, executor=client.get_executor(), progress=False)
-    assert remote.cache == local.cache                         # identical, bit for bit
+    assert remote.cache == local.cache  # identical, bit for bit
     assert _strip(remote.history) == _strip(local.history)
     assert time.perf_counter() - t0 < 60

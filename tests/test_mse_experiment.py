@@ -6,12 +6,18 @@ import torch
 
 from snnlib.encoding import Encoder
 from snnlib.mse.decode import NetConfig
-from snnlib.mse.experiment import NoisyEncoder, TensorData, _shift, corrupt, robustness, train_genome
+from snnlib.mse.experiment import (
+    NoisyEncoder,
+    TensorData,
+    _shift,
+    corrupt,
+    robustness,
+    train_genome,
+)
 from snnlib.mse.fitness import DataSpec
 from snnlib.mse.genome import SearchSpace, random_genome
 from snnlib.train import TrainConfig
 from snnlib.validation import ConfigError
-
 
 
 def test_gaussian_noise_level_and_reproducibility():
@@ -39,12 +45,12 @@ def test_jitter_shifts_frames():
     f = torch.zeros(2, 5, 5)
     f[:, 2, 2] = 1
     assert _shift(f, 1, -2)[:, 3, 0].tolist() == [1.0, 1.0]
-    assert _shift(f, -3, 0).sum() == 0             # moved out of the frame
+    assert _shift(f, -3, 0).sum() == 0  # moved out of the frame
     x = torch.zeros(3, 4, 2, 8, 8)
     x[..., 3:5, 3:5] = 1
     j = corrupt(x, "jitter", 1, torch.Generator().manual_seed(0))
     assert j.shape == x.shape
-    assert j.sum() == x.sum()                      # a shift of at most 1 keeps the centred blob inside
+    assert j.sum() == x.sum()  # a shift of at most 1 keeps the centred blob inside
     assert not torch.equal(j, x)
 
 
@@ -55,11 +61,26 @@ def test_noisy_encoder_and_training_helpers():
     enc = NoisyEncoder(Encoder("direct", 2), "gaussian", 0.3, seed=0)
     assert enc(x).shape == (2, len(y), 1, 16, 16)
     g = random_genome(np.random.default_rng(0), SearchSpace(n_cells=3))
-    out, model = train_genome(g, data, NetConfig(width=4, stem_stride=2), TrainConfig(epochs=1, max_batches=2),
-                              batch_size=8, seed=0, progress=False, return_model=True)
+    out, model = train_genome(
+        g,
+        data,
+        NetConfig(width=4, stem_stride=2),
+        TrainConfig(epochs=1, max_batches=2),
+        batch_size=8,
+        seed=0,
+        progress=False,
+        return_model=True,
+    )
     assert 0 <= out["test_acc"] <= 1 and out["nos"] > 0 and out["params"] > 0
-    again = train_genome(g, data, NetConfig(width=4, stem_stride=2), TrainConfig(epochs=1, max_batches=2),
-                         batch_size=8, seed=0, progress=False)
+    again = train_genome(
+        g,
+        data,
+        NetConfig(width=4, stem_stride=2),
+        TrainConfig(epochs=1, max_batches=2),
+        batch_size=8,
+        seed=0,
+        progress=False,
+    )
     assert again["test_acc"] == out["test_acc"] and again["nos"] == out["nos"]
     accs = robustness(model, data, "gaussian", [0.0, 5.0], seed=0)
     assert len(accs) == 2 and accs == robustness(model, data, "gaussian", [0.0, 5.0], seed=0)

@@ -6,10 +6,26 @@ import json
 import numpy as np
 import pytest
 
-from snnlib.mse.genome import (DEFAULT_FAN_IN, DEFAULT_MOTIF, DEFAULT_TAU, DEFAULT_THRESHOLD, FAN_INS,
-                               CellGene, Genome, OpGene, SearchSpace, crossover, default_genome,
-                               default_ops, from_dict, from_json, gene_distance, mutate, random_genome,
-                               with_cell)
+from snnlib.mse.genome import (
+    DEFAULT_FAN_IN,
+    DEFAULT_MOTIF,
+    DEFAULT_TAU,
+    DEFAULT_THRESHOLD,
+    FAN_INS,
+    CellGene,
+    Genome,
+    OpGene,
+    SearchSpace,
+    crossover,
+    default_genome,
+    default_ops,
+    from_dict,
+    from_json,
+    gene_distance,
+    mutate,
+    random_genome,
+    with_cell,
+)
 from snnlib.mse.motifs import MOTIFS, Edge, get_motif, motif
 from snnlib.validation import ConfigError
 
@@ -52,7 +68,7 @@ def test_1000_mutations_and_crossovers_stay_valid(scales):
         a, b = pop[rng.integers(len(pop))], pop[rng.integers(len(pop))]
         mode = "cell" if k % 2 else "gene"
         child = mutate(crossover(a, b, rng, space, mode), rng, 0.3, space)
-        child.validate(space)                      # raises if invalid or off the space
+        child.validate(space)  # raises if invalid or off the space
         pop[rng.integers(len(pop))] = child
     if scales != "all":
         for g in pop:
@@ -114,10 +130,23 @@ def test_json_round_trip_and_stable_hash():
     canonical = json.dumps(g.to_dict(), sort_keys=True, separators=(",", ":"))
     assert g.hash() == hashlib.sha1(canonical.encode()).hexdigest()
     # equal genomes built separately hash equally; a one-gene change changes the hash
-    g2 = Genome(tuple(CellGene(c.motif, tuple(OpGene(o.kernel, o.sign) for o in c.ops), c.threshold,
-                               c.tau, c.fan_in, tuple(c.skips)) for c in g.cells))
+    g2 = Genome(
+        tuple(
+            CellGene(
+                c.motif,
+                tuple(OpGene(o.kernel, o.sign) for o in c.ops),
+                c.threshold,
+                c.tau,
+                c.fan_in,
+                tuple(c.skips),
+            )
+            for c in g.cells
+        )
+    )
     assert g2 == g and g2.hash() == g.hash() and hash(g2) == hash(g)
-    flipped = with_cell(g, 0, threshold=[t for t in (0.25, 0.5, 1.0) if t != g.cells[0].threshold][0])
+    flipped = with_cell(
+        g, 0, threshold=[t for t in (0.25, 0.5, 1.0) if t != g.cells[0].threshold][0]
+    )
     assert flipped.hash() != g.hash()
     # int vs float thresholds in a dict give the same genome and hash
     d = default_genome(SPACES["all"]).to_dict()
@@ -129,24 +158,45 @@ def _base() -> dict:
     return default_genome(SearchSpace(n_cells=3)).to_dict()
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda d: d["cells"][2]["ops"][1].update(kernel=7), r"cells\[2\]\.ops\[1\]\.kernel=7 not in \(3, 5\)"),
-    (lambda d: d["cells"][0]["ops"][0].update(sign=0), r"cells\[0\]\.ops\[0\]\.sign=0 not in \(1, -1\)"),
-    (lambda d: d["cells"][1]["ops"][0].pop("kernel"), r"cells\[1\]\.ops\[0\]\.kernel: missing"),
-    (lambda d: d["cells"][1]["ops"][0].update(kernel="3"), r"cells\[1\]\.ops\[0\]\.kernel='3' must be an integer"),
-    (lambda d: d["cells"][1].update(motif="blob"), r"cells\[1\]\.motif='blob' is not registered"),
-    (lambda d: d["cells"][1].update(threshold=0.3), r"cells\[1\]\.threshold=0.3 not in"),
-    (lambda d: d["cells"][1].update(tau="fast"), r"cells\[1\]\.tau='fast' must be a number"),
-    (lambda d: d["cells"][0].update(fan_in=5), r"cells\[0\]\.fan_in=5 not in \(2, 3, 4\)"),
-    (lambda d: d["cells"][2].update(skips=[1]), r"cells\[2\]\.skips contains 1"),
-    (lambda d: d["cells"][2].update(skips="0"), r"cells\[2\]\.skips must be a list"),
-    (lambda d: d["cells"][0]["ops"].pop(), r"cells\[0\]\.ops has 3 entries; motif 'chain' has 4"),
-    (lambda d: d["cells"][0].update(colour="red"), r"cells\[0\]: unknown field\(s\) \['colour'\]"),
-    (lambda d: d["cells"][0].pop("fan_in"), r"cells\[0\]\.fan_in: missing"),
-    (lambda d: d.update(cells=[]), r"genome\.cells must be a non-empty list"),
-    (lambda d: d.pop("cells"), r"genome\.cells: missing"),
-    (lambda d: d.update(format="v0"), r"genome\.format='v0'"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda d: d["cells"][2]["ops"][1].update(kernel=7),
+            r"cells\[2\]\.ops\[1\]\.kernel=7 not in \(3, 5\)",
+        ),
+        (
+            lambda d: d["cells"][0]["ops"][0].update(sign=0),
+            r"cells\[0\]\.ops\[0\]\.sign=0 not in \(1, -1\)",
+        ),
+        (lambda d: d["cells"][1]["ops"][0].pop("kernel"), r"cells\[1\]\.ops\[0\]\.kernel: missing"),
+        (
+            lambda d: d["cells"][1]["ops"][0].update(kernel="3"),
+            r"cells\[1\]\.ops\[0\]\.kernel='3' must be an integer",
+        ),
+        (
+            lambda d: d["cells"][1].update(motif="blob"),
+            r"cells\[1\]\.motif='blob' is not registered",
+        ),
+        (lambda d: d["cells"][1].update(threshold=0.3), r"cells\[1\]\.threshold=0.3 not in"),
+        (lambda d: d["cells"][1].update(tau="fast"), r"cells\[1\]\.tau='fast' must be a number"),
+        (lambda d: d["cells"][0].update(fan_in=5), r"cells\[0\]\.fan_in=5 not in \(2, 3, 4\)"),
+        (lambda d: d["cells"][2].update(skips=[1]), r"cells\[2\]\.skips contains 1"),
+        (lambda d: d["cells"][2].update(skips="0"), r"cells\[2\]\.skips must be a list"),
+        (
+            lambda d: d["cells"][0]["ops"].pop(),
+            r"cells\[0\]\.ops has 3 entries; motif 'chain' has 4",
+        ),
+        (
+            lambda d: d["cells"][0].update(colour="red"),
+            r"cells\[0\]: unknown field\(s\) \['colour'\]",
+        ),
+        (lambda d: d["cells"][0].pop("fan_in"), r"cells\[0\]\.fan_in: missing"),
+        (lambda d: d.update(cells=[]), r"genome\.cells must be a non-empty list"),
+        (lambda d: d.pop("cells"), r"genome\.cells: missing"),
+        (lambda d: d.update(format="v0"), r"genome\.format='v0'"),
+    ],
+)
 def test_malformed_genome_names_the_field(edit, message):
     d = _base()
     edit(d)

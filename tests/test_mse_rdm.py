@@ -6,13 +6,28 @@ import pytest
 import rsatoolbox
 import torch
 from scipy.spatial.distance import pdist, squareform
-from scipy.stats import kendalltau, rankdata as sp_rankdata
+from scipy.stats import kendalltau
+from scipy.stats import rankdata as sp_rankdata
 
 from snnlib.mse.decode import NetConfig, build_network
-from snnlib.mse.fitness import DataSpec, RDMEvaluator, class_balanced, derive_seed
+from snnlib.mse.fitness import DataSpec, RDMEvaluator, class_balanced
 from snnlib.mse.genome import SearchSpace, random_genome
-from snnlib.mse.rdm import (RDMFitness, ResponseRecorder, aggregate, categorical_rdm, compare, compare_rows,
-                            layer_scores, rank_rows, rankdata, rdm, record_responses, upper, upper_stack)
+from snnlib.mse.rdm import (
+    RDMFitness,
+    ResponseRecorder,
+    aggregate,
+    categorical_rdm,
+    compare,
+    compare_rows,
+    layer_scores,
+    rank_rows,
+    rankdata,
+    rdm,
+    record_responses,
+    upper,
+    upper_stack,
+)
+from snnlib.nas.seeding import derive_seed
 from snnlib.spikes import SpikeMonitor
 from snnlib.validation import ConfigError
 
@@ -37,8 +52,9 @@ def test_rdm_matches_rsatoolbox(responses, metric):
     ours = rdm(torch.tensor(responses), metric).numpy()
     ref = _rsa_rdm(responses, metric).get_matrices()[0]
     np.testing.assert_allclose(ours, ref, atol=1e-9)
-    np.testing.assert_allclose(upper(torch.tensor(ours)).numpy(), _rsa_rdm(responses, metric).get_vectors()[0],
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        upper(torch.tensor(ours)).numpy(), _rsa_rdm(responses, metric).get_vectors()[0], atol=1e-9
+    )
 
 
 def test_hamming_matches_scipy():
@@ -63,8 +79,8 @@ def test_rankdata_matches_scipy_with_ties():
 
 def test_rank_rows_matches_scipy_row_by_row():
     rng = np.random.default_rng(3)
-    v = rng.integers(0, 6, size=(8, 50)).astype(float)      # many ties, as in spike-count RDMs
-    v[2] = 4.0                                               # a constant row
+    v = rng.integers(0, 6, size=(8, 50)).astype(float)  # many ties, as in spike-count RDMs
+    v[2] = 4.0  # a constant row
     np.testing.assert_array_equal(rank_rows(torch.tensor(v)).numpy(), sp_rankdata(v, axis=1))
 
 
@@ -73,18 +89,21 @@ def test_compare_rows_equals_compare_of_each_row(method):
     rng = np.random.default_rng(4)
     target = upper(categorical_rdm(torch.tensor(np.repeat(np.arange(4), 6))))
     u = torch.tensor(rng.integers(0, 5, size=(5, target.numel())).astype(float))
-    u[1] = 2.0                                              # constant: scores 0
+    u[1] = 2.0  # constant: scores 0
     got = compare_rows(u, target, method)
     want = [compare(row, target, method) for row in u]
     np.testing.assert_allclose(got.numpy(), want, atol=1e-12)
     assert got[1] == 0.0 and bool((got[[0, 2, 3, 4]] != 0).all())
-    assert (compare_rows(u, torch.ones_like(target), method) == 0).all()   # constant target
+    assert (compare_rows(u, torch.ones_like(target), method) == 0).all()  # constant target
 
 
 def test_layer_scores_equal_one_rdm_per_layer(responses):
     rng = np.random.default_rng(5)
-    layers = {"a": torch.tensor(responses), "b": torch.tensor(rng.poisson(1.0, size=(40, 17)).astype(float)),
-              "c": torch.tensor(responses[:, :13])}
+    layers = {
+        "a": torch.tensor(responses),
+        "b": torch.tensor(rng.poisson(1.0, size=(40, 17)).astype(float)),
+        "c": torch.tensor(responses[:, :13]),
+    }
     target = categorical_rdm(torch.tensor(np.repeat(np.arange(4), 10)))
     for metric in ("correlation", "euclidean", "hamming"):
         stack = upper_stack(layers, metric)
@@ -95,11 +114,14 @@ def test_layer_scores_equal_one_rdm_per_layer(responses):
         scores = layer_scores(layers, target, cfg)
         assert list(scores) == ["a", "b", "c"]
         for k, r in layers.items():
-            assert scores[k] == pytest.approx(compare(upper(rdm(r, metric)), upper(target)), abs=1e-12)
+            assert scores[k] == pytest.approx(
+                compare(upper(rdm(r, metric)), upper(target)), abs=1e-12
+            )
 
 
-@pytest.mark.parametrize("method, rsa_method", [("spearman", "spearman"), ("kendall", "tau-a"),
-                                                ("pearson", "corr")])
+@pytest.mark.parametrize(
+    "method, rsa_method", [("spearman", "spearman"), ("kendall", "tau-a"), ("pearson", "corr")]
+)
 def test_comparisons_match_rsatoolbox(responses, method, rsa_method):
     labels = np.repeat(np.arange(4), 10)
     target = categorical_rdm(torch.tensor(labels)).numpy()
@@ -109,7 +131,9 @@ def test_comparisons_match_rsatoolbox(responses, method, rsa_method):
     assert ours == pytest.approx(ref, abs=1e-6)
     # two continuous RDMs (the general, all-pairs path of tau-a)
     other = _rsa_rdm(np.random.default_rng(2).random((40, 30)), "euclidean")
-    ours = compare(torch.tensor(model.get_vectors()[0]), torch.tensor(other.get_vectors()[0]), method)
+    ours = compare(
+        torch.tensor(model.get_vectors()[0]), torch.tensor(other.get_vectors()[0]), method
+    )
     ref = rsatoolbox.rdm.compare(model, other, method=rsa_method)[0, 0]
     assert ours == pytest.approx(ref, abs=1e-6)
 
@@ -117,21 +141,23 @@ def test_comparisons_match_rsatoolbox(responses, method, rsa_method):
 def test_kendall_fast_and_pairwise_paths_agree():
     rng = np.random.default_rng(3)
     m = 150
-    a = rng.integers(0, 6, m).astype(float)                   # few levels -> Mann-Whitney path
+    a = rng.integers(0, 6, m).astype(float)  # few levels -> Mann-Whitney path
     b = rng.normal(size=m)
     i, j = np.triu_indices(m, 1)
     con_dis = (np.sign(a[i] - a[j]) * np.sign(b[i] - b[j])).sum()
     a, b = torch.tensor(a), torch.tensor(b)
     assert compare(a, b, "kendall") == pytest.approx(float(con_dis) / (m * (m - 1) / 2), abs=1e-9)
-    c = torch.tensor(rng.normal(size=m))                      # no ties -> tau-a = tau-b (scipy)
+    c = torch.tensor(rng.normal(size=m))  # no ties -> tau-a = tau-b (scipy)
     assert compare(c, b, "kendall") == pytest.approx(kendalltau(c.numpy(), b.numpy())[0], abs=1e-9)
 
 
 def test_ideal_categorical_rdm():
     y = torch.tensor([0, 0, 1, 2, 1])
     D = categorical_rdm(y)
-    expected = torch.tensor([[0, 0, 1, 1, 1], [0, 0, 1, 1, 1], [1, 1, 0, 1, 0],
-                             [1, 1, 1, 0, 1], [1, 1, 0, 1, 0]], dtype=torch.float64)
+    expected = torch.tensor(
+        [[0, 0, 1, 1, 1], [0, 0, 1, 1, 1], [1, 1, 0, 1, 0], [1, 1, 1, 0, 1], [1, 1, 0, 1, 0]],
+        dtype=torch.float64,
+    )
     assert torch.equal(D, expected)
 
 
@@ -151,13 +177,19 @@ def test_separated_responses_score_near_max_and_shuffled_near_zero(comparison):
     r = torch.tensor(proto[y.numpy()] + 0.1 * rng.normal(size=(len(y), 50)))
     target = categorical_rdm(y)
     t = upper(target)
-    best = compare(t + 1e-9 * torch.arange(t.numel()), t, comparison)   # the maximum given the ties
+    best = compare(t + 1e-9 * torch.arange(t.numel()), t, comparison)  # the maximum given the ties
     cfg = RDMFitness(comparison=comparison)
     score = aggregate({"layer": r}, target, cfg)
     # rank comparisons reach their maximum; Pearson also sees the spread of between-class distances
     assert score >= (0.99 * best if comparison != "pearson" else 0.8)
-    shuffled = [aggregate({"layer": r[torch.randperm(len(y), generator=torch.Generator().manual_seed(k))]},
-                          target, cfg) for k in range(5)]
+    shuffled = [
+        aggregate(
+            {"layer": r[torch.randperm(len(y), generator=torch.Generator().manual_seed(k))]},
+            target,
+            cfg,
+        )
+        for k in range(5)
+    ]
     assert abs(float(np.mean(shuffled))) < 0.03
 
 
@@ -168,7 +200,10 @@ def test_aggregations():
     good = torch.tensor(np.eye(4)[y.numpy()] + 0.01 * rng.normal(size=(20, 4)))
     bad = torch.tensor(rng.normal(size=(20, 8)))
     resp = {"a": good, "b": bad}
-    s = {a: aggregate(resp, target, RDMFitness(aggregation=a)) for a in ("mean", "last", "max", "concat")}
+    s = {
+        a: aggregate(resp, target, RDMFitness(aggregation=a))
+        for a in ("mean", "last", "max", "concat")
+    }
     sg = aggregate({"a": good}, target, RDMFitness())
     sb = aggregate({"b": bad}, target, RDMFitness())
     assert s["mean"] == pytest.approx((sg + sb) / 2)
@@ -178,13 +213,20 @@ def test_aggregations():
     # a silent output layer (the last one) makes the whole network score 0, unless the gate is off
     silent = {"a": good, "head": torch.zeros(20, 6, dtype=torch.float64)}
     assert aggregate(silent, target, RDMFitness()) == 0.0
-    assert aggregate(silent, target, RDMFitness(require_output_spikes=False)) == pytest.approx(sg / 2)
+    assert aggregate(silent, target, RDMFitness(require_output_spikes=False)) == pytest.approx(
+        sg / 2
+    )
 
 
 def test_config_errors():
-    for kw, name in [({"metric": "cosine"}, "rdm.metric"), ({"comparison": "tau-b"}, "rdm.comparison"),
-                     ({"aggregation": "sum"}, "rdm.aggregation"), ({"target": "input"}, "rdm.target"),
-                     ({"n_inits": 0}, "rdm.n_inits"), ({"n_per_class": 1}, "rdm.n_per_class")]:
+    for kw, name in [
+        ({"metric": "cosine"}, "rdm.metric"),
+        ({"comparison": "tau-b"}, "rdm.comparison"),
+        ({"aggregation": "sum"}, "rdm.aggregation"),
+        ({"target": "input"}, "rdm.target"),
+        ({"n_inits": 0}, "rdm.n_inits"),
+        ({"n_per_class": 1}, "rdm.n_per_class"),
+    ]:
         with pytest.raises(ConfigError, match=name):
             RDMFitness(**kw)
 
@@ -205,7 +247,7 @@ def test_recorded_responses_agree_with_spike_monitor():
     total = sum(float(v.sum()) for v in resp.values())
     assert total == pytest.approx(mon.report().nos * 6, rel=1e-6)
     assert all(v.shape[0] == 6 for v in resp.values())
-    assert list(resp)[-1] == "head.lif"               # the last spiking layer comes last
+    assert list(resp)[-1] == "head.lif"  # the last spiking layer comes last
     pat = record_responses(net, x, temporal=True)
     for k in resp:
         assert pat[k].shape[1] == 4 * resp[k].shape[1]
@@ -222,12 +264,14 @@ def test_evaluator_is_deterministic_and_seeded_by_genome():
     g2, _ = _net(2)
     x = torch.randn(12, 1, 16, 16)
     y = torch.arange(4).repeat_interleave(3)
-    for cfg in (RDMFitness(n_per_class=3), RDMFitness(metric="hamming", comparison="kendall", n_inits=2,
-                                                      n_per_class=3)):
+    for cfg in (
+        RDMFitness(n_per_class=3),
+        RDMFitness(metric="hamming", comparison="kendall", n_inits=2, n_per_class=3),
+    ):
         ev = RDMEvaluator(x, y, DataSpec(1, 4, "direct", 4), cfg, NetConfig(width=4, stem_stride=2))
         torch.manual_seed(123)
         f = ev(g, 0)
-        torch.manual_seed(999)                         # global RNG state must not matter
+        torch.manual_seed(999)  # global RNG state must not matter
         assert ev(g, 0) == f
         assert -1 <= f <= 1
         assert ev(g, 1) != f or ev(g2, 0) != f

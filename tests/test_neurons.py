@@ -20,10 +20,13 @@ def test_spike_exactly_when_membrane_crosses_threshold():
     assert s == [0.0, 1.0, 0.0, 1.0]
 
 
-@pytest.mark.parametrize("reset,expected", [
-    ("zero", [1.0, 0.0, 1.0, 0.0]),       # H: 1.2 (spike), 0 + 0.6=0.6, 0.3+0.6... see below
-    ("none", [1.0, 1.0, 1.0, 1.0]),
-])
+@pytest.mark.parametrize(
+    "reset,expected",
+    [
+        ("zero", [1.0, 0.0, 1.0, 0.0]),  # H: 1.2 (spike), 0 + 0.6=0.6, 0.3+0.6... see below
+        ("none", [1.0, 1.0, 1.0, 1.0]),
+    ],
+)
 def test_reset_modes(reset, expected):
     lif = LIF(NeuronConfig(beta=1.0, threshold=1.0, reset=reset))
     x = torch.tensor([1.2, 0.6, 0.6, 0.3]).view(4, 1, 1)
@@ -37,7 +40,9 @@ def test_matches_snntorch_leaky_stepwise(reset):
     torch.manual_seed(0)
     x = torch.randn(8, 5, 7) * 1.5
     ours = LIF(NeuronConfig(beta=0.7, threshold=1.0, reset=reset, surrogate="atan"))(x)
-    leaky = snn.Leaky(beta=0.7, threshold=1.0, reset_mechanism=reset, spike_grad=snn.surrogate.atan())
+    leaky = snn.Leaky(
+        beta=0.7, threshold=1.0, reset_mechanism=reset, spike_grad=snn.surrogate.atan()
+    )
     mem = torch.zeros(5, 7)
     ref = []
     for t in range(8):

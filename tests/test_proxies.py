@@ -1,10 +1,15 @@
 import numpy as np
-import pytest
 import torch
 
 from snnlib.encoding import Encoder
 from snnlib.models import SpikingCNN
-from snnlib.proxies import mean_firing_rate, parameter_count, random_score, sahd_kernel, sahd_score
+from snnlib.nas.proxies import (
+    mean_firing_rate,
+    parameter_count,
+    random_score,
+    sahd_kernel,
+    sahd_score,
+)
 from snnlib.recording import record_spikes
 
 
@@ -30,9 +35,13 @@ def _reference_sahd_kernel(spikes):
 
 def test_sahd_kernel_matches_loop_definition():
     g = torch.Generator().manual_seed(0)
-    spikes = {"a": (torch.rand(3, 5, 12, generator=g) < 0.3).float(),
-              "b": (torch.rand(3, 5, 7, generator=g) < 0.6).float()}
-    np.testing.assert_allclose(sahd_kernel(spikes).numpy(), _reference_sahd_kernel(spikes), rtol=1e-10)
+    spikes = {
+        "a": (torch.rand(3, 5, 12, generator=g) < 0.3).float(),
+        "b": (torch.rand(3, 5, 7, generator=g) < 0.6).float(),
+    }
+    np.testing.assert_allclose(
+        sahd_kernel(spikes).numpy(), _reference_sahd_kernel(spikes), rtol=1e-10
+    )
 
 
 def test_sahd_prefers_distinguishable_patterns():
@@ -49,7 +58,13 @@ def test_scores_on_an_untrained_network_are_deterministic():
     model = SpikingCNN(1, 10, width=4)
     x = Encoder("direct", 2)(torch.randn(6, 1, 8, 8, generator=torch.Generator().manual_seed(0)))
     spikes = record_spikes(model, x)
-    assert list(spikes) == ["features.0.lif", "features.1.lif", "features.2.lif", "features.3.lif", "head.lif"]
+    assert list(spikes) == [
+        "features.0.lif",
+        "features.1.lif",
+        "features.2.lif",
+        "features.3.lif",
+        "head.lif",
+    ]
     assert spikes["features.0.lif"].shape == (2, 6, 4 * 8 * 8)
     s1, s2 = sahd_score(model, [x]), sahd_score(model, [x])
     assert s1 == s2 and np.isfinite(s1)

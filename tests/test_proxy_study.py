@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from snnlib.proxy_study import (bootstrap, finite_floor, kendall_tau, percentile_ci, rank_study, spearman_rho,
-                                study_table, top_hit_rate)
+from snnlib.nas.ranking import (
+    bootstrap,
+    finite_floor,
+    kendall_tau,
+    percentile_ci,
+    rank_study,
+    spearman_rho,
+    study_table,
+    top_hit_rate,
+)
 from snnlib.validation import ConfigError
 
 
@@ -35,7 +43,7 @@ def test_batched_equals_rowwise():
 
 def test_perfect_and_reversed():
     a = np.linspace(0.1, 0.9, 30)
-    r = rank_study(a ** 3, a, n_boot=200)
+    r = rank_study(a**3, a, n_boot=200)
     assert r["tau"] == 1.0 and r["rho"] == pytest.approx(1.0) and r["hit_rate"] == 1.0
     r = rank_study(-a, a, n_boot=200)
     assert r["tau"] == -1.0 and r["rho"] == pytest.approx(-1.0) and r["hit_rate"] == 0.0
@@ -49,7 +57,9 @@ def test_perfect_score_with_tied_accuracies_hits_all():
 def test_constant_score_is_nan_and_chance():
     a = np.linspace(0, 1, 20)
     r = rank_study(np.ones(20), a, n_boot=100)
-    assert math.isnan(r["tau"]) and math.isnan(r["rho"]) and math.isnan(r["tau_lo"]) and r["constant"]
+    assert (
+        math.isnan(r["tau"]) and math.isnan(r["rho"]) and math.isnan(r["tau_lo"]) and r["constant"]
+    )
     assert r["hit_rate"] == pytest.approx(r["chance"]) == pytest.approx(0.1)
 
 
@@ -74,14 +84,16 @@ def test_determinism_by_seed():
 
 def test_chunking_does_not_change_bootstrap():
     s, a = _data(25)
-    assert np.array_equal(bootstrap(spearman_rho, s, a, 300, seed=1, chunk=7),
-                          bootstrap(spearman_rho, s, a, 300, seed=1, chunk=1000))
+    assert np.array_equal(
+        bootstrap(spearman_rho, s, a, 300, seed=1, chunk=7),
+        bootstrap(spearman_rho, s, a, 300, seed=1, chunk=1000),
+    )
 
 
 def test_hit_rate_counts():
-    a = np.arange(20.0)                   # top-2 = items 18, 19
+    a = np.arange(20.0)  # top-2 = items 18, 19
     s = a.copy()
-    s[19] = -1                            # score keeps 18, replaces 19 by 17
+    s[19] = -1  # score keeps 18, replaces 19 by 17
     assert top_hit_rate(s, a, 0.1) == 0.5
 
 
@@ -102,7 +114,8 @@ def test_bad_input():
 
 
 def test_paired_difference():
-    from snnlib.proxy_study import paired_difference
+    from snnlib.nas.ranking import paired_difference
+
     s, a = _data(60, seed=5)
     d = paired_difference(kendall_tau, a, s, a, n_boot=500, seed=0)
     assert d["diff"] == pytest.approx(1.0 - kendall_tau(s, a))

@@ -3,13 +3,14 @@ import json
 import pytest
 import torch
 
+from snnlib.book.results import ResultRun, read_result, result_path
+from snnlib.book.scales import pick_scale
 from snnlib.encoding import Encoder
 from snnlib.models import SpikingCNN, count_parameters
-from snnlib.results import ResultRun, read_result, result_path
 from snnlib.runtime import resolve_device, seed_everything
 from snnlib.spikes import E_AC_PJ, E_MAC_PJ, SpikeMonitor
 from snnlib.train import TrainConfig, fit
-from snnlib.validation import ConfigError, pick_scale
+from snnlib.validation import ConfigError
 
 
 def test_encoders_shapes_and_values():
@@ -34,6 +35,7 @@ def test_spike_monitor_counts_nos_sops_and_energy_exactly():
         def __init__(self):
             super().__init__()
             from snnlib.neurons import LIF, NeuronConfig
+
             self.lif = LIF(NeuronConfig(beta=0.0, threshold=0.5))
             self.fc = torch.nn.Linear(4, 3)
 
@@ -47,7 +49,7 @@ def test_spike_monitor_counts_nos_sops_and_energy_exactly():
         net(x)
     r = mon.report()
     assert r.images == 2
-    assert r.nos == pytest.approx(4.0)                 # 2 + 2 spikes per image over T
+    assert r.nos == pytest.approx(4.0)  # 2 + 2 spikes per image over T
     assert r.mean_firing_rate == pytest.approx(4 / 8)
     # SOPs: dense MACs per image = T * 3 * 4 = 24, input density 0.5 -> 12 accumulates
     assert r.sops == pytest.approx(12.0) and r.macs == 0
@@ -62,8 +64,8 @@ def test_first_layer_with_analog_input_counts_macs():
     with SpikeMonitor(m) as mon:
         m(Encoder("direct", 2)(torch.rand(3, 1, 8, 8)))
     r = mon.report()
-    stem_macs = 2 * 4 * 8 * 8 * 9   # T * C_out * H * W * k*k*C_in (analog image in)
-    head_macs = 2 * 10 * 16         # T * classes * C: pooled rates are not binary spikes
+    stem_macs = 2 * 4 * 8 * 8 * 9  # T * C_out * H * W * k*k*C_in (analog image in)
+    head_macs = 2 * 10 * 16  # T * classes * C: pooled rates are not binary spikes
     assert r.macs == pytest.approx(stem_macs + head_macs)
     assert r.energy_uj == pytest.approx((E_AC_PJ * r.sops + E_MAC_PJ * r.macs) * 1e-6)
     assert len(r.spikes_per_layer) == 5  # four SpikingConv LIFs + head LIF
@@ -75,10 +77,16 @@ def test_training_loss_falls_and_is_reproducible():
         g = torch.Generator().manual_seed(0)
         x = torch.randn(96, 1, 8, 8, generator=g)
         y = (x[:, 0, :4].mean((1, 2)) > x[:, 0, 4:].mean((1, 2))).long()  # learnable rule
-        dl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=32,
-                                         shuffle=True, generator=torch.Generator().manual_seed(0))
+        dl = torch.utils.data.DataLoader(
+            torch.utils.data.TensorDataset(x, y),
+            batch_size=32,
+            shuffle=True,
+            generator=torch.Generator().manual_seed(0),
+        )
         model = SpikingCNN(1, 2, width=4)
-        return fit(model, dl, dl, Encoder("direct", 2), TrainConfig(epochs=8, lr=1e-2), progress=False)
+        return fit(
+            model, dl, dl, Encoder("direct", 2), TrainConfig(epochs=8, lr=1e-2), progress=False
+        )
 
     h1, h2 = run(), run()
     assert h1.train_loss[-1] < 0.8 * h1.train_loss[0]
@@ -89,14 +97,26 @@ def test_training_loss_falls_and_is_reproducible():
 def test_result_file_contract(tmp_path):
     params = dict(scale="smoke", dataset="digits", seed=3, device="cpu", extra=1)
     run = ResultRun("00_substrate", params, device_name="cpu")
-    path = run.write({"test_acc": 0.5, "curve": torch.tensor([1.0, float("nan")])}, architecture={"a": 1})
+    path = run.write(
+        {"test_acc": 0.5, "curve": torch.tensor([1.0, float("nan")])}, architecture={"a": 1}
+    )
     assert path == result_path("00_substrate", "digits", "smoke", 3)
     assert path.name == "00_substrate__digits__smoke__seed3.json"
     data = read_result(path)
     assert data["params"] == params
     assert data["metrics"]["curve"] == [1.0, None]
     prov = data["provenance"]
-    for key in ("git_commit", "snnlib", "torch", "snntorch", "tonic", "device", "start_utc", "end_utc", "wall_seconds"):
+    for key in (
+        "git_commit",
+        "snnlib",
+        "torch",
+        "snntorch",
+        "tonic",
+        "device",
+        "start_utc",
+        "end_utc",
+        "wall_seconds",
+    ):
         assert key in prov
     assert not list(path.parent.glob("*.tmp"))
     with pytest.raises(ConfigError, match="seed"):

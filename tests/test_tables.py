@@ -2,13 +2,13 @@
 
 import pandas as pd
 
-from snnlib.tables import book_table
+from snnlib.book.tables import book_table
 
 
 def test_named_index_becomes_first_column_with_one_header_row():
     df = pd.DataFrame({"acc": [0.9, 0.8]}, index=pd.Index(["a", "b"], name="method"))
     html = book_table(df).to_html()
-    assert html.count("<tr>") == 3                       # one header row, two body rows
+    assert html.count("<tr>") == 3  # one header row, two body rows
     assert html.index(">method<") < html.index(">acc<")  # the index name heads the first column
     assert ">a<" in html and 'class="dataframe table"' in html
 
@@ -16,9 +16,12 @@ def test_named_index_becomes_first_column_with_one_header_row():
 def test_default_range_index_is_dropped_and_multiindex_columns_kept():
     df = pd.DataFrame({"x": [1, 2]})
     html = book_table(df).to_html()
-    assert ">0<" not in html.split("<tbody>")[1].split("</td>")[0]   # no positional index cell
-    mi = pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_product([["paper"], ["acc", "T"]]),
-                      index=pd.Index(["MA-DARTS"], name="method"))
+    assert ">0<" not in html.split("<tbody>")[1].split("</td>")[0]  # no positional index cell
+    mi = pd.DataFrame(
+        [[1, 2]],
+        columns=pd.MultiIndex.from_product([["paper"], ["acc", "T"]]),
+        index=pd.Index(["MA-DARTS"], name="method"),
+    )
     out = book_table(mi).to_html()
     assert ">paper<" in out and ">MA-DARTS<" in out and ">method<" in out
 

@@ -20,7 +20,9 @@ def retitle(nb: dict, suffix: str) -> dict:
         lines = "".join(cell["source"]).splitlines(keepends=True)
         for i, line in enumerate(lines):
             if line.startswith("# "):
-                lines[i] = line.rstrip("\n") + f" ({suffix})" + ("\n" if line.endswith("\n") else "")
+                lines[i] = (
+                    line.rstrip("\n") + f" ({suffix})" + ("\n" if line.endswith("\n") else "")
+                )
                 cell["source"] = "".join(lines)
                 return nb
     return nb

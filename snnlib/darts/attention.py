@@ -81,7 +81,9 @@ class TemporalAttention(nn.Module):
         check_range("time_steps", T, 1, None, integer=True)
         self.T = T
         hidden = max(1, math.ceil(T / reduction))
-        self.mlp = nn.Sequential(nn.Linear(T, hidden, bias=False), nn.ReLU(), nn.Linear(hidden, T, bias=False))
+        self.mlp = nn.Sequential(
+            nn.Linear(T, hidden, bias=False), nn.ReLU(), nn.Linear(hidden, T, bias=False)
+        )
         self.gate = check_choice("gate", gate, GATES)
 
     def extra_repr(self) -> str:
@@ -90,10 +92,12 @@ class TemporalAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_5d(x, "TemporalAttention")
         if x.shape[0] != self.T:
-            raise ConfigError(f"TemporalAttention was built for T={self.T} time steps, got T={x.shape[0]}; "
-                              "build the network with the time_steps of its input")
-        flat = x.flatten(2)                              # [T, B, CHW]
-        avg, mx = flat.mean(2).t(), flat.amax(2).t()     # [B, T]
+            raise ConfigError(
+                f"TemporalAttention was built for T={self.T} time steps, got T={x.shape[0]}; "
+                "build the network with the time_steps of its input"
+            )
+        flat = x.flatten(2)  # [T, B, CHW]
+        avg, mx = flat.mean(2).t(), flat.amax(2).t()  # [B, T]
         g = _gate(self.gate, self.mlp(avg) + self.mlp(mx)).t()  # [T, B]
         return x * g[:, :, None, None, None]
 
@@ -126,15 +130,21 @@ class ChannelECA(nn.Module):
 class ChannelSE(nn.Module):
     """CBAM channel attention per time step: avg- and max-pooled descriptors, shared MLP."""
 
-    def __init__(self, C: int, reduction: int = 8, min_hidden: int = 4, gate: str = "scaled_sigmoid"):
+    def __init__(
+        self, C: int, reduction: int = 8, min_hidden: int = 4, gate: str = "scaled_sigmoid"
+    ):
         super().__init__()
         hidden = min(C, max(min_hidden, C // reduction))
-        self.mlp = nn.Sequential(nn.Linear(C, hidden, bias=False), nn.ReLU(), nn.Linear(hidden, C, bias=False))
+        self.mlp = nn.Sequential(
+            nn.Linear(C, hidden, bias=False), nn.ReLU(), nn.Linear(hidden, C, bias=False)
+        )
         self.gate = check_choice("gate", gate, GATES)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_5d(x, "ChannelSE")
-        g = _gate(self.gate, self.mlp(x.mean(dim=(3, 4))) + self.mlp(x.amax(dim=(3, 4))))  # [T, B, C]
+        g = _gate(
+            self.gate, self.mlp(x.mean(dim=(3, 4))) + self.mlp(x.amax(dim=(3, 4)))
+        )  # [T, B, C]
         return x * g[..., None, None]
 
 
@@ -156,8 +166,16 @@ class SpatialAttention(nn.Module):
         return x * g
 
 
-def make_attention(type: str, C: int, T: int, *, gate: str = "scaled_sigmoid", channel_reduction: int = 8,
-                   temporal_reduction: int = 4, spatial_kernel: int = 7) -> nn.Module:
+def make_attention(
+    type: str,
+    C: int,
+    T: int,
+    *,
+    gate: str = "scaled_sigmoid",
+    channel_reduction: int = 8,
+    temporal_reduction: int = 4,
+    spatial_kernel: int = 7,
+) -> nn.Module:
     """Attention of a given ``type`` for ``C`` channels and ``T`` time steps (shape-preserving).
 
     ``none`` returns :class:`torch.nn.Identity` (the very input tensor comes back).
@@ -171,5 +189,8 @@ def make_attention(type: str, C: int, T: int, *, gate: str = "scaled_sigmoid", c
     parts = []
     if type == "tcsa":
         parts.append(TemporalAttention(T, temporal_reduction, gate=gate))
-    parts += [ChannelSE(C, channel_reduction, gate=gate), SpatialAttention(spatial_kernel, gate=gate)]
+    parts += [
+        ChannelSE(C, channel_reduction, gate=gate),
+        SpatialAttention(spatial_kernel, gate=gate),
+    ]
     return nn.Sequential(*parts)

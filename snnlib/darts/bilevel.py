@@ -36,7 +36,7 @@ describe the weight data.
 The supernet is evaluated after every epoch (accuracy, NoS per cell, SOPs, energy on training
 and validation data) with batch-norm *batch* statistics by default (``eval_bn="batch"``; the
 running statistics are left untouched): after a few hundred weight steps they trail the
-weights far behind (see :mod:`snnlib.darts.monitor`).
+weights far behind (see :mod:`snnlib.darts.cell_spikes`).
 
 Robustness: a non-finite loss stops the search with :class:`SearchDiverged` (the last
 good checkpoint is left untouched); a checkpoint (model, both optimizers, scheduler, RNG
@@ -51,10 +51,10 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -65,9 +65,9 @@ from tqdm.auto import tqdm
 
 from ..encoding import Encoder
 from ..validation import ConfigError, check_choice, check_range
+from .cell_spikes import spike_summary
 from .genotype import Genotype, genotype_to_dict
 from .layout import Layout, layout_to_dict
-from .monitor import spike_summary
 
 CHECKPOINT_FORMAT = "snnlib.darts.search/1"
 ORDERS = ("first", "second")
@@ -93,14 +93,14 @@ class SearchConfig:
     arch_betas: tuple[float, float] = (0.5, 0.999)
     arch_weight_decay: float = 1e-3
     order: str = "first"
-    xi: float | None = None            # unrolled step size; None: the current weight lr
-    fd_eps: float = 0.01               # epsilon = fd_eps / ||v||
-    arch_start_epoch: int = 0          # epochs of weight-only warm-up before arch steps
+    xi: float | None = None  # unrolled step size; None: the current weight lr
+    fd_eps: float = 0.01  # epsilon = fd_eps / ||v||
+    arch_start_epoch: int = 0  # epochs of weight-only warm-up before arch steps
     label_smoothing: float = 0.0
-    max_batches: int | None = None     # cap on search steps per epoch
-    spike_batches: int | None = 2      # batches per split for the per-epoch NoS (None: all)
-    eval_batches: int | None = None    # batches of validation data per epoch (None: all)
-    eval_bn: str = "batch"             # supernet evaluation: BN batch or running statistics
+    max_batches: int | None = None  # cap on search steps per epoch
+    spike_batches: int | None = 2  # batches per split for the per-epoch NoS (None: all)
+    eval_batches: int | None = None  # batches of validation data per epoch (None: all)
+    eval_bn: str = "batch"  # supernet evaluation: BN batch or running statistics
 
     def __post_init__(self):
         check_range("epochs", self.epochs, 0, None, integer=True)
@@ -123,6 +123,7 @@ class SearchConfig:
 
 
 # -- data --------------------------------------------------------------------------------------
+
 
 def split_indices(n: int, seed: int = 0, fraction: float = 0.5) -> tuple[list[int], list[int]]:
     """Partition ``range(n)`` into weight / architecture indices by a seeded permutation."""
@@ -153,21 +154,32 @@ class EpochShuffle(Sampler[int]):
         return iter(torch.randperm(self.n, generator=g).tolist())
 
 
-def search_loaders(train_set: Dataset, batch_size: int, seed: int = 0, fraction: float = 0.5,
-                   num_workers: int = 0) -> tuple[DataLoader, DataLoader]:
+def search_loaders(
+    train_set: Dataset, batch_size: int, seed: int = 0, fraction: float = 0.5, num_workers: int = 0
+) -> tuple[DataLoader, DataLoader]:
     """Halve a training set into a weight loader and an architecture loader (shuffled per epoch)."""
     w_idx, a_idx = split_indices(len(train_set), seed, fraction)
     loaders = []
     for k, idx in enumerate((w_idx, a_idx)):
         subset = Subset(train_set, idx)
-        loaders.append(DataLoader(subset, batch_size=batch_size, sampler=EpochShuffle(len(idx), seed + k),
-                                  num_workers=num_workers, drop_last=len(idx) % batch_size == 1))
+        loaders.append(
+            DataLoader(
+                subset,
+                batch_size=batch_size,
+                sampler=EpochShuffle(len(idx), seed + k),
+                num_workers=num_workers,
+                drop_last=len(idx) % batch_size == 1,
+            )
+        )
     return loaders[0], loaders[1]
 
 
 # -- one step of each level ----------------------------------------------------------------------
 
-def _check_finite(loss: torch.Tensor, what: str, where: str, checkpoint: Path | None, last_epoch: int) -> None:
+
+def _check_finite(
+    loss: torch.Tensor, what: str, where: str, checkpoint: Path | None, last_epoch: int
+) -> None:
     if torch.isfinite(loss):
         return
     if checkpoint is None:
@@ -176,8 +188,10 @@ def _check_finite(loss: torch.Tensor, what: str, where: str, checkpoint: Path | 
         kept = f"the last good checkpoint (after epoch {last_epoch}) is kept at {checkpoint}"
     else:
         kept = "no checkpoint had been written yet"
-    raise SearchDiverged(f"{what} loss became {float(loss)} at {where}; the search was stopped and {kept}. "
-                         "Lower the weight or architecture learning rate, or check the input data.")
+    raise SearchDiverged(
+        f"{what} loss became {float(loss)} at {where}; the search was stopped and {kept}. "
+        "Lower the weight or architecture learning rate, or check the input data."
+    )
 
 
 @contextmanager
@@ -192,7 +206,9 @@ def buffers_restored(model: nn.Module):
                 b.copy_(v)
 
 
-def weight_step(model, optimizer: torch.optim.Optimizer, criterion, x, y, grad_clip: float | None = None):
+def weight_step(
+    model, optimizer: torch.optim.Optimizer, criterion, x, y, grad_clip: float | None = None
+):
     """One step on the weights; architecture parameters receive no gradient. Returns (loss, logits)."""
     weights = model.weight_parameters()
     out = model(x)
@@ -219,7 +235,9 @@ def _grads_or_zeros(grads, like):
     return [torch.zeros_like(p) if g is None else g for g, p in zip(grads, like)]
 
 
-def unrolled_arch_gradients(model, criterion, x_train, y_train, x_val, y_val, xi: float, fd_eps: float = 0.01):
+def unrolled_arch_gradients(
+    model, criterion, x_train, y_train, x_val, y_val, xi: float, fd_eps: float = 0.01
+):
     """Second-order DARTS gradient of the architecture parameters (see the module docstring).
 
     The model's own parameters are never modified: the unrolled and perturbed weights are
@@ -231,13 +249,15 @@ def unrolled_arch_gradients(model, criterion, x_train, y_train, x_val, y_val, xi
     w = [p for _, p in named]
     arch = model.arch_parameters()
 
-    g_train = _grads_or_zeros(torch.autograd.grad(criterion(model(x_train), y_train), w, allow_unused=True), w)
+    g_train = _grads_or_zeros(
+        torch.autograd.grad(criterion(model(x_train), y_train), w, allow_unused=True), w
+    )
     w_unrolled = [(p - xi * g).detach().requires_grad_(True) for p, g in zip(w, g_train)]
     out = functional_call(model, dict(zip(names, w_unrolled)), (x_val,))
     loss_val = criterion(out, y_val)
     grads = torch.autograd.grad(loss_val, arch + w_unrolled, allow_unused=True)
     d_arch = _grads_or_zeros(grads[: len(arch)], arch)
-    v = _grads_or_zeros(grads[len(arch):], w_unrolled)
+    v = _grads_or_zeros(grads[len(arch) :], w_unrolled)
 
     norm = torch.sqrt(sum((t.detach() ** 2).sum() for t in v))
     eps = fd_eps / float(norm) if float(norm) > 0 else 0.0
@@ -254,8 +274,19 @@ def unrolled_arch_gradients(model, criterion, x_train, y_train, x_val, y_val, xi
     return loss_val.detach(), out.detach(), [da - xi * h for da, h in zip(d_arch, hvp)]
 
 
-def arch_step(model, optimizer: torch.optim.Optimizer, criterion, x_val, y_val, *, order: str = "first",
-              x_train=None, y_train=None, xi: float = 0.0, fd_eps: float = 0.01):
+def arch_step(
+    model,
+    optimizer: torch.optim.Optimizer,
+    criterion,
+    x_val,
+    y_val,
+    *,
+    order: str = "first",
+    x_train=None,
+    y_train=None,
+    xi: float = 0.0,
+    fd_eps: float = 0.01,
+):
     """One step on the architecture parameters; weights and buffers are left as they were.
 
     Returns (loss, logits). A non-finite loss is returned without stepping.
@@ -264,7 +295,9 @@ def arch_step(model, optimizer: torch.optim.Optimizer, criterion, x_val, y_val, 
         if order == "first":
             loss, out, grads = first_order_arch_gradients(model, criterion, x_val, y_val)
         else:
-            loss, out, grads = unrolled_arch_gradients(model, criterion, x_train, y_train, x_val, y_val, xi, fd_eps)
+            loss, out, grads = unrolled_arch_gradients(
+                model, criterion, x_train, y_train, x_val, y_val, xi, fd_eps
+            )
     if not torch.isfinite(loss):
         return loss, out
     optimizer.zero_grad(set_to_none=True)
@@ -278,19 +311,32 @@ def make_search_optimizers(model, cfg: SearchConfig):
     """(weight optimizer, cosine scheduler over epochs, architecture optimizer)."""
     weights = model.weight_parameters()
     if cfg.w_optimizer == "sgd":
-        w_opt = torch.optim.SGD(weights, lr=cfg.w_lr, momentum=cfg.w_momentum, weight_decay=cfg.w_weight_decay)
+        w_opt = torch.optim.SGD(
+            weights, lr=cfg.w_lr, momentum=cfg.w_momentum, weight_decay=cfg.w_weight_decay
+        )
     else:
         w_opt = torch.optim.AdamW(weights, lr=cfg.w_lr, weight_decay=cfg.w_weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, T_max=max(cfg.epochs, 1), eta_min=cfg.w_lr_min)
-    a_opt = torch.optim.Adam(model.arch_parameters(), lr=cfg.arch_lr, betas=cfg.arch_betas,
-                             weight_decay=cfg.arch_weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+        w_opt, T_max=max(cfg.epochs, 1), eta_min=cfg.w_lr_min
+    )
+    a_opt = torch.optim.Adam(
+        model.arch_parameters(),
+        lr=cfg.arch_lr,
+        betas=cfg.arch_betas,
+        weight_decay=cfg.arch_weight_decay,
+    )
     return w_opt, sched, a_opt
 
 
 # -- checkpoints -----------------------------------------------------------------------------------
 
+
 def rng_state() -> dict:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    state = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+    }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -329,6 +375,7 @@ def load_checkpoint(path: str | Path) -> dict:
 
 # -- the loop ----------------------------------------------------------------------------------------
 
+
 @dataclass
 class SearchResult:
     """What a search returns: the final genotype and layout, the per-epoch history, times."""
@@ -354,7 +401,11 @@ class SearchResult:
 
 
 def _arch_record(model) -> dict:
-    rec = {f"alphas_{k}": v.cpu().tolist() for k, v in model.arch_weights().items() if k in ("normal", "reduce")}
+    rec = {
+        f"alphas_{k}": v.cpu().tolist()
+        for k, v in model.arch_weights().items()
+        if k in ("normal", "reduce")
+    }
     depth = model.arch_weights().get("depth")
     if depth is not None:
         rec["depth_weights"] = depth.cpu().tolist()
@@ -368,10 +419,21 @@ def _to(batch, device, encoder):
     return encoder(x.to(device)), y.to(device)
 
 
-def search(model, weight_loader, arch_loader, encoder: Encoder, cfg: SearchConfig, *, val_loader=None,
-           device: str | torch.device = "cpu", checkpoint: str | Path | None = None, resume: bool = False,
-           callbacks: Sequence[Callable[[int, dict], None]] = (), progress: bool = True,
-           desc: str = "search") -> SearchResult:
+def search(
+    model,
+    weight_loader,
+    arch_loader,
+    encoder: Encoder,
+    cfg: SearchConfig,
+    *,
+    val_loader=None,
+    device: str | torch.device = "cpu",
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+    callbacks: Sequence[Callable[[int, dict], None]] = (),
+    progress: bool = True,
+    desc: str = "search",
+) -> SearchResult:
     """Run the bilevel search for ``cfg.epochs`` epochs.
 
     Args:
@@ -404,8 +466,10 @@ def search(model, weight_loader, arch_loader, encoder: Encoder, cfg: SearchConfi
         state = load_checkpoint(ckpt_path)
         if state["config"] != cfg.to_dict():
             diff = sorted(k for k in cfg.to_dict() if state["config"].get(k) != cfg.to_dict()[k])
-            raise ConfigError(f"checkpoint {ckpt_path} was written with a different search config "
-                              f"(differs in {diff}); pass resume=False to start afresh")
+            raise ConfigError(
+                f"checkpoint {ckpt_path} was written with a different search config "
+                f"(differs in {diff}); pass resume=False to start afresh"
+            )
         try:
             model.load_state_dict(state["model"])
         except RuntimeError as exc:
@@ -425,7 +489,13 @@ def search(model, weight_loader, arch_loader, encoder: Encoder, cfg: SearchConfi
         raise ConfigError("the weight or architecture loader is empty")
     eval_loader = val_loader if val_loader is not None else arch_loader
     t_start = time.perf_counter()
-    bar = tqdm(total=n_steps * cfg.epochs, initial=n_steps * start_epoch, desc=desc, disable=not progress, leave=False)
+    bar = tqdm(
+        total=n_steps * cfg.epochs,
+        initial=n_steps * start_epoch,
+        desc=desc,
+        disable=not progress,
+        leave=False,
+    )
     try:
         for epoch in range(start_epoch, cfg.epochs):
             t_epoch = time.perf_counter()
@@ -435,7 +505,9 @@ def search(model, weight_loader, arch_loader, encoder: Encoder, cfg: SearchConfi
             lr = float(w_opt.param_groups[0]["lr"])
             xi = cfg.xi if cfg.xi is not None else lr
             do_arch = epoch >= cfg.arch_start_epoch
-            sums = dict(train_loss=0.0, train_correct=0, train_n=0, arch_loss=0.0, arch_correct=0, arch_n=0)
+            sums = dict(
+                train_loss=0.0, train_correct=0, train_n=0, arch_loss=0.0, arch_correct=0, arch_n=0
+            )
             step_times = []
             model.train()
             for step, (wb, ab) in enumerate(zip(weight_loader, arch_loader)):
@@ -446,8 +518,18 @@ def search(model, weight_loader, arch_loader, encoder: Encoder, cfg: SearchConfi
                 t0 = time.perf_counter()
                 if do_arch:
                     xa, ya = _to(ab, device, encoder)
-                    a_loss, a_out = arch_step(model, a_opt, criterion, xa, ya, order=cfg.order,
-                                              x_train=xw, y_train=yw, xi=xi, fd_eps=cfg.fd_eps)
+                    a_loss, a_out = arch_step(
+                        model,
+                        a_opt,
+                        criterion,
+                        xa,
+                        ya,
+                        order=cfg.order,
+                        x_train=xw,
+                        y_train=yw,
+                        xi=xi,
+                        fd_eps=cfg.fd_eps,
+                    )
                     _check_finite(a_loss, "architecture", where, ckpt_path, len(history))
                     sums["arch_loss"] += float(a_loss) * len(ya)
                     sums["arch_correct"] += int((a_out.argmax(1) == ya).sum())
@@ -461,15 +543,23 @@ def search(model, weight_loader, arch_loader, encoder: Encoder, cfg: SearchConfi
                 bar.update(1)
             sched.step()
 
-            train_spk = spike_summary(model, weight_loader, encoder, device, cfg.spike_batches, bn=cfg.eval_bn)
-            val_spk = spike_summary(model, eval_loader, encoder, device, cfg.eval_batches, bn=cfg.eval_bn)
-            rec = {"epoch": epoch + 1, "lr": lr,
-                   "train_loss": sums["train_loss"] / max(sums["train_n"], 1),
-                   "train_acc": sums["train_correct"] / max(sums["train_n"], 1),
-                   "arch_loss": sums["arch_loss"] / sums["arch_n"] if sums["arch_n"] else None,
-                   "arch_acc": sums["arch_correct"] / sums["arch_n"] if sums["arch_n"] else None,
-                   "val_loss": val_spk["loss"], "val_acc": val_spk["acc"],
-                   **_arch_record(model)}
+            train_spk = spike_summary(
+                model, weight_loader, encoder, device, cfg.spike_batches, bn=cfg.eval_bn
+            )
+            val_spk = spike_summary(
+                model, eval_loader, encoder, device, cfg.eval_batches, bn=cfg.eval_bn
+            )
+            rec = {
+                "epoch": epoch + 1,
+                "lr": lr,
+                "train_loss": sums["train_loss"] / max(sums["train_n"], 1),
+                "train_acc": sums["train_correct"] / max(sums["train_n"], 1),
+                "arch_loss": sums["arch_loss"] / sums["arch_n"] if sums["arch_n"] else None,
+                "arch_acc": sums["arch_correct"] / sums["arch_n"] if sums["arch_n"] else None,
+                "val_loss": val_spk["loss"],
+                "val_acc": val_spk["acc"],
+                **_arch_record(model),
+            }
             for tag, s in (("train", train_spk), ("val", val_spk)):
                 rec[f"nos_{tag}"] = s["nos"]
                 rec[f"nos_per_cell_{tag}"] = s["nos_per_cell"]
@@ -483,16 +573,31 @@ def search(model, weight_loader, arch_loader, encoder: Encoder, cfg: SearchConfi
             bar.set_postfix(train=f"{rec['train_acc']:.3f}", val=f"{rec['val_acc']:.3f}")
 
             if ckpt_path is not None:
-                save_checkpoint(ckpt_path, {
-                    "format": CHECKPOINT_FORMAT, "epoch": epoch + 1, "config": cfg.to_dict(),
-                    "model": model.state_dict(), "w_opt": w_opt.state_dict(), "a_opt": a_opt.state_dict(),
-                    "scheduler": sched.state_dict(), "rng": rng_state(), "history": history,
-                    "seconds": elapsed_before + time.perf_counter() - t_start})
+                save_checkpoint(
+                    ckpt_path,
+                    {
+                        "format": CHECKPOINT_FORMAT,
+                        "epoch": epoch + 1,
+                        "config": cfg.to_dict(),
+                        "model": model.state_dict(),
+                        "w_opt": w_opt.state_dict(),
+                        "a_opt": a_opt.state_dict(),
+                        "scheduler": sched.state_dict(),
+                        "rng": rng_state(),
+                        "history": history,
+                        "seconds": elapsed_before + time.perf_counter() - t_start,
+                    },
+                )
             for cb in callbacks:
                 cb(epoch + 1, rec)
     finally:
         bar.close()
-    return SearchResult(genotype=model.genotype(), layout=model.layout(), history=history,
-                        seconds=elapsed_before + time.perf_counter() - t_start, checkpoint=ckpt_path,
-                        resumed_from_epoch=start_epoch,
-                        arch_weights={k: v.cpu().tolist() for k, v in model.arch_weights().items()})
+    return SearchResult(
+        genotype=model.genotype(),
+        layout=model.layout(),
+        history=history,
+        seconds=elapsed_before + time.perf_counter() - t_start,
+        checkpoint=ckpt_path,
+        resumed_from_epoch=start_epoch,
+        arch_weights={k: v.cpu().tolist() for k, v in model.arch_weights().items()},
+    )

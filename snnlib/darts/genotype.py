@@ -25,7 +25,8 @@ from __future__ import annotations
 import json
 import math
 import random
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 
@@ -51,16 +52,21 @@ def cell_edges(steps: int) -> list[tuple[int, int]]:
     return [(node, j) for node in range(2, steps + 2) for j in range(node)]
 
 
-def _derive_cell(weights: torch.Tensor, steps: int, primitives: Sequence[str]) -> tuple[tuple[str, int], ...]:
+def _derive_cell(
+    weights: torch.Tensor, steps: int, primitives: Sequence[str]
+) -> tuple[tuple[str, int], ...]:
     edges = cell_edges(steps)
     if tuple(weights.shape) != (len(edges), len(primitives)):
-        raise ConfigError(f"architecture weights of shape {tuple(weights.shape)} do not fit {steps} steps "
-                          f"x {len(primitives)} primitives; expected {(len(edges), len(primitives))}")
+        raise ConfigError(
+            f"architecture weights of shape {tuple(weights.shape)} do not fit {steps} steps "
+            f"x {len(primitives)} primitives; expected {(len(edges), len(primitives))}"
+        )
     usable = [k for k, name in enumerate(primitives) if name != "none"]
     w = weights.detach().double().cpu()
     rows = {e: k for k, e in enumerate(edges)}
     chosen: list[tuple[str, int]] = []
     for node in range(2, steps + 2):
+
         def strength(j: int) -> float:
             return float(w[rows[(node, j)], usable].max())
 
@@ -72,8 +78,13 @@ def _derive_cell(weights: torch.Tensor, steps: int, primitives: Sequence[str]) -
     return tuple(chosen)
 
 
-def derive_genotype(alphas_normal: torch.Tensor, alphas_reduce: torch.Tensor, steps: int = 4,
-                    multiplier: int = 4, primitives: Sequence[str] = PRIMITIVES) -> Genotype:
+def derive_genotype(
+    alphas_normal: torch.Tensor,
+    alphas_reduce: torch.Tensor,
+    steps: int = 4,
+    multiplier: int = 4,
+    primitives: Sequence[str] = PRIMITIVES,
+) -> Genotype:
     """Discretise architecture parameters (raw ``alpha``; softmax is taken per edge)."""
     primitives = check_primitives(primitives)
     concat = tuple(range(2 + steps - multiplier, steps + 2))
@@ -96,13 +107,23 @@ def alpha_sharpness(weights) -> dict:
     """
     w = torch.as_tensor(weights, dtype=torch.float64)
     if w.dim() != 2 or w.shape[1] < 2:
-        raise ConfigError(f"architecture weights must be [edges, ops] with >= 2 ops, got {tuple(w.shape)}")
+        raise ConfigError(
+            f"architecture weights must be [edges, ops] with >= 2 ops, got {tuple(w.shape)}"
+        )
     ent = -(w * torch.log(w.clamp_min(1e-300))).sum(1) / math.log(w.shape[1])
-    return {"max_weight": float(w.max(1).values.mean()), "entropy": float(ent.mean()), "uniform": 1.0 / w.shape[1]}
+    return {
+        "max_weight": float(w.max(1).values.mean()),
+        "entropy": float(ent.mean()),
+        "uniform": 1.0 / w.shape[1],
+    }
 
 
-def random_genotype(rng: random.Random | int, steps: int = 4, multiplier: int = 4,
-                    primitives: Sequence[str] = PRIMITIVES) -> Genotype:
+def random_genotype(
+    rng: random.Random | int,
+    steps: int = 4,
+    multiplier: int = 4,
+    primitives: Sequence[str] = PRIMITIVES,
+) -> Genotype:
     """A cell drawn uniformly from the discrete space: per node two distinct inputs and, on
     each, an operation other than ``none`` (the random-cells baseline)."""
     rng = random.Random(rng) if isinstance(rng, int) else rng
@@ -121,27 +142,38 @@ def random_genotype(rng: random.Random | int, steps: int = 4, multiplier: int = 
 
 # -- validation and serialisation -------------------------------------------------------------
 
+
 def _check_cell(field: str, edges, concat) -> tuple[tuple[tuple[str, int], ...], tuple[int, ...]]:
     if not isinstance(edges, (list, tuple)) or not edges or len(edges) % 2:
-        raise ConfigError(f"genotype.{field} must be a non-empty list of [op, input] pairs, two per node; got {edges!r}")
+        raise ConfigError(
+            f"genotype.{field} must be a non-empty list of [op, input] pairs, two per node; got {edges!r}"
+        )
     pairs = []
     for k, item in enumerate(edges):
         if not isinstance(item, (list, tuple)) or len(item) != 2:
             raise ConfigError(f"genotype.{field}[{k}] must be an [op, input] pair, got {item!r}")
         op, j = item
         if op not in OPS or op == "none":
-            raise ConfigError(f"genotype.{field}[{k}]: operation {op!r} is not allowed; "
-                              f"choose one of {[o for o in OPS if o != 'none']}")
+            raise ConfigError(
+                f"genotype.{field}[{k}]: operation {op!r} is not allowed; "
+                f"choose one of {[o for o in OPS if o != 'none']}"
+            )
         node = 2 + k // 2
         if isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < node:
-            raise ConfigError(f"genotype.{field}[{k}]: input {j!r} of node {node} must be an integer in [0, {node - 1}]")
+            raise ConfigError(
+                f"genotype.{field}[{k}]: input {j!r} of node {node} must be an integer in [0, {node - 1}]"
+            )
         pairs.append((str(op), int(j)))
     n_nodes = len(pairs) // 2
     if not isinstance(concat, (list, tuple)) or not concat:
-        raise ConfigError(f"genotype.{field}_concat must be a non-empty list of node indices, got {concat!r}")
+        raise ConfigError(
+            f"genotype.{field}_concat must be a non-empty list of node indices, got {concat!r}"
+        )
     for c in concat:
         if isinstance(c, bool) or not isinstance(c, int) or not 2 <= c < 2 + n_nodes:
-            raise ConfigError(f"genotype.{field}_concat: {c!r} is not an intermediate node (2..{1 + n_nodes})")
+            raise ConfigError(
+                f"genotype.{field}_concat: {c!r} is not an intermediate node (2..{1 + n_nodes})"
+            )
     return tuple(pairs), tuple(int(c) for c in concat)
 
 
@@ -150,15 +182,21 @@ def validate_genotype(g) -> Genotype:
     normal, normal_concat = _check_cell("normal", g[0], g[1])
     reduce, reduce_concat = _check_cell("reduce", g[2], g[3])
     if len(normal) != len(reduce):
-        raise ConfigError(f"normal and reduction cells must have the same number of nodes "
-                          f"({len(normal) // 2} vs {len(reduce) // 2})")
+        raise ConfigError(
+            f"normal and reduction cells must have the same number of nodes "
+            f"({len(normal) // 2} vs {len(reduce) // 2})"
+        )
     return Genotype(normal, normal_concat, reduce, reduce_concat)
 
 
 def genotype_to_dict(g: Genotype) -> dict:
     """Plain JSON-ready dict (lists)."""
-    return {"normal": [list(e) for e in g.normal], "normal_concat": list(g.normal_concat),
-            "reduce": [list(e) for e in g.reduce], "reduce_concat": list(g.reduce_concat)}
+    return {
+        "normal": [list(e) for e in g.normal],
+        "normal_concat": list(g.normal_concat),
+        "reduce": [list(e) for e in g.reduce],
+        "reduce_concat": list(g.reduce_concat),
+    }
 
 
 def genotype_from_dict(d: dict) -> Genotype:
@@ -168,7 +206,9 @@ def genotype_from_dict(d: dict) -> Genotype:
     missing = [k for k in Genotype._fields if k not in d]
     extra = [k for k in d if k not in Genotype._fields]
     if missing or extra:
-        raise ConfigError(f"genotype keys must be {list(Genotype._fields)}; missing {missing}, unexpected {extra}")
+        raise ConfigError(
+            f"genotype keys must be {list(Genotype._fields)}; missing {missing}, unexpected {extra}"
+        )
     return validate_genotype(tuple(d[k] for k in Genotype._fields))
 
 
@@ -188,14 +228,20 @@ def genotype_from_json(text: str) -> Genotype:
 def format_genotype(g: Genotype) -> str:
     """One line per cell, node by node: ``n2 <- op(0) + op(1)``."""
     lines = []
-    for name, edges, concat in (("normal", g.normal, g.normal_concat), ("reduce", g.reduce, g.reduce_concat)):
-        nodes = [f"n{2 + k // 2}<-{edges[k][0]}({edges[k][1]})+{edges[k + 1][0]}({edges[k + 1][1]})"
-                 for k in range(0, len(edges), 2)]
+    for name, edges, concat in (
+        ("normal", g.normal, g.normal_concat),
+        ("reduce", g.reduce, g.reduce_concat),
+    ):
+        nodes = [
+            f"n{2 + k // 2}<-{edges[k][0]}({edges[k][1]})+{edges[k + 1][0]}({edges[k + 1][1]})"
+            for k in range(0, len(edges), 2)
+        ]
         lines.append(f"{name}: " + "; ".join(nodes) + f"; out=concat{list(concat)}")
     return "\n".join(lines)
 
 
 # -- drawing ---------------------------------------------------------------------------------
+
 
 def plot_cell(g: Genotype, cell: str = "normal", ax=None, title: str | None = None):
     """Draw one cell of a genotype with matplotlib: input nodes ``c_{k-2}, c_{k-1}`` on the
@@ -231,18 +277,42 @@ def plot_cell(g: Genotype, cell: str = "normal", ax=None, title: str | None = No
         return a - 180 if a > 90 else a + 180 if a < -90 else a
 
     for c in concat:
-        ax.annotate("", xy=pos[out], xytext=pos[c],
-                    arrowprops=dict(arrowstyle="-|>", color="0.65", ls="--", shrinkA=13, shrinkB=13))
+        ax.annotate(
+            "",
+            xy=pos[out],
+            xytext=pos[c],
+            arrowprops=dict(arrowstyle="-|>", color="0.65", ls="--", shrinkA=13, shrinkB=13),
+        )
     for k, (op, j) in enumerate(edges):
         node = 2 + k // 2
         p0, p1 = pos[j], pos[node]
-        ax.annotate("", xy=p1, xytext=p0, arrowprops=dict(arrowstyle="-|>", color="0.25", shrinkA=13, shrinkB=13))
+        ax.annotate(
+            "",
+            xy=p1,
+            xytext=p0,
+            arrowprops=dict(arrowstyle="-|>", color="0.25", shrinkA=13, shrinkB=13),
+        )
         t = 0.5 if node - j > 1 else 0.45
-        ax.text(p0[0] + t * (p1[0] - p0[0]), p0[1] + t * (p1[1] - p0[1]), op, fontsize=7, ha="center",
-                va="center", rotation=angle(p0, p1), rotation_mode="anchor",
-                bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9))
+        ax.text(
+            p0[0] + t * (p1[0] - p0[0]),
+            p0[1] + t * (p1[1] - p0[1]),
+            op,
+            fontsize=7,
+            ha="center",
+            va="center",
+            rotation=angle(p0, p1),
+            rotation_mode="anchor",
+            bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9),
+        )
     for n, (x, y) in pos.items():
-        ax.text(x, y, names.get(n, str(n - 2)), ha="center", va="center", fontsize=10,
-                bbox=dict(boxstyle="circle,pad=0.35", fc=colors.get(n, "#e3f7cd"), ec="0.3"))
+        ax.text(
+            x,
+            y,
+            names.get(n, str(n - 2)),
+            ha="center",
+            va="center",
+            fontsize=10,
+            bbox=dict(boxstyle="circle,pad=0.35", fc=colors.get(n, "#e3f7cd"), ec="0.3"),
+        )
     ax.set_title(title or f"{cell} cell")
     return fig

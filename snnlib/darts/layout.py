@@ -23,7 +23,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from ..validation import ConfigError, check_choice, check_range
 
@@ -41,7 +42,9 @@ class Layout(NamedTuple):
 def validate_layout(layout) -> Layout:
     cells, reduce_inputs = layout
     if not isinstance(cells, (list, tuple)) or not cells:
-        raise ConfigError(f"layout.cells must be a non-empty list of {list(CELL_KINDS)}, got {cells!r}")
+        raise ConfigError(
+            f"layout.cells must be a non-empty list of {list(CELL_KINDS)}, got {cells!r}"
+        )
     for k, c in enumerate(cells):
         check_choice(f"layout.cells[{k}]", c, CELL_KINDS)
     check_choice("layout.reduce_inputs", reduce_inputs, REDUCE_INPUTS)
@@ -53,12 +56,16 @@ def darts_layout(layers: int, reductions: Sequence[int] | None = None) -> Layout
     check_range("layers", layers, 1, None, integer=True)
     if reductions is None:
         if layers < 3:
-            raise ConfigError(f"layers={layers}: the default layout needs at least 3 cells "
-                              "(reductions at 1/3 and 2/3 depth); pass reductions= explicitly")
+            raise ConfigError(
+                f"layers={layers}: the default layout needs at least 3 cells "
+                "(reductions at 1/3 and 2/3 depth); pass reductions= explicitly"
+            )
         reductions = (layers // 3, 2 * layers // 3)
     for r in reductions:
         check_range("reduction position", r, 0, layers - 1, integer=True)
-    return Layout(tuple("reduce" if k in set(reductions) else "normal" for k in range(layers)), "pair")
+    return Layout(
+        tuple("reduce" if k in set(reductions) else "normal" for k in range(layers)), "pair"
+    )
 
 
 def stage_layout(depths: Sequence[int]) -> Layout:
@@ -81,5 +88,7 @@ def layout_to_dict(layout: Layout) -> dict:
 
 def layout_from_dict(d: dict) -> Layout:
     if not isinstance(d, dict) or set(d) != {"cells", "reduce_inputs"}:
-        raise ConfigError(f"a layout must be an object with keys ['cells', 'reduce_inputs'], got {d!r}")
+        raise ConfigError(
+            f"a layout must be an object with keys ['cells', 'reduce_inputs'], got {d!r}"
+        )
     return validate_layout((d["cells"], d["reduce_inputs"]))

@@ -37,11 +37,15 @@ from .operations import FactorizedReduce, make_op
 PLACEMENTS = ("cell", "node")
 
 
-def preprocessors(c_pp: int, c_p: int, C: int, reduction_prev: bool, affine: bool,
-                  neuron: NeuronConfig | None) -> tuple[nn.Module, nn.Module]:
+def preprocessors(
+    c_pp: int, c_p: int, C: int, reduction_prev: bool, affine: bool, neuron: NeuronConfig | None
+) -> tuple[nn.Module, nn.Module]:
     """Bring a cell's two inputs to ``C`` channels at the cell's input resolution."""
-    pre0 = (FactorizedReduce(c_pp, C, affine=affine, neuron=neuron) if reduction_prev
-            else SpikingConv(c_pp, C, 1, neuron=neuron, affine=affine))
+    pre0 = (
+        FactorizedReduce(c_pp, C, affine=affine, neuron=neuron)
+        if reduction_prev
+        else SpikingConv(c_pp, C, 1, neuron=neuron, affine=affine)
+    )
     pre1 = SpikingConv(c_p, C, 1, neuron=neuron, affine=affine)
     return pre0, pre1
 
@@ -61,7 +65,7 @@ def channel_plan(layout: Layout, C: int, stem_multiplier: int, multiplier: int):
         if reduction:
             c_cell *= 2
         if reduction and layout.reduce_inputs == "single":
-            c_pp, reduction_prev = c_p, False     # reads (c_{k-1}, c_{k-1})
+            c_pp, reduction_prev = c_p, False  # reads (c_{k-1}, c_{k-1})
         plans.append((kind, c_pp, c_p, c_cell, reduction_prev))
         reduction_prev = reduction
         c_pp, c_p = c_p, multiplier * c_cell
@@ -70,28 +74,48 @@ def channel_plan(layout: Layout, C: int, stem_multiplier: int, multiplier: int):
 
 def check_input(x: torch.Tensor, in_channels: int) -> None:
     if x.dim() != 5 or x.shape[2] != in_channels:
-        raise ConfigError(f"expected time-major input [T, B, {in_channels}, H, W], got shape {tuple(x.shape)}")
+        raise ConfigError(
+            f"expected time-major input [T, B, {in_channels}, H, W], got shape {tuple(x.shape)}"
+        )
 
 
 class Cell(nn.Module):
     """A discrete cell: two operations per intermediate node, concatenated output."""
 
-    def __init__(self, edges, concat, c_pp: int, c_p: int, C: int, reduction: bool, reduction_prev: bool,
-                 time_steps: int, attention: str = "none", placement: str = "cell",
-                 neuron: NeuronConfig | None = None, attention_kwargs: dict | None = None):
+    def __init__(
+        self,
+        edges,
+        concat,
+        c_pp: int,
+        c_p: int,
+        C: int,
+        reduction: bool,
+        reduction_prev: bool,
+        time_steps: int,
+        attention: str = "none",
+        placement: str = "cell",
+        neuron: NeuronConfig | None = None,
+        attention_kwargs: dict | None = None,
+    ):
         super().__init__()
         self.reduction = reduction
-        self.preprocess0, self.preprocess1 = preprocessors(c_pp, c_p, C, reduction_prev, True, neuron)
+        self.preprocess0, self.preprocess1 = preprocessors(
+            c_pp, c_p, C, reduction_prev, True, neuron
+        )
         self.inputs = tuple(j for _, j in edges)
         self.concat = tuple(concat)
         self.steps = len(edges) // 2
         self.ops = nn.ModuleList(
-            make_op(name, C, 2 if reduction and j < 2 else 1, affine=True, neuron=neuron) for name, j in edges)
+            make_op(name, C, 2 if reduction and j < 2 else 1, affine=True, neuron=neuron)
+            for name, j in edges
+        )
         kw = attention_kwargs or {}
         check_choice("attention placement", placement, PLACEMENTS)
         self.placement = placement
         if placement == "node":
-            self.node_attention = nn.ModuleList(make_attention(attention, C, time_steps, **kw) for _ in range(self.steps))
+            self.node_attention = nn.ModuleList(
+                make_attention(attention, C, time_steps, **kw) for _ in range(self.steps)
+            )
             self.attention = nn.Identity()
         else:
             self.node_attention = None
@@ -119,16 +143,29 @@ class Network(nn.Module):
         torch.Size([5, 10])
     """
 
-    def __init__(self, genotype: Genotype, in_channels: int, num_classes: int, C: int = 16,
-                 layers: int | None = 8, layout: Layout | None = None, time_steps: int = 2,
-                 attention: str = "tcsa", placement: str = "cell", stem_multiplier: int = 3,
-                 neuron: NeuronConfig | None = None, attention_kwargs: dict | None = None):
+    def __init__(
+        self,
+        genotype: Genotype,
+        in_channels: int,
+        num_classes: int,
+        C: int = 16,
+        layers: int | None = 8,
+        layout: Layout | None = None,
+        time_steps: int = 2,
+        attention: str = "tcsa",
+        placement: str = "cell",
+        stem_multiplier: int = 3,
+        neuron: NeuronConfig | None = None,
+        attention_kwargs: dict | None = None,
+    ):
         super().__init__()
         genotype = validate_genotype(genotype)
         check_range("C", C, 1, None, integer=True)
         self.layout = validate_layout(layout) if layout is not None else darts_layout(layers)
         if len(genotype.normal_concat) != len(genotype.reduce_concat):
-            raise ConfigError("normal_concat and reduce_concat must have the same length (one channel plan)")
+            raise ConfigError(
+                "normal_concat and reduce_concat must have the same length (one channel plan)"
+            )
         self.genotype = genotype
         self.in_channels = in_channels
         self.time_steps = time_steps
@@ -139,9 +176,27 @@ class Network(nn.Module):
         cells = []
         for kind, c_pp, c_p, c_cell, reduction_prev in plans:
             reduction = kind == "reduce"
-            edges, concat = (genotype.reduce, genotype.reduce_concat) if reduction else (genotype.normal, genotype.normal_concat)
-            cells.append(Cell(edges, concat, c_pp, c_p, c_cell, reduction, reduction_prev, time_steps,
-                              attention, placement, neuron, attention_kwargs))
+            edges, concat = (
+                (genotype.reduce, genotype.reduce_concat)
+                if reduction
+                else (genotype.normal, genotype.normal_concat)
+            )
+            cells.append(
+                Cell(
+                    edges,
+                    concat,
+                    c_pp,
+                    c_p,
+                    c_cell,
+                    reduction,
+                    reduction_prev,
+                    time_steps,
+                    attention,
+                    placement,
+                    neuron,
+                    attention_kwargs,
+                )
+            )
         self.cells = nn.ModuleList(cells)
         self.head = SpikingHead(c_out, num_classes, neuron)
 

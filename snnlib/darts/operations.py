@@ -33,7 +33,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -74,10 +74,14 @@ class FactorizedReduce(nn.Module):
     both halves have ``ceil(H/2)`` rows.
     """
 
-    def __init__(self, c_in: int, c_out: int, affine: bool = True, neuron: NeuronConfig | None = None):
+    def __init__(
+        self, c_in: int, c_out: int, affine: bool = True, neuron: NeuronConfig | None = None
+    ):
         super().__init__()
         if c_out % 2:
-            raise ConfigError(f"FactorizedReduce needs an even number of output channels, got {c_out}")
+            raise ConfigError(
+                f"FactorizedReduce needs an even number of output channels, got {c_out}"
+            )
         self.lif = LIF(neuron)
         self.conv_a = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
         self.conv_b = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
@@ -104,13 +108,30 @@ class SpikingSepConv(nn.Module):
     The block is applied twice, the second at stride 1, as in DARTS.
     """
 
-    def __init__(self, C: int, kernel_size: int, stride: int, repeats: int = 2,
-                 affine: bool = True, neuron: NeuronConfig | None = None):
+    def __init__(
+        self,
+        C: int,
+        kernel_size: int,
+        stride: int,
+        repeats: int = 2,
+        affine: bool = True,
+        neuron: NeuronConfig | None = None,
+    ):
         super().__init__()
         blocks = []
         for r in range(repeats):
-            blocks += [SpikingConv(C, C, kernel_size, stride if r == 0 else 1, neuron=neuron, groups=C, affine=affine),
-                       SpikingConv(C, C, 1, neuron=neuron, affine=affine)]
+            blocks += [
+                SpikingConv(
+                    C,
+                    C,
+                    kernel_size,
+                    stride if r == 0 else 1,
+                    neuron=neuron,
+                    groups=C,
+                    affine=affine,
+                ),
+                SpikingConv(C, C, 1, neuron=neuron, affine=affine),
+            ]
         self.body = nn.Sequential(*blocks)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -135,10 +156,18 @@ OPS: dict[str, OpFactory] = {
     "skip_connect": lambda C, stride, affine=True, neuron=None: _skip(C, stride, affine, neuron),
     "max_pool_3x3": lambda C, stride, affine=True, neuron=None: _pool("max", stride),
     "avg_pool_3x3": lambda C, stride, affine=True, neuron=None: _pool("avg", stride),
-    "spike_conv_3x3": lambda C, stride, affine=True, neuron=None: SpikingConv(C, C, 3, stride, neuron=neuron, affine=affine),
-    "spike_conv_5x5": lambda C, stride, affine=True, neuron=None: SpikingConv(C, C, 5, stride, neuron=neuron, affine=affine),
-    "dil_conv_3x3": lambda C, stride, affine=True, neuron=None: SpikingConv(C, C, 3, stride, neuron=neuron, dilation=2, affine=affine),
-    "sep_conv_3x3": lambda C, stride, affine=True, neuron=None: SpikingSepConv(C, 3, stride, affine=affine, neuron=neuron),
+    "spike_conv_3x3": lambda C, stride, affine=True, neuron=None: SpikingConv(
+        C, C, 3, stride, neuron=neuron, affine=affine
+    ),
+    "spike_conv_5x5": lambda C, stride, affine=True, neuron=None: SpikingConv(
+        C, C, 5, stride, neuron=neuron, affine=affine
+    ),
+    "dil_conv_3x3": lambda C, stride, affine=True, neuron=None: SpikingConv(
+        C, C, 3, stride, neuron=neuron, dilation=2, affine=affine
+    ),
+    "sep_conv_3x3": lambda C, stride, affine=True, neuron=None: SpikingSepConv(
+        C, 3, stride, affine=affine, neuron=neuron
+    ),
 }
 
 #: The default search space: DARTS' candidates with spiking convolutions (7 of its 8; the
@@ -171,7 +200,9 @@ def check_primitives(primitives) -> tuple[str, ...]:
     return primitives
 
 
-def make_op(name: str, C: int, stride: int, *, affine: bool = True, neuron: NeuronConfig | None = None) -> nn.Module:
+def make_op(
+    name: str, C: int, stride: int, *, affine: bool = True, neuron: NeuronConfig | None = None
+) -> nn.Module:
     """Build ``OPS[name]`` with a clear error for an unknown name or a bad stride."""
     check_choice("operation", name, OPS)
     check_choice("stride", stride, (1, 2))

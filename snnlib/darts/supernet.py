@@ -39,7 +39,7 @@ macro level is searched) are kept apart from weights (:meth:`SearchNetwork.weigh
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -51,7 +51,7 @@ from .attention import make_attention
 from .genotype import Genotype, cell_edges, derive_genotype
 from .layout import Layout, darts_layout, stage_layout
 from .network import PLACEMENTS, channel_plan, check_input, preprocessors
-from .operations import PRIMITIVES, POOLING, check_primitives, make_op
+from .operations import POOLING, PRIMITIVES, check_primitives, make_op
 
 MACROS = ("none", "depth")
 N_STAGES = 3
@@ -61,8 +61,14 @@ class MixedOp(nn.Module):
     r"""All candidate operations on one edge; ``forward(x, weights)`` returns
     :math:`\sum_k w_k\, o_k(x)` with ``weights`` a probability vector over ``primitives``."""
 
-    def __init__(self, C: int, stride: int, primitives: Sequence[str] = PRIMITIVES,
-                 neuron: NeuronConfig | None = None, affine: bool = False):
+    def __init__(
+        self,
+        C: int,
+        stride: int,
+        primitives: Sequence[str] = PRIMITIVES,
+        neuron: NeuronConfig | None = None,
+        affine: bool = False,
+    ):
         super().__init__()
         self.primitives = tuple(primitives)
         ops = []
@@ -86,22 +92,42 @@ class SearchCell(nn.Module):
     """A cell whose every edge is a :class:`MixedOp`; row ``k`` of the weights belongs to
     edge ``cell_edges(steps)[k]``."""
 
-    def __init__(self, steps: int, multiplier: int, c_pp: int, c_p: int, C: int, reduction: bool,
-                 reduction_prev: bool, primitives: Sequence[str], time_steps: int, attention: str,
-                 placement: str, neuron: NeuronConfig | None, attention_kwargs: dict | None = None):
+    def __init__(
+        self,
+        steps: int,
+        multiplier: int,
+        c_pp: int,
+        c_p: int,
+        C: int,
+        reduction: bool,
+        reduction_prev: bool,
+        primitives: Sequence[str],
+        time_steps: int,
+        attention: str,
+        placement: str,
+        neuron: NeuronConfig | None,
+        attention_kwargs: dict | None = None,
+    ):
         super().__init__()
         self.reduction = reduction
         self.steps = steps
         self.multiplier = multiplier
-        self.preprocess0, self.preprocess1 = preprocessors(c_pp, c_p, C, reduction_prev, False, neuron)
+        self.preprocess0, self.preprocess1 = preprocessors(
+            c_pp, c_p, C, reduction_prev, False, neuron
+        )
         self.edges = cell_edges(steps)
         self.ops = nn.ModuleList(
-            MixedOp(C, 2 if reduction and j < 2 else 1, primitives, neuron) for _, j in self.edges)
-        self._incoming = {node: [(k, j) for k, (n, j) in enumerate(self.edges) if n == node]
-                          for node in range(2, steps + 2)}
+            MixedOp(C, 2 if reduction and j < 2 else 1, primitives, neuron) for _, j in self.edges
+        )
+        self._incoming = {
+            node: [(k, j) for k, (n, j) in enumerate(self.edges) if n == node]
+            for node in range(2, steps + 2)
+        }
         kw = attention_kwargs or {}
         if placement == "node":
-            self.node_attention = nn.ModuleList(make_attention(attention, C, time_steps, **kw) for _ in range(steps))
+            self.node_attention = nn.ModuleList(
+                make_attention(attention, C, time_steps, **kw) for _ in range(steps)
+            )
             self.attention = nn.Identity()
         else:
             self.node_attention = None
@@ -117,7 +143,7 @@ class SearchCell(nn.Module):
             if self.node_attention is not None:
                 h = self.node_attention[node - 2](h)
             states.append(h)
-        return self.attention(torch.cat(states[-self.multiplier:], dim=2))
+        return self.attention(torch.cat(states[-self.multiplier :], dim=2))
 
 
 class SearchNetwork(nn.Module):
@@ -143,11 +169,25 @@ class SearchNetwork(nn.Module):
         >>> print(net.genotype().normal[:2])  # doctest: +SKIP
     """
 
-    def __init__(self, in_channels: int, num_classes: int, C: int = 16, layers: int = 8, steps: int = 4,
-                 multiplier: int = 4, stem_multiplier: int = 3, primitives: Sequence[str] = PRIMITIVES,
-                 time_steps: int = 2, attention: str = "tcsa", placement: str = "cell",
-                 macro: str = "none", max_stage_depth: int = 2, neuron: NeuronConfig | None = None,
-                 attention_kwargs: dict | None = None, alpha_init_scale: float = 1e-3):
+    def __init__(
+        self,
+        in_channels: int,
+        num_classes: int,
+        C: int = 16,
+        layers: int = 8,
+        steps: int = 4,
+        multiplier: int = 4,
+        stem_multiplier: int = 3,
+        primitives: Sequence[str] = PRIMITIVES,
+        time_steps: int = 2,
+        attention: str = "tcsa",
+        placement: str = "cell",
+        macro: str = "none",
+        max_stage_depth: int = 2,
+        neuron: NeuronConfig | None = None,
+        attention_kwargs: dict | None = None,
+        alpha_init_scale: float = 1e-3,
+    ):
         super().__init__()
         check_range("C", C, 1, None, integer=True)
         check_range("steps", steps, 1, None, integer=True)
@@ -170,9 +210,23 @@ class SearchNetwork(nn.Module):
         self.stem = ConvBN(in_channels, stem_multiplier * C)
         plans, c_out = channel_plan(self.search_layout, C, stem_multiplier, multiplier)
         self.cells = nn.ModuleList(
-            SearchCell(steps, multiplier, c_pp, c_p, c_cell, kind == "reduce", reduction_prev, self.primitives,
-                       time_steps, attention, placement, neuron, attention_kwargs)
-            for kind, c_pp, c_p, c_cell, reduction_prev in plans)
+            SearchCell(
+                steps,
+                multiplier,
+                c_pp,
+                c_p,
+                c_cell,
+                kind == "reduce",
+                reduction_prev,
+                self.primitives,
+                time_steps,
+                attention,
+                placement,
+                neuron,
+                attention_kwargs,
+            )
+            for kind, c_pp, c_p, c_cell, reduction_prev in plans
+        )
         self.head = SpikingHead(c_out, num_classes, neuron)
         n_edges, n_ops = len(cell_edges(steps)), len(self.primitives)
         self.alphas_normal = nn.Parameter(alpha_init_scale * torch.randn(n_edges, n_ops))
@@ -200,15 +254,19 @@ class SearchNetwork(nn.Module):
     # -- architecture weights and derivation ---------------------------------------------------
     def arch_weights(self) -> dict[str, torch.Tensor]:
         """Softmax weights: ``normal``/``reduce`` ``[edges, ops]`` (and ``depth`` ``[3, K]``)."""
-        out = {"normal": torch.softmax(self.alphas_normal.detach(), -1),
-               "reduce": torch.softmax(self.alphas_reduce.detach(), -1)}
+        out = {
+            "normal": torch.softmax(self.alphas_normal.detach(), -1),
+            "reduce": torch.softmax(self.alphas_reduce.detach(), -1),
+        }
         if self.betas is not None:
             out["depth"] = torch.softmax(self.betas.detach(), -1)
         return out
 
     def genotype(self) -> Genotype:
         """The discrete cells the current alphas point at."""
-        return derive_genotype(self.alphas_normal, self.alphas_reduce, self.steps, self.multiplier, self.primitives)
+        return derive_genotype(
+            self.alphas_normal, self.alphas_reduce, self.steps, self.multiplier, self.primitives
+        )
 
     def stage_depths(self) -> tuple[int, ...] | None:
         """With ``macro="depth"``: the chosen normal cells per stage, else ``None``."""

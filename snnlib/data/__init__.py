@@ -20,9 +20,10 @@ else ``<repo>/data/datasets``; a missing dataset raises :class:`DatasetNotFound`
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader
@@ -34,16 +35,30 @@ from .base import DatasetInfo, SplitDataset
 from .errors import DatasetNotFound
 from .splits import stratified_limit
 
-__all__ = ["DATASETS", "SPLITS", "DATA_ROOT", "DatasetInfo", "DatasetNotFound", "ConfigError",
-           "dataset_info", "load_dataset", "make_loaders", "data_root"]
+__all__ = [
+    "DATASETS",
+    "SPLITS",
+    "DATA_ROOT",
+    "DatasetInfo",
+    "DatasetNotFound",
+    "ConfigError",
+    "dataset_info",
+    "load_dataset",
+    "make_loaders",
+    "data_root",
+]
 
 DATASETS = ("digits", "digits-dvs", "cifar10", "cifar100", "cifar10-dvs", "dvs-gesture")
 SPLITS = ("train", "val", "test")
 DATA_ROOT = Path(os.environ.get("SNNLIB_DATA", REPO_ROOT / "data" / "datasets"))
 
 _MODULES: dict[str, ModuleType] = {
-    "digits": digits, "digits-dvs": digits_dvs, "cifar10": cifar, "cifar100": cifar,
-    "cifar10-dvs": neuromorphic, "dvs-gesture": neuromorphic,
+    "digits": digits,
+    "digits-dvs": digits_dvs,
+    "cifar10": cifar,
+    "cifar100": cifar,
+    "cifar10-dvs": neuromorphic,
+    "dvs-gesture": neuromorphic,
 }
 
 
@@ -59,8 +74,10 @@ def _module(name: str, options: dict[str, Any]) -> ModuleType:
     module = _MODULES[name]
     unknown = sorted(set(options) - set(module.OPTIONS))
     if unknown:
-        raise ConfigError(f"option(s) {unknown} not known for dataset {name!r}; "
-                          f"choose among {list(module.OPTIONS)}")
+        raise ConfigError(
+            f"option(s) {unknown} not known for dataset {name!r}; "
+            f"choose among {list(module.OPTIONS)}"
+        )
     if options.get("image_size") is not None:
         check_range("image_size", options["image_size"], 1, 1024, integer=True)
     return module
@@ -72,9 +89,18 @@ def dataset_info(name: str, **options) -> DatasetInfo:
     return module.info(name, **options)
 
 
-def load_dataset(name: str, split: str, *, root: str | Path | None = None,
-                 download: bool = False, time_steps: int = 4, image_size: int | None = None,
-                 limit: int | None = None, seed: int = 0, **options) -> SplitDataset:
+def load_dataset(
+    name: str,
+    split: str,
+    *,
+    root: str | Path | None = None,
+    download: bool = False,
+    time_steps: int = 4,
+    image_size: int | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    **options,
+) -> SplitDataset:
     """One split of a dataset (see the module docstring for the item format).
 
     ``limit`` keeps at most that many items, balanced over classes, chosen by ``seed``.
@@ -84,19 +110,35 @@ def load_dataset(name: str, split: str, *, root: str | Path | None = None,
     module = _module(name, {"image_size": image_size, **options})
     check_choice("split", split, SPLITS)
     check_range("time_steps", time_steps, 1, 10_000, integer=True)
-    dataset = module.load(name, split, root=data_root(root), download=download,
-                          time_steps=time_steps, image_size=image_size, **options)
+    dataset = module.load(
+        name,
+        split,
+        root=data_root(root),
+        download=download,
+        time_steps=time_steps,
+        image_size=image_size,
+        **options,
+    )
     if limit is not None:
         check_range("limit", limit, 1, None, integer=True)
         dataset = dataset.select(stratified_limit(dataset.targets, limit, seed=seed))
     return dataset
 
 
-def make_loaders(name: str, *, batch_size: int, time_steps: int = 4,
-                 limit: dict[str, int] | int | None = None, seed: int = 0,
-                 root: str | Path | None = None, download: bool = False,
-                 image_size: int | None = None, num_workers: int = 0,
-                 splits: Iterable[str] = SPLITS, **options) -> dict[str, DataLoader]:
+def make_loaders(
+    name: str,
+    *,
+    batch_size: int,
+    time_steps: int = 4,
+    limit: dict[str, int] | int | None = None,
+    seed: int = 0,
+    root: str | Path | None = None,
+    download: bool = False,
+    image_size: int | None = None,
+    num_workers: int = 0,
+    splits: Iterable[str] = SPLITS,
+    **options,
+) -> dict[str, DataLoader]:
     """A DataLoader per split. Only ``train`` shuffles, with a generator seeded by ``seed``
     (same seed, same batch order); ``limit`` is one int for all splits or a dict per split."""
     check_range("batch_size", batch_size, 1, None, integer=True)
@@ -109,12 +151,25 @@ def make_loaders(name: str, *, batch_size: int, time_steps: int = 4,
     loaders = {}
     for split in splits:
         n = limit.get(split) if isinstance(limit, dict) else limit
-        dataset = load_dataset(name, split, root=root, download=download,
-                               time_steps=time_steps, image_size=image_size, limit=n,
-                               seed=seed, **options)
+        dataset = load_dataset(
+            name,
+            split,
+            root=root,
+            download=download,
+            time_steps=time_steps,
+            image_size=image_size,
+            limit=n,
+            seed=seed,
+            **options,
+        )
         train = split == "train"
         generator = torch.Generator().manual_seed(seed) if train else None
-        loaders[split] = DataLoader(dataset, batch_size=batch_size, shuffle=train,
-                                    generator=generator, num_workers=num_workers,
-                                    drop_last=False)
+        loaders[split] = DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=train,
+            generator=generator,
+            num_workers=num_workers,
+            drop_last=False,
+        )
     return loaders

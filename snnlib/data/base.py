@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -41,8 +41,9 @@ class SplitDataset(Dataset, ABC):
     as ``(x, y)`` with ``x`` a float32 tensor and ``y`` a Python int.
     """
 
-    def __init__(self, info: DatasetInfo, split: str, indices: Sequence[int],
-                 targets: Sequence[int]):
+    def __init__(
+        self, info: DatasetInfo, split: str, indices: Sequence[int], targets: Sequence[int]
+    ):
         self.info = info
         self.split = split
         self.indices = np.asarray(indices, dtype=np.int64)

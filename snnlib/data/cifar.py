@@ -26,15 +26,30 @@ from .splits import carve_per_class
 OPTIONS = ("image_size", "augment")
 
 _SPEC = {
-    "cifar10": dict(num_classes=10, folder="cifar-10-batches-py",
-                    url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-                    files=("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
-                           "data_batch_5", "test_batch", "batches.meta"),
-                    mean=(0.4914, 0.4822, 0.4465), std=(0.2470, 0.2435, 0.2616)),
-    "cifar100": dict(num_classes=100, folder="cifar-100-python",
-                     url="https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
-                     files=("train", "test", "meta"),
-                     mean=(0.5071, 0.4865, 0.4409), std=(0.2673, 0.2564, 0.2762)),
+    "cifar10": dict(
+        num_classes=10,
+        folder="cifar-10-batches-py",
+        url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+        files=(
+            "data_batch_1",
+            "data_batch_2",
+            "data_batch_3",
+            "data_batch_4",
+            "data_batch_5",
+            "test_batch",
+            "batches.meta",
+        ),
+        mean=(0.4914, 0.4822, 0.4465),
+        std=(0.2470, 0.2435, 0.2616),
+    ),
+    "cifar100": dict(
+        num_classes=100,
+        folder="cifar-100-python",
+        url="https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+        files=("train", "test", "meta"),
+        mean=(0.5071, 0.4865, 0.4409),
+        std=(0.2673, 0.2564, 0.2762),
+    ),
 }
 VAL_FRACTION = 0.1
 # train and val splits share one loaded copy of the official train set while both live
@@ -49,9 +64,11 @@ def info(name: str, *, image_size: int | None = None, augment: bool = False) -> 
 def _how(name: str, root: Path) -> str:
     spec = _SPEC[name]
     archive = spec["url"].rsplit("/", 1)[1]
-    return (f"Pass download=True (needs network), or download {spec['url']} and extract "
-            f"{archive} into {root} so that {root / spec['folder']} holds "
-            f"{', '.join(spec['files'])}.")
+    return (
+        f"Pass download=True (needs network), or download {spec['url']} and extract "
+        f"{archive} into {root} so that {root / spec['folder']} holds "
+        f"{', '.join(spec['files'])}."
+    )
 
 
 def _torchvision_set(name: str, root: Path, train: bool, download: bool):
@@ -79,8 +96,16 @@ def _torchvision_set(name: str, root: Path, train: bool, download: bool):
 class CifarDataset(SplitDataset):
     """One split of CIFAR-10/100 held in memory as uint8 ``[N, 32, 32, 3]``."""
 
-    def __init__(self, name: str, split: str, *, root: Path, download: bool = False,
-                 image_size: int | None = None, augment: bool = False):
+    def __init__(
+        self,
+        name: str,
+        split: str,
+        *,
+        root: Path,
+        download: bool = False,
+        image_size: int | None = None,
+        augment: bool = False,
+    ):
         source = _torchvision_set(name, Path(root), split != "test", download)
         targets = np.asarray(source.targets, dtype=np.int64)
         if split == "test":
@@ -102,8 +127,9 @@ class CifarDataset(SplitDataset):
         x = (x - self._mean) / self._std
         size = self.info.size
         if tuple(x.shape[-2:]) != size:
-            x = F.interpolate(x[None], size=size, mode="bilinear", align_corners=False,
-                              antialias=True)[0]
+            x = F.interpolate(
+                x[None], size=size, mode="bilinear", align_corners=False, antialias=True
+            )[0]
         return x
 
 
@@ -112,14 +138,23 @@ def _random_crop_flip(x: torch.Tensor, pad: int) -> torch.Tensor:
     h, w = x.shape[-2:]
     padded = F.pad(x, (pad, pad, pad, pad))
     top, left = (int(v) for v in torch.randint(0, 2 * pad + 1, (2,)))
-    x = padded[:, top:top + h, left:left + w]
+    x = padded[:, top : top + h, left : left + w]
     if torch.rand(()) < 0.5:
         x = x.flip(-1)
     return x.contiguous()
 
 
-def load(name: str, split: str, *, root: Path, download: bool = False, time_steps: int = 4,
-         image_size: int | None = None, augment: bool = False) -> CifarDataset:
+def load(
+    name: str,
+    split: str,
+    *,
+    root: Path,
+    download: bool = False,
+    time_steps: int = 4,
+    image_size: int | None = None,
+    augment: bool = False,
+) -> CifarDataset:
     """The ``split`` of CIFAR-10/100 (``time_steps`` does not apply to static images)."""
-    return CifarDataset(name, split, root=root, download=download, image_size=image_size,
-                        augment=augment)
+    return CifarDataset(
+        name, split, root=root, download=download, image_size=image_size, augment=augment
+    )

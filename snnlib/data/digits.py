@@ -84,7 +84,14 @@ class DigitsDataset(SplitDataset):
         return self._images[source_index]
 
 
-def load(name: str, split: str, *, root=None, download: bool = False, time_steps: int = 4,
-         image_size: int | None = None) -> DigitsDataset:
+def load(
+    name: str,
+    split: str,
+    *,
+    root=None,
+    download: bool = False,
+    time_steps: int = 4,
+    image_size: int | None = None,
+) -> DigitsDataset:
     """The ``split`` of digits (``root``, ``download`` and ``time_steps`` do not apply)."""
     return DigitsDataset(split, image_size)

@@ -47,8 +47,9 @@ def cache_file(root: Path, config: DVSConfig, sim_seed: int) -> Path:
     return Path(root) / "digits-dvs" / f"events_{config.key()}_seed{sim_seed}.npz"
 
 
-def all_events(config: DVSConfig, sim_seed: int = 0, *, root: Path | None = None,
-               cache: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def all_events(
+    config: DVSConfig, sim_seed: int = 0, *, root: Path | None = None, cache: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Events of all 1797 digits and their offsets (see ``simulate_dvs_batch``)."""
     key = f"{config.key()}_seed{sim_seed}"
     if key in _MEMORY:
@@ -74,9 +75,17 @@ def all_events(config: DVSConfig, sim_seed: int = 0, *, root: Path | None = None
 class DigitsDVSDataset(SplitDataset):
     """One split of digits-dvs; ``events(i)`` gives item ``i``'s raw events."""
 
-    def __init__(self, split: str, *, time_steps: int = 4, image_size: int | None = None,
-                 sim_seed: int = 0, root: Path | None = None, cache: bool = False,
-                 **sim_options):
+    def __init__(
+        self,
+        split: str,
+        *,
+        time_steps: int = 4,
+        image_size: int | None = None,
+        sim_seed: int = 0,
+        root: Path | None = None,
+        cache: bool = False,
+        **sim_options,
+    ):
         self.config = config_for(image_size, **sim_options)
         _, labels = digits.digit_images()
         indices = digits.split_indices()[split]
@@ -84,8 +93,12 @@ class DigitsDVSDataset(SplitDataset):
         self.time_steps = int(time_steps)
         self._events, self._offsets = all_events(self.config, sim_seed, root=root, cache=cache)
         window = -(-self.config.duration_us // self.time_steps)  # ceil: bins cover it all
-        self.to_frame = ToFrame(sensor_size=self.config.sensor_size, time_window=window,
-                                start_time=0, end_time=window * self.time_steps)
+        self.to_frame = ToFrame(
+            sensor_size=self.config.sensor_size,
+            time_window=window,
+            start_time=0,
+            end_time=window * self.time_steps,
+        )
 
     def source_events(self, source_index: int) -> np.ndarray:
         a, b = self._offsets[source_index], self._offsets[source_index + 1]
@@ -103,7 +116,16 @@ class DigitsDVSDataset(SplitDataset):
         return torch.from_numpy(self.to_frame(events).astype(np.float32))
 
 
-def load(name: str, split: str, *, root: Path | None = None, download: bool = False,
-         time_steps: int = 4, image_size: int | None = None, **options) -> DigitsDVSDataset:
-    return DigitsDVSDataset(split, time_steps=time_steps, image_size=image_size, root=root,
-                            **options)
+def load(
+    name: str,
+    split: str,
+    *,
+    root: Path | None = None,
+    download: bool = False,
+    time_steps: int = 4,
+    image_size: int | None = None,
+    **options,
+) -> DigitsDVSDataset:
+    return DigitsDVSDataset(
+        split, time_steps=time_steps, image_size=image_size, root=root, **options
+    )

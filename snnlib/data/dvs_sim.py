@@ -37,8 +37,8 @@ the random part is per sample, so a sample's events do not depend on the batch i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -52,15 +52,15 @@ EVENT_DTYPE = events_struct  # np.dtype([("x", int16), ("y", int16), ("t", int64
 class DVSConfig:
     """Parameters of the simulated sensor and of the saccade path (see module docstring)."""
 
-    size: int = 16                   # sensor is size x size pixels (2 polarities)
-    digit_size: int = 12             # the image is rendered at this size, centred
-    amplitude: float = 2.0           # circumradius of the saccade triangle, pixels
-    saccade_us: int = 100_000        # duration of one saccade (three in a recording)
-    steps_per_saccade: int = 25      # simulation steps per saccade
+    size: int = 16  # sensor is size x size pixels (2 polarities)
+    digit_size: int = 12  # the image is rendered at this size, centred
+    amplitude: float = 2.0  # circumradius of the saccade triangle, pixels
+    saccade_us: int = 100_000  # duration of one saccade (three in a recording)
+    steps_per_saccade: int = 25  # simulation steps per saccade
     contrast_threshold: float = 0.2  # C, in log-intensity units
-    eps: float = 0.1                 # log(I + eps): keeps black pixels finite
-    noise_rate: float = 0.2          # shot-noise events per pixel per second
-    jitter_us: float = 300.0         # std of Gaussian timestamp jitter
+    eps: float = 0.1  # log(I + eps): keeps black pixels finite
+    noise_rate: float = 0.2  # shot-noise events per pixel per second
+    jitter_us: float = 300.0  # std of Gaussian timestamp jitter
 
     @classmethod
     def for_size(cls, size: int, **overrides) -> DVSConfig:
@@ -79,16 +79,17 @@ class DVSConfig:
 
     def key(self) -> str:
         """A file-name-safe string that identifies every parameter."""
-        return "_".join(f"{k}{v:g}" if isinstance(v, float) else f"{k}{v}"
-                        for k, v in asdict(self).items())
+        return "_".join(
+            f"{k}{v:g}" if isinstance(v, float) else f"{k}{v}" for k, v in asdict(self).items()
+        )
 
 
 def saccade_path(config: DVSConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Times (us, float) and x/y offsets (px) of the ``3 * steps_per_saccade + 1`` samples."""
-    angles = np.deg2rad(-75.0 + 120.0 * np.arange(4))       # closed triangle
+    angles = np.deg2rad(-75.0 + 120.0 * np.arange(4))  # closed triangle
     vx, vy = config.amplitude * np.cos(angles), config.amplitude * np.sin(angles)
     s = config.steps_per_saccade
-    frac = np.arange(3 * s + 1) / s                          # saccade number + progress
+    frac = np.arange(3 * s + 1) / s  # saccade number + progress
     seg = np.minimum(frac.astype(int), 2)
     u = frac - seg
     dx = vx[seg] + u * (vx[seg + 1] - vx[seg])
@@ -106,7 +107,7 @@ def _place(images: np.ndarray, config: DVSConfig) -> np.ndarray:
     x = x.squeeze(1).clamp(0, 1).numpy().astype(np.float64)
     canvas = np.zeros((len(x), config.size, config.size))
     o = (config.size - d) // 2
-    canvas[:, o:o + d, o:o + d] = x[:, : config.size - o, : config.size - o]
+    canvas[:, o : o + d, o : o + d] = x[:, : config.size - o, : config.size - o]
     return canvas
 
 
@@ -116,8 +117,9 @@ def _shift_int(a: np.ndarray, sy: int, sx: int) -> np.ndarray:
     out = np.zeros_like(a)
     if abs(sy) >= h or abs(sx) >= w:
         return out
-    out[:, max(sy, 0):h + min(sy, 0), max(sx, 0):w + min(sx, 0)] = \
-        a[:, max(-sy, 0):h + min(-sy, 0), max(-sx, 0):w + min(-sx, 0)]
+    out[:, max(sy, 0) : h + min(sy, 0), max(sx, 0) : w + min(sx, 0)] = a[
+        :, max(-sy, 0) : h + min(-sy, 0), max(-sx, 0) : w + min(-sx, 0)
+    ]
     return out
 
 
@@ -170,10 +172,14 @@ def _noiseless_events(canvas: np.ndarray, config: DVSConfig):
     return tuple(np.concatenate(out[k]) for k in ("n", "x", "y", "t", "p"))
 
 
-def simulate_dvs_batch(images: np.ndarray, *, seed: int = 0,
-                       indices: Sequence[int] | None = None,
-                       config: DVSConfig | None = None, **params
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def simulate_dvs_batch(
+    images: np.ndarray,
+    *,
+    seed: int = 0,
+    indices: Sequence[int] | None = None,
+    config: DVSConfig | None = None,
+    **params,
+) -> tuple[np.ndarray, np.ndarray]:
     """Simulate ``[N, h, w]`` images (values in [0, 1]).
 
     Returns ``(events, offsets)``: all events concatenated (sample after sample, each sorted
@@ -194,7 +200,7 @@ def simulate_dvs_batch(images: np.ndarray, *, seed: int = 0,
     bounds = np.concatenate([[0], np.cumsum(np.bincount(sample, minlength=n_img))])
 
     duration = config.duration_us
-    noise_mean = config.noise_rate * config.size ** 2 * duration * 1e-6
+    noise_mean = config.noise_rate * config.size**2 * duration * 1e-6
     jitter, noise = [], []
     for i in range(n_img):  # only the random draws are per sample
         rng = np.random.default_rng([int(seed), int(indices[i])])
@@ -202,11 +208,17 @@ def simulate_dvs_batch(images: np.ndarray, *, seed: int = 0,
         if config.jitter_us > 0:
             jitter.append(rng.normal(0.0, config.jitter_us, n_sig))
         n_noise = int(rng.poisson(noise_mean)) if noise_mean > 0 else 0
-        noise.append(np.stack([np.full(n_noise, i, dtype=np.float64),
-                               rng.integers(0, config.size, n_noise),
-                               rng.integers(0, config.size, n_noise),
-                               rng.integers(0, 2, n_noise),
-                               rng.uniform(0, duration, n_noise)]))
+        noise.append(
+            np.stack(
+                [
+                    np.full(n_noise, i, dtype=np.float64),
+                    rng.integers(0, config.size, n_noise),
+                    rng.integers(0, config.size, n_noise),
+                    rng.integers(0, 2, n_noise),
+                    rng.uniform(0, duration, n_noise),
+                ]
+            )
+        )
     if jitter:
         t = t + np.concatenate(jitter)
     noise = np.concatenate(noise, axis=1) if noise else np.zeros((5, 0))
@@ -225,8 +237,9 @@ def simulate_dvs_batch(images: np.ndarray, *, seed: int = 0,
     return events, offsets
 
 
-def simulate_dvs(image: np.ndarray, *, seed: int = 0, index: int = 0,
-                 config: DVSConfig | None = None, **params) -> np.ndarray:
+def simulate_dvs(
+    image: np.ndarray, *, seed: int = 0, index: int = 0, config: DVSConfig | None = None, **params
+) -> np.ndarray:
     """Events (tonic dtype, sorted by t) of one ``[h, w]`` image with values in [0, 1].
 
     ``(seed, index)`` seeds the noise; the result equals sample ``index`` of a
@@ -235,6 +248,5 @@ def simulate_dvs(image: np.ndarray, *, seed: int = 0, index: int = 0,
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 2:
         raise ValueError(f"image must be [h, w], got shape {image.shape}")
-    events, _ = simulate_dvs_batch(image[None], seed=seed, indices=[index],
-                                   config=config, **params)
+    events, _ = simulate_dvs_batch(image[None], seed=seed, indices=[index], config=config, **params)
     return events

@@ -38,7 +38,7 @@ from .splits import carve_per_class
 OPTIONS = ("image_size",)
 DEFAULT_SIZE = 48
 SENSOR_SIZE = (128, 128, 2)  # tonic's (W, H, P) for both datasets
-TEST_FRACTION = 0.1          # CIFAR10-DVS test split (no official one)
+TEST_FRACTION = 0.1  # CIFAR10-DVS test split (no official one)
 VAL_FRACTION = 0.1
 
 
@@ -77,20 +77,24 @@ def _expected(name: str, root: Path, train: bool) -> tuple[Path, str]:
     if name == "cifar10-dvs":
         cls = tonic.datasets.CIFAR10DVS
         folder = root / "CIFAR10DVS"
-        how = (f"Pass download=True (needs network), or download {cls.url} ({cls.filename}) "
-               f"into {folder}, extract it there and extract the per-class archives "
-               f"({', '.join(cls.data_filename[:2])}, ...) so that "
-               f"{folder}/<class>/*.aedat4 exist.")
+        how = (
+            f"Pass download=True (needs network), or download {cls.url} ({cls.filename}) "
+            f"into {folder}, extract it there and extract the per-class archives "
+            f"({', '.join(cls.data_filename[:2])}, ...) so that "
+            f"{folder}/<class>/*.aedat4 exist."
+        )
         return folder, how
     cls = tonic.datasets.DVSGesture
     sub = "ibmGestureTrain" if train else "ibmGestureTest"
     url = cls.train_url if train else cls.test_url
     archive = cls.train_filename if train else cls.test_filename
     folder = root / "DVSGesture" / sub
-    how = (f"Pass download=True (needs network), or download {url} ({archive}) into "
-           f"{folder.parent} and extract it there so that "
-           f"{folder}/userNN_<lighting>/<label>.npy exist (train and test are separate "
-           f"archives).")
+    how = (
+        f"Pass download=True (needs network), or download {url} ({archive}) into "
+        f"{folder.parent} and extract it there so that "
+        f"{folder}/userNN_<lighting>/<label>.npy exist (train and test are separate "
+        f"archives)."
+    )
     return folder, how
 
 
@@ -136,8 +140,16 @@ def resize_counts(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 class EventDataset(SplitDataset):
     """One split of CIFAR10-DVS or DVS-Gesture, served as resized event-count frames."""
 
-    def __init__(self, name: str, split: str, *, root: Path, download: bool = False,
-                 time_steps: int = 4, image_size: int | None = None):
+    def __init__(
+        self,
+        name: str,
+        split: str,
+        *,
+        root: Path,
+        download: bool = False,
+        time_steps: int = 4,
+        image_size: int | None = None,
+    ):
         root = Path(root)
         official_test = name == "dvs-gesture" and split == "test"
         source = _tonic_set(name, root, not official_test, download)
@@ -168,7 +180,15 @@ class EventDataset(SplitDataset):
         return resize_counts(frames, self.info.size)
 
 
-def load(name: str, split: str, *, root: Path, download: bool = False, time_steps: int = 4,
-         image_size: int | None = None) -> EventDataset:
-    return EventDataset(name, split, root=root, download=download, time_steps=time_steps,
-                        image_size=image_size)
+def load(
+    name: str,
+    split: str,
+    *,
+    root: Path,
+    download: bool = False,
+    time_steps: int = 4,
+    image_size: int | None = None,
+) -> EventDataset:
+    return EventDataset(
+        name, split, root=root, download=download, time_steps=time_steps, image_size=image_size
+    )

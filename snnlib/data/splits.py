@@ -12,13 +12,14 @@ Both return *positions* into the given label list, sorted ascending so that the 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 
-def carve_per_class(labels: Sequence[int], fraction: float, *, seed: int = 0
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def carve_per_class(
+    labels: Sequence[int], fraction: float, *, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Split positions into ``(kept, carved)`` with ``round(fraction * n_c)`` carved per class.
 
     A class with at least two items always gives at least one item (so tiny datasets still

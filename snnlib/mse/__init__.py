@@ -13,20 +13,54 @@ Modules, in the order the data flows:
 """
 
 from .decode import MSENet, NetConfig, build_network
-from .evolution import EvolutionConfig, SearchResult, SyncExecutor, evolve, load_checkpoint
-from .fitness import (AccuracyEvaluator, DataSpec, RDMEvaluator, class_balanced, derive_seed,
-                      loader_tensors)
-from .genome import (CellGene, Genome, OpGene, SearchSpace, crossover, default_genome, from_dict,
-                     from_json, mutate, random_genome)
+from .evolution import EvolutionConfig, SearchResult, evolve, load_checkpoint
+from .fitness import AccuracyEvaluator, DataSpec, RDMEvaluator, class_balanced, loader_tensors
+from .genome import (
+    CellGene,
+    Genome,
+    OpGene,
+    SearchSpace,
+    crossover,
+    default_genome,
+    from_dict,
+    from_json,
+    mutate,
+    random_genome,
+)
 from .motifs import MOTIFS, Edge, Motif, get_motif
 from .rdm import RDMFitness, categorical_rdm, compare, rdm, rdm_score, record_responses
 
 __all__ = [
-    "MOTIFS", "Edge", "Motif", "get_motif",
-    "CellGene", "Genome", "OpGene", "SearchSpace", "crossover", "default_genome", "from_dict",
-    "from_json", "mutate", "random_genome",
-    "MSENet", "NetConfig", "build_network",
-    "RDMFitness", "categorical_rdm", "compare", "rdm", "rdm_score", "record_responses",
-    "AccuracyEvaluator", "DataSpec", "RDMEvaluator", "class_balanced", "derive_seed", "loader_tensors",
-    "EvolutionConfig", "SearchResult", "SyncExecutor", "evolve", "load_checkpoint",
+    "MOTIFS",
+    "Edge",
+    "Motif",
+    "get_motif",
+    "CellGene",
+    "Genome",
+    "OpGene",
+    "SearchSpace",
+    "crossover",
+    "default_genome",
+    "from_dict",
+    "from_json",
+    "mutate",
+    "random_genome",
+    "MSENet",
+    "NetConfig",
+    "build_network",
+    "RDMFitness",
+    "categorical_rdm",
+    "compare",
+    "rdm",
+    "rdm_score",
+    "record_responses",
+    "AccuracyEvaluator",
+    "DataSpec",
+    "RDMEvaluator",
+    "class_balanced",
+    "loader_tensors",
+    "EvolutionConfig",
+    "SearchResult",
+    "evolve",
+    "load_checkpoint",
 ]

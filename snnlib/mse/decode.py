@@ -97,10 +97,13 @@ class MotifCell(nn.Module):
         self.motif: Motif = get_motif(gene.motif)
         m = self.motif
         self.ops = nn.ModuleList(
-            SpikingConv(channels, channels, g.kernel, sign=g.sign, neuron=neuron) for g in gene.ops)
+            SpikingConv(channels, channels, g.kernel, sign=g.sign, neuron=neuron) for g in gene.ops
+        )
         self.out = SpikingConv(m.n_nodes * channels, channels, 1, neuron=neuron)
         # incoming edges per node, with the op slot (None: identity)
-        self._incoming = [[(e, m.slot_of(e)) for e in m.edges if e.dst == i] for i in range(m.n_nodes)]
+        self._incoming = [
+            [(e, m.slot_of(e)) for e in m.edges if e.dst == i] for i in range(m.n_nodes)
+        ]
 
     def extra_repr(self) -> str:
         return f"motif={self.motif.name}, feedback={self.motif.has_feedback}"
@@ -149,7 +152,7 @@ class MotifCell(nn.Module):
                 for e, slot in incoming:
                     if isinstance(e.src, str):
                         continue
-                    if e.feedback:       # the source's output one step ago; at rest (0) before t = 0
+                    if e.feedback:  # the source's output one step ago; at rest (0) before t = 0
                         x = prev[e.src] if prev is not None else torch.zeros_like(in0[0])
                     else:
                         x = cur[e.src]
@@ -183,8 +186,16 @@ def cell_inputs(i: int, gene: CellGene) -> tuple[int, list[int]]:
 class MSENet(nn.Module):
     """The network a genome encodes. ``width`` is the stem / first-stage width."""
 
-    def __init__(self, genome: Genome, in_channels: int, num_classes: int, width: int = 8,
-                 n_reductions: int = 2, stem_stride: int = 1, neuron: NeuronConfig | None = None):
+    def __init__(
+        self,
+        genome: Genome,
+        in_channels: int,
+        num_classes: int,
+        width: int = 8,
+        n_reductions: int = 2,
+        stem_stride: int = 1,
+        neuron: NeuronConfig | None = None,
+    ):
         super().__init__()
         genome.validate()
         if width < 2:
@@ -200,7 +211,7 @@ class MSENet(nn.Module):
             stage.append(s)
         self.stages = tuple(stage)
         self.reductions_at = red
-        widths = [width * 2 ** st for st in stage]
+        widths = [width * 2**st for st in stage]
         self.stem = ConvBN(in_channels, width, 3, stem_stride)
         src_stage = {-1: 0, **{i: stage[i] for i in range(n)}}
         src_width = {-1: width, **{i: widths[i] for i in range(n)}}
@@ -221,7 +232,11 @@ class MSENet(nn.Module):
             ad = nn.ModuleDict()
             for j in rest:
                 diff = stage[i] - src_stage[j]
-                ad[str(j)] = nn.Identity() if diff == 0 else FactorizedReduce(src_width[j], c, 2 ** diff, neuron_i)
+                ad[str(j)] = (
+                    nn.Identity()
+                    if diff == 0
+                    else FactorizedReduce(src_width[j], c, 2**diff, neuron_i)
+                )
             self.in1_adapters.append(ad)
             self.cells.append(MotifCell(gene, c, neuron_i))
         self.head = SpikingHead(widths[-1], num_classes, base)
@@ -259,17 +274,28 @@ class NetConfig:
         if self.stem_stride not in (1, 2):
             raise ConfigError(f"net.stem_stride={self.stem_stride!r} not in (1, 2)")
         if not isinstance(self.n_reductions, int) or self.n_reductions < 0:
-            raise ConfigError(f"net.n_reductions={self.n_reductions!r} must be a non-negative integer")
+            raise ConfigError(
+                f"net.n_reductions={self.n_reductions!r} must be a non-negative integer"
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def build_network(genome: Genome, in_channels: int, num_classes: int, net: NetConfig | None = None) -> MSENet:
+def build_network(
+    genome: Genome, in_channels: int, num_classes: int, net: NetConfig | None = None
+) -> MSENet:
     """Decode ``genome`` into an :class:`MSENet` with the decoder settings ``net``."""
     net = net or NetConfig()
-    return MSENet(genome, in_channels, num_classes, width=net.width, n_reductions=net.n_reductions,
-                  stem_stride=net.stem_stride, neuron=net.neuron)
+    return MSENet(
+        genome,
+        in_channels,
+        num_classes,
+        width=net.width,
+        n_reductions=net.n_reductions,
+        stem_stride=net.stem_stride,
+        neuron=net.neuron,
+    )
 
 
 def feedback_ops(model: MSENet) -> list[SpikingConv]:
@@ -282,5 +308,14 @@ def feedback_ops(model: MSENet) -> list[SpikingConv]:
     return out
 
 
-__all__ = ["NetConfig", "MSENet", "MotifCell", "FactorizedReduce", "build_network", "cell_inputs",
-           "reduction_positions", "feedback_ops", "op_step"]
+__all__ = [
+    "NetConfig",
+    "MSENet",
+    "MotifCell",
+    "FactorizedReduce",
+    "build_network",
+    "cell_inputs",
+    "reduction_positions",
+    "feedback_ops",
+    "op_step",
+]

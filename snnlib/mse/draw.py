@@ -25,7 +25,13 @@ from .decode import cell_inputs, reduction_positions
 from .genome import Genome
 from .motifs import Motif, get_motif
 
-E_COLOR, I_COLOR, ID_COLOR, SKIP_COLOR, FANIN_COLOR = "tab:red", "tab:blue", "0.55", "tab:purple", "0.6"
+E_COLOR, I_COLOR, ID_COLOR, SKIP_COLOR, FANIN_COLOR = (
+    "tab:red",
+    "tab:blue",
+    "0.55",
+    "tab:purple",
+    "0.6",
+)
 
 
 def _depths(m: Motif) -> list[int]:
@@ -49,8 +55,16 @@ def _motif_positions(m: Motif, x0: float, y0: float, w: float, h: float) -> dict
     return pos
 
 
-def draw_motif(ax, m: Motif, ops=None, x0: float = 0.0, y0: float = 0.0, w: float = 2.0, h: float = 1.4,
-               node_r: float = 0.09) -> None:
+def draw_motif(
+    ax,
+    m: Motif,
+    ops=None,
+    x0: float = 0.0,
+    y0: float = 0.0,
+    w: float = 2.0,
+    h: float = 1.4,
+    node_r: float = 0.09,
+) -> None:
     """Draw motif ``m`` in the box (x0, y0, w, h); ``ops`` (OpGenes) set edge signs/kernels."""
     pos = _motif_positions(m, x0, y0, w, h)
     depth = dict(enumerate(_depths(m)), in0=0, in1=0)
@@ -68,17 +82,41 @@ def draw_motif(ax, m: Motif, ops=None, x0: float = 0.0, y0: float = 0.0, w: floa
         if e.feedback and e.src == e.dst:
             rad, (xb, yb) = 2.5, (xb + 0.01, yb)
         else:
-            bow = -0.3 if (ya + yb) / 2 >= y0 + h / 2 else 0.3      # long edges bow away from the middle
+            bow = (
+                -0.3 if (ya + yb) / 2 >= y0 + h / 2 else 0.3
+            )  # long edges bow away from the middle
             rad = 0.45 if e.feedback else (bow if depth[e.dst] - depth[e.src] > 1 else 0.0)
-        ax.add_patch(FancyArrowPatch((xa, ya), (xb, yb), connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>",
-                                     mutation_scale=7, color=color, lw=lw, linestyle=ls,
-                                     shrinkA=node_r * 72, shrinkB=node_r * 72, zorder=2))
+        ax.add_patch(
+            FancyArrowPatch(
+                (xa, ya),
+                (xb, yb),
+                connectionstyle=f"arc3,rad={rad}",
+                arrowstyle="-|>",
+                mutation_scale=7,
+                color=color,
+                lw=lw,
+                linestyle=ls,
+                shrinkA=node_r * 72,
+                shrinkB=node_r * 72,
+                zorder=2,
+            )
+        )
     for key, (x, y) in pos.items():
         is_input = isinstance(key, str)
         r = node_r * (1.3 if is_input else 1.0)
-        ax.add_patch(Circle((x, y), r, facecolor="white" if is_input else "0.85",
-                            edgecolor="0.3", lw=0.8, zorder=3))
-        ax.text(x, y, key if is_input else f"n{key}", ha="center", va="center", fontsize=4.5, zorder=4)
+        ax.add_patch(
+            Circle(
+                (x, y),
+                r,
+                facecolor="white" if is_input else "0.85",
+                edgecolor="0.3",
+                lw=0.8,
+                zorder=3,
+            )
+        )
+        ax.text(
+            x, y, key if is_input else f"n{key}", ha="center", va="center", fontsize=4.5, zorder=4
+        )
 
 
 def draw_genome(genome: Genome, n_reductions: int = 2, ax=None, title: str | None = None):
@@ -101,42 +139,94 @@ def draw_genome(genome: Genome, n_reductions: int = 2, ax=None, title: str | Non
         fig = ax.figure
     # stem, reductions, head
     for bx, bw, label in [(0.0, 0.65, "stem"), *[(rx, rw, "R") for rx in red_x], (x, 0.65, "head")]:
-        ax.add_patch(FancyBboxPatch((bx, 0.35), bw, h - 0.7, boxstyle="round,pad=0.02", fc="0.93", ec="0.5"))
-        ax.text(bx + bw / 2, h / 2, label, ha="center", va="center", fontsize=7, rotation=90 if label == "R" else 0)
+        ax.add_patch(
+            FancyBboxPatch((bx, 0.35), bw, h - 0.7, boxstyle="round,pad=0.02", fc="0.93", ec="0.5")
+        )
+        ax.text(
+            bx + bw / 2,
+            h / 2,
+            label,
+            ha="center",
+            va="center",
+            fontsize=7,
+            rotation=90 if label == "R" else 0,
+        )
     centers = {-1: 0.325, **{i: xs[i] + w / 2 for i in range(n)}}
     for i, c in enumerate(genome.cells):
         m = get_motif(c.motif)
-        ax.add_patch(FancyBboxPatch((xs[i], 0.0), w, h, boxstyle="round,pad=0.02", fc="white", ec="0.3"))
+        ax.add_patch(
+            FancyBboxPatch((xs[i], 0.0), w, h, boxstyle="round,pad=0.02", fc="white", ec="0.3")
+        )
         draw_motif(ax, m, c.ops, xs[i], 0.0, w, h)
         ax.text(xs[i] + w / 2, -0.12, f"{i}: {c.motif}", ha="center", va="top", fontsize=7)
-        ax.text(xs[i] + w / 2, -0.36, f"thr {c.threshold:g}  tau {c.tau:g}  fan-in {c.fan_in}",
-                ha="center", va="top", fontsize=6, color="0.35")
+        ax.text(
+            xs[i] + w / 2,
+            -0.36,
+            f"thr {c.threshold:g}  tau {c.tau:g}  fan-in {c.fan_in}",
+            ha="center",
+            va="top",
+            fontsize=6,
+            color="0.35",
+        )
         # macro arcs (in0 from the previous cell is implicit in the left-to-right order)
         _, rest = cell_inputs(i, c)
         for j in rest:
             skip = j in c.skips
             xa, xb = centers[j], centers[i]
-            rad = -min(0.35, 1.6 / max(xb - xa, 1e-6))      # arcs at most ~0.8 high
-            ax.add_patch(FancyArrowPatch((xa, h + 0.05), (xb - 0.15, h + 0.05), connectionstyle=f"arc3,rad={rad}",
-                                         arrowstyle="-|>", mutation_scale=7, lw=1.1 if skip else 0.8,
-                                         color=SKIP_COLOR if skip else FANIN_COLOR, linestyle="--" if skip else "-",
-                                         alpha=0.9))
+            rad = -min(0.35, 1.6 / max(xb - xa, 1e-6))  # arcs at most ~0.8 high
+            ax.add_patch(
+                FancyArrowPatch(
+                    (xa, h + 0.05),
+                    (xb - 0.15, h + 0.05),
+                    connectionstyle=f"arc3,rad={rad}",
+                    arrowstyle="-|>",
+                    mutation_scale=7,
+                    lw=1.1 if skip else 0.8,
+                    color=SKIP_COLOR if skip else FANIN_COLOR,
+                    linestyle="--" if skip else "-",
+                    alpha=0.9,
+                )
+            )
     for i in range(n - 1):
-        ax.annotate("", (xs[i + 1] - (rw + gap if i + 1 in red else 0.0), h / 2), (xs[i] + w, h / 2),
-                    arrowprops=dict(arrowstyle="-|>", color="0.3", lw=0.8))
-    ax.annotate("", (xs[0], h / 2) if 0 not in red else (red_x[0], h / 2), (0.65, h / 2),
-                arrowprops=dict(arrowstyle="-|>", color="0.3", lw=0.8))
-    ax.annotate("", (x, h / 2), (xs[-1] + w, h / 2), arrowprops=dict(arrowstyle="-|>", color="0.3", lw=0.8))
+        ax.annotate(
+            "",
+            (xs[i + 1] - (rw + gap if i + 1 in red else 0.0), h / 2),
+            (xs[i] + w, h / 2),
+            arrowprops=dict(arrowstyle="-|>", color="0.3", lw=0.8),
+        )
+    ax.annotate(
+        "",
+        (xs[0], h / 2) if 0 not in red else (red_x[0], h / 2),
+        (0.65, h / 2),
+        arrowprops=dict(arrowstyle="-|>", color="0.3", lw=0.8),
+    )
+    ax.annotate(
+        "", (x, h / 2), (xs[-1] + w, h / 2), arrowprops=dict(arrowstyle="-|>", color="0.3", lw=0.8)
+    )
     for rx in red_x:
-        ax.annotate("", (rx, h / 2), (rx - gap, h / 2), arrowprops=dict(arrowstyle="-|>", color="0.3", lw=0.8))
-    legend = [Line2D([], [], color=E_COLOR, lw=1.2, label="excitatory op"),
-              Line2D([], [], color=I_COLOR, lw=1.2, label="inhibitory op"),
-              Line2D([], [], color="0.3", lw=2.4, label="5x5 kernel"),
-              Line2D([], [], color="0.3", lw=1.2, ls="--", label="feedback (t-1)"),
-              Line2D([], [], color=ID_COLOR, lw=1.0, ls=":", label="identity"),
-              Line2D([], [], color=FANIN_COLOR, lw=0.8, label="macro fan-in"),
-              Line2D([], [], color=SKIP_COLOR, lw=1.1, ls="--", label="long-range skip")]
-    ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=7, fontsize=7, frameon=False)
+        ax.annotate(
+            "",
+            (rx, h / 2),
+            (rx - gap, h / 2),
+            arrowprops=dict(arrowstyle="-|>", color="0.3", lw=0.8),
+        )
+    legend = [
+        Line2D([], [], color=E_COLOR, lw=1.2, label="excitatory op"),
+        Line2D([], [], color=I_COLOR, lw=1.2, label="inhibitory op"),
+        Line2D([], [], color="0.3", lw=2.4, label="5x5 kernel"),
+        Line2D([], [], color="0.3", lw=1.2, ls="--", label="feedback (t-1)"),
+        Line2D([], [], color=ID_COLOR, lw=1.0, ls=":", label="identity"),
+        Line2D([], [], color=FANIN_COLOR, lw=0.8, label="macro fan-in"),
+        Line2D([], [], color=SKIP_COLOR, lw=1.1, ls="--", label="long-range skip"),
+    ]
+    ax.legend(
+        handles=legend,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.08),
+        ncol=7,
+        fontsize=7,
+        frameon=False,
+    )
     ax.set_xlim(-0.2, total)
     ax.set_ylim(-0.55, h + 1.0)
     ax.set_aspect("equal")
@@ -204,7 +294,9 @@ def plot_rdms(rdms: Mapping[str, np.ndarray], labels: Sequence[int] | None = Non
     return fig
 
 
-def strip_plot(groups: Mapping[str, Sequence[float]], ylabel: str = "test accuracy", ax=None, seed: int = 0):
+def strip_plot(
+    groups: Mapping[str, Sequence[float]], ylabel: str = "test accuracy", ax=None, seed: int = 0
+):
     """One column per group, every value a jittered dot, the median a bar."""
     if ax is None:
         fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(groups), 3.2))

@@ -45,32 +45,21 @@ from __future__ import annotations
 import math
 import pickle
 import time
-from concurrent.futures import Executor, Future
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..results import atomic_write
+from ..fileio import atomic_write
+from ..nas.executors import SyncExecutor
 from ..validation import ConfigError
 from .genome import Genome, SearchSpace, crossover, from_dict, gene_distance, mutate, random_genome
 
 CHECKPOINT_VERSION = 1
-
-
-class SyncExecutor(Executor):
-    """A ``concurrent.futures.Executor`` that runs each call immediately, in this process."""
-
-    def submit(self, fn, /, *args, **kwargs) -> Future:
-        f: Future = Future()
-        try:
-            f.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
-            f.set_exception(exc)
-        return f
 
 
 @dataclass(frozen=True)
@@ -92,6 +81,7 @@ class EvolutionConfig:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < lo:
                 raise ConfigError(f"evolution.{name}={v!r} must be an integer >= {lo}")
+
         _int("population", 2)
         _int("generations", 0)
         _int("tournament", 1)
@@ -103,9 +93,13 @@ class EvolutionConfig:
             if not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
                 raise ConfigError(f"evolution.{name}={v!r} must be in [0, 1]")
         if self.elitism >= self.population:
-            raise ConfigError(f"evolution.elitism={self.elitism} must be < population={self.population}")
+            raise ConfigError(
+                f"evolution.elitism={self.elitism} must be < population={self.population}"
+            )
         if self.crossover_mode not in ("gene", "cell"):
-            raise ConfigError(f"evolution.crossover_mode={self.crossover_mode!r} not in ('gene', 'cell')")
+            raise ConfigError(
+                f"evolution.crossover_mode={self.crossover_mode!r} not in ('gene', 'cell')"
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -145,18 +139,25 @@ class SearchState:
         }
 
     @classmethod
-    def from_payload(cls, p: dict) -> "SearchState":
+    def from_payload(cls, p: dict) -> SearchState:
         if p.get("version") != CHECKPOINT_VERSION:
-            raise ConfigError(f"checkpoint version {p.get('version')!r} is not {CHECKPOINT_VERSION}")
+            raise ConfigError(
+                f"checkpoint version {p.get('version')!r} is not {CHECKPOINT_VERSION}"
+            )
         space = dict(p["space"])
         space["motifs"] = tuple(space["motifs"])
         return cls(
-            config=EvolutionConfig(**p["config"]), space=SearchSpace(**space),
+            config=EvolutionConfig(**p["config"]),
+            space=SearchSpace(**space),
             generation=p["generation"],
-            population=[from_dict(d) for d in p["population"]], fitness=list(p["fitness"]),
-            cache=dict(p["cache"]), archive={h: from_dict(d) for h, d in p["archive"].items()},
-            history=list(p["history"]), rng_state=p["rng_state"],
-            evaluations=p["evaluations"], seconds=p["seconds"],
+            population=[from_dict(d) for d in p["population"]],
+            fitness=list(p["fitness"]),
+            cache=dict(p["cache"]),
+            archive={h: from_dict(d) for h, d in p["archive"].items()},
+            history=list(p["history"]),
+            rng_state=p["rng_state"],
+            evaluations=p["evaluations"],
+            seconds=p["seconds"],
         )
 
 
@@ -187,7 +188,9 @@ def _key(f: float) -> float:
 def save_checkpoint(state: SearchState, path: str | Path) -> Path:
     """Pickle ``state`` to ``path`` atomically (temp file + rename)."""
     payload = state.to_payload()
-    return atomic_write(path, lambda f: pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL), binary=True)
+    return atomic_write(
+        path, lambda f: pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL), binary=True
+    )
 
 
 def load_checkpoint(path: str | Path) -> SearchState:
@@ -211,7 +214,9 @@ def diversity(population: list[Genome]) -> tuple[float, float]:
     return float(np.mean(dists)), len({g.hash() for g in population}) / len(population)
 
 
-def _evaluate(population: list[Genome], state: SearchState, fitness_fn, executor: Executor) -> list[float]:
+def _evaluate(
+    population: list[Genome], state: SearchState, fitness_fn, executor: Executor
+) -> list[float]:
     todo: dict[str, Genome] = {}
     for g in population:
         h = g.hash()
@@ -258,7 +263,11 @@ def _breed(state: SearchState, rng: np.random.Generator) -> list[Genome]:
         for _ in range(cfg.dedup_tries + 1):
             a = state.population[_tournament(state.fitness, cfg.tournament, rng)]
             b = state.population[_tournament(state.fitness, cfg.tournament, rng)]
-            child = crossover(a, b, rng, space, cfg.crossover_mode) if rng.random() < cfg.crossover_rate else a
+            child = (
+                crossover(a, b, rng, space, cfg.crossover_mode)
+                if rng.random() < cfg.crossover_rate
+                else a
+            )
             child = mutate(child, rng, cfg.mutation_rate, space)
             if child.hash() not in seen:
                 break
@@ -285,16 +294,28 @@ def _compatible(old: SearchState, cfg: EvolutionConfig, space: SearchSpace) -> N
     b = {k: v for k, v in cfg.to_dict().items() if k != "generations"}
     if a != b:
         diff = sorted(k for k in a if a[k] != b[k])
-        raise ConfigError(f"checkpoint was written with other evolution settings {diff}; "
-                          "delete it or use resume=False")
+        raise ConfigError(
+            f"checkpoint was written with other evolution settings {diff}; "
+            "delete it or use resume=False"
+        )
     if asdict(old.space) != asdict(space):
-        raise ConfigError("checkpoint was written for another search space; delete it or use resume=False")
+        raise ConfigError(
+            "checkpoint was written for another search space; delete it or use resume=False"
+        )
 
 
-def evolve(fitness_fn: Callable[[Genome, int], float], space: SearchSpace, config: EvolutionConfig,
-           *, executor: Executor | None = None, checkpoint: str | Path | None = None,
-           resume: bool = False, callback: Callable[[int, SearchState], None] | None = None,
-           progress: bool = True, desc: str = "evolve") -> SearchResult:
+def evolve(
+    fitness_fn: Callable[[Genome, int], float],
+    space: SearchSpace,
+    config: EvolutionConfig,
+    *,
+    executor: Executor | None = None,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+    callback: Callable[[int, SearchState], None] | None = None,
+    progress: bool = True,
+    desc: str = "evolve",
+) -> SearchResult:
     """Run the search (see the module docstring); returns a :class:`SearchResult`.
 
     ``fitness_fn(genome, seed)`` must be deterministic and, for process-based executors,
@@ -343,6 +364,14 @@ def evolve(fitness_fn: Callable[[Genome, int], float], space: SearchSpace, confi
     finally:
         bar.close()
     best_h = max(state.cache, key=lambda h: _key(state.cache[h]))
-    return SearchResult(best=state.archive[best_h], best_fitness=state.cache[best_h], history=state.history,
-                        population=state.population, fitness=state.fitness, cache=state.cache,
-                        archive=state.archive, evaluations=state.evaluations, seconds=state.seconds)
+    return SearchResult(
+        best=state.archive[best_h],
+        best_fitness=state.cache[best_h],
+        history=state.history,
+        population=state.population,
+        fitness=state.fitness,
+        cache=state.cache,
+        archive=state.archive,
+        evaluations=state.evaluations,
+        seconds=state.seconds,
+    )

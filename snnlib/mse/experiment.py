@@ -24,10 +24,11 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from ..encoding import Encoder
 from ..models import count_parameters
+from ..nas.seeding import derive_seed
 from ..train import TrainConfig, evaluate, fit
 from ..validation import ConfigError, check_choice
 from .decode import NetConfig, build_network
-from .fitness import AccuracyEvaluator, DataSpec, RDMEvaluator, class_balanced, derive_seed, loader_tensors
+from .fitness import AccuracyEvaluator, DataSpec, RDMEvaluator, class_balanced, loader_tensors
 from .genome import Genome, random_genome
 from .rdm import RDMFitness
 
@@ -47,7 +48,9 @@ class TensorData:
         """A loader over a split; ``seed`` given: shuffled with a generator seeded by it."""
         x, y = getattr(self, split)
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=seed is not None, generator=gen)
+        return DataLoader(
+            TensorDataset(x, y), batch_size=batch_size, shuffle=seed is not None, generator=gen
+        )
 
 
 def load_tensors(dataset: str, time_steps: int, seed: int = 0, limit=None) -> TensorData:
@@ -58,45 +61,106 @@ def load_tensors(dataset: str, time_steps: int, seed: int = 0, limit=None) -> Te
     loaders = make_loaders(dataset, batch_size=512, time_steps=time_steps, limit=limit, seed=seed)
     # the train loader shuffles with ``seed``: the tensors' order is fixed by the seed
     splits = {k: loader_tensors(v) for k, v in loaders.items()}
-    return TensorData(dataset, DataSpec.from_info(info, time_steps), splits["train"], splits["val"],
-                      splits["test"], info.kind)
+    return TensorData(
+        dataset,
+        DataSpec.from_info(info, time_steps),
+        splits["train"],
+        splits["val"],
+        splits["test"],
+        info.kind,
+    )
 
 
-def rdm_evaluator(data: TensorData, cfg: RDMFitness, net: NetConfig, seed: int = 0, device: str = "cpu",
-                  threads: int | None = None) -> RDMEvaluator:
+def rdm_evaluator(
+    data: TensorData,
+    cfg: RDMFitness,
+    net: NetConfig,
+    seed: int = 0,
+    device: str = "cpu",
+    threads: int | None = None,
+) -> RDMEvaluator:
     """The RDM fitness on a class-balanced probe from the train split (drawn by ``seed``)."""
-    x, y = class_balanced(*data.train, cfg.n_per_class, seed=seed, num_classes=data.spec.num_classes)
+    x, y = class_balanced(
+        *data.train, cfg.n_per_class, seed=seed, num_classes=data.spec.num_classes
+    )
     return RDMEvaluator(x, y, data.spec, cfg, net, device=device, threads=threads)
 
 
-def accuracy_evaluator(data: TensorData, train: TrainConfig, net: NetConfig, batch_size: int = 64,
-                       device: str = "cpu", threads: int | None = None) -> AccuracyEvaluator:
+def accuracy_evaluator(
+    data: TensorData,
+    train: TrainConfig,
+    net: NetConfig,
+    batch_size: int = 64,
+    device: str = "cpu",
+    threads: int | None = None,
+) -> AccuracyEvaluator:
     """Validation accuracy after ``train`` (short) on the train split."""
-    return AccuracyEvaluator(*data.train, *data.val, data.spec, train, batch_size, net, device, threads)
+    return AccuracyEvaluator(
+        *data.train, *data.val, data.spec, train, batch_size, net, device, threads
+    )
 
 
-def train_and_measure(model: nn.Module, data: TensorData, train: TrainConfig, batch_size: int, seed: int,
-                      device: str | torch.device = "cpu", desc: str = "train", progress: bool = True) -> dict:
+def train_and_measure(
+    model: nn.Module,
+    data: TensorData,
+    train: TrainConfig,
+    batch_size: int,
+    seed: int,
+    device: str | torch.device = "cpu",
+    desc: str = "train",
+    progress: bool = True,
+) -> dict:
     """Train ``model`` (train split, validation per epoch), then test accuracy, NoS, energy."""
     enc = data.spec.encoder()
     t0 = time.perf_counter()
-    hist = fit(model, data.loader("train", batch_size, seed), data.loader("val", 256), enc, train,
-               device=device, progress=progress, desc=desc)
+    hist = fit(
+        model,
+        data.loader("train", batch_size, seed),
+        data.loader("val", 256),
+        enc,
+        train,
+        device=device,
+        progress=progress,
+        desc=desc,
+    )
     test = evaluate(model, data.loader("test", 256), enc, device, spikes=True)
     rep = test["spikes"]
-    return {"test_acc": test["acc"], "best_val_acc": max(hist.val_acc) if hist.val_acc else None,
-            "nos": rep.nos, "energy_uj": rep.energy_uj, "sops": rep.sops, "params": count_parameters(model),
-            "train_seconds": time.perf_counter() - t0, "val_acc": list(hist.val_acc)}
+    return {
+        "test_acc": test["acc"],
+        "best_val_acc": max(hist.val_acc) if hist.val_acc else None,
+        "nos": rep.nos,
+        "energy_uj": rep.energy_uj,
+        "sops": rep.sops,
+        "params": count_parameters(model),
+        "train_seconds": time.perf_counter() - t0,
+        "val_acc": list(hist.val_acc),
+    }
 
 
-def train_genome(genome: Genome, data: TensorData, net: NetConfig, train: TrainConfig, batch_size: int,
-                 seed: int, device: str | torch.device = "cpu", progress: bool = True,
-                 return_model: bool = False):
+def train_genome(
+    genome: Genome,
+    data: TensorData,
+    net: NetConfig,
+    train: TrainConfig,
+    batch_size: int,
+    seed: int,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    return_model: bool = False,
+):
     """Decode ``genome`` (weights seeded from (seed, hash)), train it and measure it."""
     torch.manual_seed(derive_seed(seed, genome.hash(), 1_000_003))
     model = build_network(genome, data.spec.in_channels, data.spec.num_classes, net).to(device)
-    out = train_and_measure(model, data, train, batch_size, seed, device, desc=f"train {genome.short}",
-                            progress=progress)
+    out = train_and_measure(
+        model,
+        data,
+        train,
+        batch_size,
+        seed,
+        device,
+        desc=f"train {genome.short}",
+        progress=progress,
+    )
     return (out, model) if return_model else out
 
 
@@ -106,7 +170,9 @@ def output_spikes(evaluator: RDMEvaluator, genome: Genome, seed: int) -> bool:
     return bool((list(responses.values())[-1] != 0).any())
 
 
-def live_random_genome(rng, space, evaluator: RDMEvaluator, seed: int, max_tries: int = 100) -> Genome:
+def live_random_genome(
+    rng, space, evaluator: RDMEvaluator, seed: int, max_tries: int = 100
+) -> Genome:
     """The first random genome (drawn from ``rng``) whose untrained output layer fires on the
     probe batch: a random baseline that can learn at all (see :mod:`snnlib.mse.rdm`, silent output)."""
     for _ in range(max_tries):
@@ -133,7 +199,9 @@ def corrupt(x: torch.Tensor, noise: str, level: float, generator: torch.Generato
     if noise == "gaussian":
         return x + level * torch.randn(x.shape, generator=generator)
     if x.dim() != 5:
-        raise ConfigError(f"noise {noise!r} is for event frames [B, T, P, H, W], got {tuple(x.shape)}")
+        raise ConfigError(
+            f"noise {noise!r} is for event frames [B, T, P, H, W], got {tuple(x.shape)}"
+        )
     if noise == "drop":
         if not 0 <= level <= 1:
             raise ConfigError(f"drop probability {level} not in [0, 1]")
@@ -172,8 +240,15 @@ class NoisyEncoder:
 
 
 @torch.no_grad()
-def robustness(model: nn.Module, data: TensorData, noise: str, levels, seed: int = 0,
-               device: str | torch.device = "cpu", batch_size: int = 256) -> list[float]:
+def robustness(
+    model: nn.Module,
+    data: TensorData,
+    noise: str,
+    levels,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    batch_size: int = 256,
+) -> list[float]:
     """Test accuracy of a trained model at each noise level (same noise draws for every model)."""
     accs = []
     for level in levels:

@@ -19,8 +19,6 @@ pinned per evaluation (``threads``) so that results do not depend on the worker'
 
 from __future__ import annotations
 
-import hashlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,31 +26,13 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from ..encoding import Encoder, default_encoding
+from ..nas.seeding import derive_seed
+from ..runtime import torch_threads
 from ..train import TrainConfig, evaluate, fit
 from ..validation import ConfigError
 from .decode import MSENet, NetConfig, build_network
 from .genome import Genome
 from .rdm import RDMFitness, aggregate, categorical_rdm, record_responses
-
-
-def derive_seed(seed: int, genome_hash: str, salt: int = 0) -> int:
-    """A 63-bit seed from the search seed, a genome hash and a salt (e.g. the init index)."""
-    digest = hashlib.sha1(f"{int(seed)}:{genome_hash}:{int(salt)}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
-
-
-@contextmanager
-def torch_threads(n: int | None):
-    """Run a block with ``torch.set_num_threads(n)`` (``None``: leave as is)."""
-    if n is None:
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 # -- data helpers --------------------------------------------------------------------------
@@ -69,8 +49,13 @@ def loader_tensors(loader, limit: int | None = None) -> tuple[torch.Tensor, torc
     return (x[:limit], y[:limit]) if limit is not None else (x, y)
 
 
-def class_balanced(x: torch.Tensor, y: torch.Tensor, n_per_class: int, seed: int = 0,
-                   num_classes: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def class_balanced(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    n_per_class: int,
+    seed: int = 0,
+    num_classes: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``n_per_class`` items of every class, drawn by ``seed``, ordered by class.
 
     Ordering by class makes RDM pictures show the categorical block structure.
@@ -82,7 +67,9 @@ def class_balanced(x: torch.Tensor, y: torch.Tensor, n_per_class: int, seed: int
     for c in classes:
         pool = torch.nonzero(y == c).flatten().numpy()
         if len(pool) < n_per_class:
-            raise ConfigError(f"class {c} has {len(pool)} items; the probe needs n_per_class={n_per_class}")
+            raise ConfigError(
+                f"class {c} has {len(pool)} items; the probe needs n_per_class={n_per_class}"
+            )
         idx.extend(sorted(rng.choice(pool, n_per_class, replace=False).tolist()))
     idx_t = torch.as_tensor(idx)
     return x[idx_t], y[idx_t]
@@ -98,7 +85,7 @@ class DataSpec:
     time_steps: int = 4
 
     @classmethod
-    def from_info(cls, info, time_steps: int) -> "DataSpec":
+    def from_info(cls, info, time_steps: int) -> DataSpec:
         """From a :class:`snnlib.data.DatasetInfo`."""
         return cls(info.in_channels, info.num_classes, default_encoding(info.kind), time_steps)
 
@@ -124,21 +111,31 @@ class RDMEvaluator:
     def build(self, genome: Genome, seed: int, init: int = 0) -> MSENet:
         """The candidate network with the weights of initialisation ``init``."""
         torch.manual_seed(derive_seed(seed, genome.hash(), init))
-        return build_network(genome, self.data.in_channels, self.data.num_classes, self.net).to(self.device)
+        return build_network(genome, self.data.in_channels, self.data.num_classes, self.net).to(
+            self.device
+        )
 
     def responses(self, genome: Genome, seed: int, init: int = 0) -> dict[str, torch.Tensor]:
         """Per-layer responses ``{layer: [n, features]}`` of initialisation ``init``."""
         with torch_threads(self.threads):
             model = self.build(genome, seed, init)
             x = self.data.encoder()(self.x).to(self.device)
-            return {k: v.cpu() for k, v in record_responses(model, x, self.cfg.temporal, self.cfg.batch_stats).items()}
+            return {
+                k: v.cpu()
+                for k, v in record_responses(
+                    model, x, self.cfg.temporal, self.cfg.batch_stats
+                ).items()
+            }
 
     def target(self) -> torch.Tensor:
         return categorical_rdm(self.y)
 
     def __call__(self, genome: Genome, seed: int) -> float:
         target = self.target()
-        scores = [aggregate(self.responses(genome, seed, k), target, self.cfg) for k in range(self.cfg.n_inits)]
+        scores = [
+            aggregate(self.responses(genome, seed, k), target, self.cfg)
+            for k in range(self.cfg.n_inits)
+        ]
         return float(sum(scores) / len(scores))
 
 
@@ -169,10 +166,22 @@ class AccuracyEvaluator:
             torch.manual_seed(s)
             model = build_network(genome, self.data.in_channels, self.data.num_classes, self.net)
             gen = torch.Generator().manual_seed(s)
-            train = DataLoader(TensorDataset(self.train_x, self.train_y), batch_size=self.batch_size,
-                               shuffle=True, generator=gen)
+            train = DataLoader(
+                TensorDataset(self.train_x, self.train_y),
+                batch_size=self.batch_size,
+                shuffle=True,
+                generator=gen,
+            )
             try:
-                fit(model, train, None, self.data.encoder(), self.train, device=self.device, progress=False)
+                fit(
+                    model,
+                    train,
+                    None,
+                    self.data.encoder(),
+                    self.train,
+                    device=self.device,
+                    progress=False,
+                )
             except FloatingPointError:
                 return None
             return model

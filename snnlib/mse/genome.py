@@ -105,7 +105,9 @@ class SearchSpace:
     @property
     def scales(self) -> str:
         """A short label: e.g. ``"micro+meso"``."""
-        names = [n for n, on in (("micro", self.micro), ("meso", self.meso), ("macro", self.macro)) if on]
+        names = [
+            n for n, on in (("micro", self.micro), ("meso", self.meso), ("macro", self.macro)) if on
+        ]
         return "+".join(names) or "none"
 
 
@@ -121,7 +123,7 @@ class Genome:
     _hash: str = field(default="", init=False, repr=False, compare=False)
 
     # -- checks --------------------------------------------------------------------------
-    def validate(self, space: SearchSpace | None = None) -> "Genome":
+    def validate(self, space: SearchSpace | None = None) -> Genome:
         """Raise :class:`ConfigError` naming the first bad gene; return ``self`` if valid.
 
         With ``space`` also check the number of cells, the allowed motifs and that the
@@ -130,17 +132,23 @@ class Genome:
         if not isinstance(self.cells, tuple) or not self.cells:
             raise ConfigError("cells must be a non-empty tuple of CellGene")
         if space is not None and len(self.cells) != space.n_cells:
-            raise ConfigError(f"cells has {len(self.cells)} cells; the search space has n_cells={space.n_cells}")
+            raise ConfigError(
+                f"cells has {len(self.cells)} cells; the search space has n_cells={space.n_cells}"
+            )
         for i, c in enumerate(self.cells):
             w = f"cells[{i}]"
             if not isinstance(c, CellGene):
                 raise ConfigError(f"{w} is not a CellGene")
             if c.motif not in MOTIFS:
-                raise ConfigError(f"{w}.motif={c.motif!r} is not registered; choose one of {sorted(MOTIFS)}")
+                raise ConfigError(
+                    f"{w}.motif={c.motif!r} is not registered; choose one of {sorted(MOTIFS)}"
+                )
             m = MOTIFS[c.motif]
             if not isinstance(c.ops, tuple) or len(c.ops) != m.n_ops:
                 n = len(c.ops) if isinstance(c.ops, (tuple, list)) else c.ops
-                raise ConfigError(f"{w}.ops has {n} entries; motif {c.motif!r} has {m.n_ops} op slots")
+                raise ConfigError(
+                    f"{w}.ops has {n} entries; motif {c.motif!r} has {m.n_ops} op slots"
+                )
             for k, op in enumerate(c.ops):
                 if not isinstance(op, OpGene):
                     raise ConfigError(f"{w}.ops[{k}] is not an OpGene")
@@ -158,8 +166,10 @@ class Genome:
                 raise ConfigError(f"{w}.skips must be a tuple of earlier cell indices")
             for j in c.skips:
                 if not isinstance(j, int) or isinstance(j, bool) or not 0 <= j < i - c.fan_in:
-                    raise ConfigError(f"{w}.skips contains {j!r}: a skip must be an earlier cell index j with "
-                                      f"0 <= j < {i} - fan_in={c.fan_in} (cells inside the fan-in are already inputs)")
+                    raise ConfigError(
+                        f"{w}.skips contains {j!r}: a skip must be an earlier cell index j with "
+                        f"0 <= j < {i} - fan_in={c.fan_in} (cells inside the fan-in are already inputs)"
+                    )
             if list(c.skips) != sorted(set(c.skips)):
                 raise ConfigError(f"{w}.skips={c.skips!r} must be sorted and without repeats")
             if space is not None:
@@ -170,19 +180,31 @@ class Genome:
     def _check_space(i: int, c: CellGene, m, space: SearchSpace) -> None:
         w = f"cells[{i}]"
         if c.motif not in space.motifs:
-            raise ConfigError(f"{w}.motif={c.motif!r} is not in the search space's motifs {list(space.motifs)}")
+            raise ConfigError(
+                f"{w}.motif={c.motif!r} is not in the search space's motifs {list(space.motifs)}"
+            )
         if space.max_skips is not None and len(c.skips) > space.max_skips:
-            raise ConfigError(f"{w}.skips has {len(c.skips)} entries; space.max_skips={space.max_skips}")
+            raise ConfigError(
+                f"{w}.skips has {len(c.skips)} entries; space.max_skips={space.max_skips}"
+            )
         if not space.meso and c.motif != space.default_motif:
-            raise ConfigError(f"{w}.motif={c.motif!r}: meso is not searched, so it must be {space.default_motif!r}")
+            raise ConfigError(
+                f"{w}.motif={c.motif!r}: meso is not searched, so it must be {space.default_motif!r}"
+            )
         if not space.micro:
             if c.ops != default_ops(m):
-                raise ConfigError(f"{w}.ops: micro is not searched, so ops must be the motif's defaults")
+                raise ConfigError(
+                    f"{w}.ops: micro is not searched, so ops must be the motif's defaults"
+                )
             if (c.threshold, c.tau) != (DEFAULT_THRESHOLD, DEFAULT_TAU):
-                raise ConfigError(f"{w}.threshold/tau: micro is not searched, so they must be "
-                                  f"{DEFAULT_THRESHOLD}/{DEFAULT_TAU}")
+                raise ConfigError(
+                    f"{w}.threshold/tau: micro is not searched, so they must be "
+                    f"{DEFAULT_THRESHOLD}/{DEFAULT_TAU}"
+                )
         if not space.macro and (c.fan_in != DEFAULT_FAN_IN or c.skips):
-            raise ConfigError(f"{w}.fan_in/skips: macro is not searched, so fan_in={DEFAULT_FAN_IN} and no skips")
+            raise ConfigError(
+                f"{w}.fan_in/skips: macro is not searched, so fan_in={DEFAULT_FAN_IN} and no skips"
+            )
 
     # -- serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -190,10 +212,14 @@ class Genome:
         return {
             "format": FORMAT,
             "cells": [
-                {"motif": c.motif,
-                 "ops": [{"kernel": o.kernel, "sign": o.sign} for o in c.ops],
-                 "threshold": float(c.threshold), "tau": float(c.tau),
-                 "fan_in": c.fan_in, "skips": list(c.skips)}
+                {
+                    "motif": c.motif,
+                    "ops": [{"kernel": o.kernel, "sign": o.sign} for o in c.ops],
+                    "threshold": float(c.threshold),
+                    "tau": float(c.tau),
+                    "fan_in": c.fan_in,
+                    "skips": list(c.skips),
+                }
                 for c in self.cells
             ],
         }
@@ -204,7 +230,9 @@ class Genome:
     def hash(self) -> str:
         """sha1 of the canonical JSON: equal genomes, equal hashes, in every process."""
         if not self._hash:
-            object.__setattr__(self, "_hash", hashlib.sha1(_canonical(self.to_dict()).encode()).hexdigest())
+            object.__setattr__(
+                self, "_hash", hashlib.sha1(_canonical(self.to_dict()).encode()).hexdigest()
+            )
         return self._hash
 
     @property
@@ -217,7 +245,9 @@ class Genome:
         for i, c in enumerate(self.cells):
             ops = " ".join(f"{o.kernel}{'E' if o.sign > 0 else 'I'}" for o in c.ops)
             sk = f" skips={list(c.skips)}" if c.skips else ""
-            lines.append(f"cell {i}: {c.motif:<19} ops[{ops}] thr={c.threshold} tau={c.tau} fan_in={c.fan_in}{sk}")
+            lines.append(
+                f"cell {i}: {c.motif:<19} ops[{ops}] thr={c.threshold} tau={c.tau} fan_in={c.fan_in}{sk}"
+            )
         return "\n".join(lines)
 
 
@@ -281,7 +311,9 @@ def from_dict(data: Any) -> Genome:
         _unknown(c, _CELL_FIELDS, w)
         name = _field(c, "motif", w)
         if not isinstance(name, str) or name not in MOTIFS:
-            raise ConfigError(f"{w}.motif={name!r} is not registered; choose one of {sorted(MOTIFS)}")
+            raise ConfigError(
+                f"{w}.motif={name!r} is not registered; choose one of {sorted(MOTIFS)}"
+            )
         ops_raw = _field(c, "ops", w)
         if not isinstance(ops_raw, list):
             raise ConfigError(f"{w}.ops must be a list of {{kernel, sign}} objects")
@@ -291,17 +323,25 @@ def from_dict(data: Any) -> Genome:
             if not isinstance(o, dict):
                 raise ConfigError(f"{ow} must be an object with fields {list(_OP_FIELDS)}")
             _unknown(o, _OP_FIELDS, ow)
-            ops.append(OpGene(_int(_field(o, "kernel", ow), f"{ow}.kernel"), _int(_field(o, "sign", ow), f"{ow}.sign")))
+            ops.append(
+                OpGene(
+                    _int(_field(o, "kernel", ow), f"{ow}.kernel"),
+                    _int(_field(o, "sign", ow), f"{ow}.sign"),
+                )
+            )
         skips = _field(c, "skips", w)
         if not isinstance(skips, list):
             raise ConfigError(f"{w}.skips must be a list of earlier cell indices")
-        cells.append(CellGene(
-            motif=name, ops=tuple(ops),
-            threshold=_num(_field(c, "threshold", w), f"{w}.threshold"),
-            tau=_num(_field(c, "tau", w), f"{w}.tau"),
-            fan_in=_int(_field(c, "fan_in", w), f"{w}.fan_in"),
-            skips=tuple(_int(j, f"{w}.skips[{n}]") for n, j in enumerate(skips)),
-        ))
+        cells.append(
+            CellGene(
+                motif=name,
+                ops=tuple(ops),
+                threshold=_num(_field(c, "threshold", w), f"{w}.threshold"),
+                tau=_num(_field(c, "tau", w), f"{w}.tau"),
+                fan_in=_int(_field(c, "fan_in", w), f"{w}.fan_in"),
+                skips=tuple(_int(j, f"{w}.skips[{n}]") for n, j in enumerate(skips)),
+            )
+        )
     return Genome(tuple(cells)).validate()
 
 
@@ -318,7 +358,11 @@ def from_json(text: str | bytes | dict) -> Genome:
 
 # -- random genomes and variation ---------------------------------------------------------
 def _choice(rng: np.random.Generator, options, exclude=None):
-    opts = [o for o in options if o != exclude] if exclude is not None and len(options) > 1 else list(options)
+    opts = (
+        [o for o in options if o != exclude]
+        if exclude is not None and len(options) > 1
+        else list(options)
+    )
     return opts[int(rng.integers(len(opts)))]
 
 
@@ -373,7 +417,9 @@ def mutate(genome: Genome, rng: np.random.Generator, rate: float, space: SearchS
             name = _choice(rng, space.motifs, exclude=name)
             m = get_motif(name)
             fresh = _random_ops(rng, m, space)
-            ops = tuple(ops[k] if k < len(ops) and space.micro else fresh[k] for k in range(m.n_ops))
+            ops = tuple(
+                ops[k] if k < len(ops) and space.micro else fresh[k] for k in range(m.n_ops)
+            )
         if space.micro:
             new_ops = []
             for o in ops:
@@ -404,8 +450,9 @@ def mutate(genome: Genome, rng: np.random.Generator, rate: float, space: SearchS
     return Genome(tuple(cells)).validate(space)
 
 
-def crossover(a: Genome, b: Genome, rng: np.random.Generator, space: SearchSpace,
-              mode: str = "gene") -> Genome:
+def crossover(
+    a: Genome, b: Genome, rng: np.random.Generator, space: SearchSpace, mode: str = "gene"
+) -> Genome:
     """Recombine two parents into one child.
 
     ``mode="cell"``: each cell is copied whole from a or b (uniform, cell-wise).
@@ -446,7 +493,9 @@ def gene_distance(a: Genome, b: Genome) -> float:
         diff += (ca.motif != cb.motif) + (ca.threshold != cb.threshold) + (ca.tau != cb.tau)
         diff += (ca.fan_in != cb.fan_in) + (ca.skips != cb.skips)
         if ca.motif == cb.motif:
-            diff += sum((oa.kernel != ob.kernel) + (oa.sign != ob.sign) for oa, ob in zip(ca.ops, cb.ops))
+            diff += sum(
+                (oa.kernel != ob.kernel) + (oa.sign != ob.sign) for oa, ob in zip(ca.ops, cb.ops)
+            )
         else:
             diff += 2 * n_ops
     return diff / max(total, 1)

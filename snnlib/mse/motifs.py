@@ -82,7 +82,7 @@ class Motif:
             return None
         return self.op_edges.index(edge)
 
-    def validate(self) -> "Motif":
+    def validate(self) -> Motif:
         where = f"motif {self.name!r}"
         if not 1 <= self.n_nodes <= 5:
             raise ConfigError(f"{where}: n_nodes={self.n_nodes} not in 1..5")
@@ -96,19 +96,29 @@ class Motif:
             if e.sign not in (1, -1):
                 raise ConfigError(f"{ewhere}.sign={e.sign!r} not in (1, -1)")
             if not (isinstance(e.dst, int) and 0 <= e.dst < self.n_nodes):
-                raise ConfigError(f"{ewhere}.dst={e.dst!r} is not a node index 0..{self.n_nodes - 1}")
+                raise ConfigError(
+                    f"{ewhere}.dst={e.dst!r} is not a node index 0..{self.n_nodes - 1}"
+                )
             if isinstance(e.src, str):
                 if e.src not in INPUTS:
                     raise ConfigError(f"{ewhere}.src={e.src!r} not in {INPUTS} or a node index")
                 if e.feedback:
-                    raise ConfigError(f"{ewhere}: a feedback edge must start at a node, not {e.src!r}")
+                    raise ConfigError(
+                        f"{ewhere}: a feedback edge must start at a node, not {e.src!r}"
+                    )
             elif not (isinstance(e.src, int) and 0 <= e.src < self.n_nodes):
-                raise ConfigError(f"{ewhere}.src={e.src!r} is not a node index 0..{self.n_nodes - 1}")
+                raise ConfigError(
+                    f"{ewhere}.src={e.src!r} is not a node index 0..{self.n_nodes - 1}"
+                )
             elif e.feedback and e.src < e.dst:
-                raise ConfigError(f"{ewhere}: feedback edge {e.src}->{e.dst} must go to the same or an earlier node")
+                raise ConfigError(
+                    f"{ewhere}: feedback edge {e.src}->{e.dst} must go to the same or an earlier node"
+                )
             elif not e.feedback and e.src >= e.dst:
-                raise ConfigError(f"{ewhere}: feed-forward edge {e.src}->{e.dst} must go to a later node "
-                                  "(mark it feedback=True for a loop across time)")
+                raise ConfigError(
+                    f"{ewhere}: feed-forward edge {e.src}->{e.dst} must go to a later node "
+                    "(mark it feedback=True for a loop across time)"
+                )
             if e.feedback and e.op != "op":
                 raise ConfigError(f"{ewhere}: feedback edges must carry an op")
             if not e.feedback:
@@ -131,35 +141,99 @@ _E, _I = 1, -1
 
 #: The motif library. Node indices are 0-based; ``in0``/``in1`` are the cell inputs.
 MOTIFS: dict[str, Motif] = {
-    m.name: m for m in (
-        motif("chain", 3, [
-            Edge("in0", 0), Edge("in1", 0), Edge(0, 1), Edge(1, 2),
-        ], "feed-forward chain: both inputs converge on n0, then n0 -> n1 -> n2"),
-        motif("convergent", 3, [
-            Edge("in0", 0), Edge("in1", 1), Edge(0, 2), Edge(1, 2),
-        ], "two parallel pathways (one per input) converge on n2"),
-        motif("divergent", 3, [
-            Edge("in0", 0), Edge("in1", 0), Edge(0, 1), Edge(0, 2),
-        ], "one hub n0 fans out to two parallel targets n1 and n2"),
-        motif("lateral_inhibition", 3, [
-            Edge("in0", 0), Edge("in1", 0),
-            Edge("in0", 1), Edge(0, 1, sign=_I),
-            Edge("in1", 2), Edge(0, 2, sign=_I),
-        ], "n0 is driven by both inputs and inhibits its neighbours n1 and n2 (winner-take-more)"),
-        motif("residual", 2, [
-            Edge("in0", 0), Edge("in1", 0), Edge(0, 1), Edge("in0", 1, op="identity"),
-        ], "a two-op pathway with an identity shortcut from in0 to n1"),
-        motif("recurrent_loop", 2, [
-            Edge("in0", 0), Edge("in1", 0), Edge(0, 1), Edge(1, 0, feedback=True),
-        ], "excitatory loop: n1's output at t-1 re-enters n0 at t (reverberation)"),
-        motif("feedback_inhibition", 3, [
-            Edge("in0", 0), Edge("in1", 0), Edge(0, 1), Edge(1, 2),
-            Edge(2, 0, feedback=True, sign=_I),
-        ], "a chain whose last node inhibits its first at the next step (gain control)"),
-        motif("mutual_inhibition", 2, [
-            Edge("in0", 0), Edge("in1", 1), Edge(0, 1, sign=_I),
-            Edge(1, 0, feedback=True, sign=_I),
-        ], "two competing nodes: n0 inhibits n1 at once, n1 inhibits n0 at the next step"),
+    m.name: m
+    for m in (
+        motif(
+            "chain",
+            3,
+            [
+                Edge("in0", 0),
+                Edge("in1", 0),
+                Edge(0, 1),
+                Edge(1, 2),
+            ],
+            "feed-forward chain: both inputs converge on n0, then n0 -> n1 -> n2",
+        ),
+        motif(
+            "convergent",
+            3,
+            [
+                Edge("in0", 0),
+                Edge("in1", 1),
+                Edge(0, 2),
+                Edge(1, 2),
+            ],
+            "two parallel pathways (one per input) converge on n2",
+        ),
+        motif(
+            "divergent",
+            3,
+            [
+                Edge("in0", 0),
+                Edge("in1", 0),
+                Edge(0, 1),
+                Edge(0, 2),
+            ],
+            "one hub n0 fans out to two parallel targets n1 and n2",
+        ),
+        motif(
+            "lateral_inhibition",
+            3,
+            [
+                Edge("in0", 0),
+                Edge("in1", 0),
+                Edge("in0", 1),
+                Edge(0, 1, sign=_I),
+                Edge("in1", 2),
+                Edge(0, 2, sign=_I),
+            ],
+            "n0 is driven by both inputs and inhibits its neighbours n1 and n2 (winner-take-more)",
+        ),
+        motif(
+            "residual",
+            2,
+            [
+                Edge("in0", 0),
+                Edge("in1", 0),
+                Edge(0, 1),
+                Edge("in0", 1, op="identity"),
+            ],
+            "a two-op pathway with an identity shortcut from in0 to n1",
+        ),
+        motif(
+            "recurrent_loop",
+            2,
+            [
+                Edge("in0", 0),
+                Edge("in1", 0),
+                Edge(0, 1),
+                Edge(1, 0, feedback=True),
+            ],
+            "excitatory loop: n1's output at t-1 re-enters n0 at t (reverberation)",
+        ),
+        motif(
+            "feedback_inhibition",
+            3,
+            [
+                Edge("in0", 0),
+                Edge("in1", 0),
+                Edge(0, 1),
+                Edge(1, 2),
+                Edge(2, 0, feedback=True, sign=_I),
+            ],
+            "a chain whose last node inhibits its first at the next step (gain control)",
+        ),
+        motif(
+            "mutual_inhibition",
+            2,
+            [
+                Edge("in0", 0),
+                Edge("in1", 1),
+                Edge(0, 1, sign=_I),
+                Edge(1, 0, feedback=True, sign=_I),
+            ],
+            "two competing nodes: n0 inhibits n1 at once, n1 inhibits n0 at the next step",
+        ),
     )
 }
 
@@ -169,4 +243,6 @@ def get_motif(name: str) -> Motif:
     try:
         return MOTIFS[name]
     except (KeyError, TypeError):
-        raise ConfigError(f"motif {name!r} is not registered; choose one of {sorted(MOTIFS)}") from None
+        raise ConfigError(
+            f"motif {name!r} is not registered; choose one of {sorted(MOTIFS)}"
+        ) from None

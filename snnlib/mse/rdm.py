@@ -91,7 +91,11 @@ class RDMFitness:
         check_choice("rdm.target", self.target, TARGETS)
         if not isinstance(self.n_inits, int) or isinstance(self.n_inits, bool) or self.n_inits < 1:
             raise ConfigError(f"rdm.n_inits={self.n_inits!r} must be a positive integer")
-        if not isinstance(self.n_per_class, int) or isinstance(self.n_per_class, bool) or self.n_per_class < 2:
+        if (
+            not isinstance(self.n_per_class, int)
+            or isinstance(self.n_per_class, bool)
+            or self.n_per_class < 2
+        ):
             raise ConfigError(f"rdm.n_per_class={self.n_per_class!r} must be an integer >= 2")
 
     @property
@@ -122,7 +126,7 @@ class ResponseRecorder(LIFTap):
 
     def _record(self, module: nn.Module, spikes: torch.Tensor) -> None:
         name = self._layer_name(module, len(self._counts))
-        s = spikes.detach().flatten(2)          # [t, B, N]
+        s = spikes.detach().flatten(2)  # [t, B, N]
         c = s.sum(0)
         self._counts[name] = self._counts[name] + c if name in self._counts else c
         if self.temporal:
@@ -138,8 +142,9 @@ class ResponseRecorder(LIFTap):
 
 
 @torch.no_grad()
-def record_responses(model: nn.Module, x: torch.Tensor, temporal: bool = False,
-                     batch_stats: bool = True) -> dict[str, torch.Tensor]:
+def record_responses(
+    model: nn.Module, x: torch.Tensor, temporal: bool = False, batch_stats: bool = True
+) -> dict[str, torch.Tensor]:
     """Forward ``x`` ([T, B, ...]) once; per-layer responses ``[B, features]`` (float64).
 
     Spike counts, or binary spike patterns over time with ``temporal=True``.
@@ -265,7 +270,9 @@ def _sign_sum_between(a_hi: torch.Tensor, a_lo: torch.Tensor) -> torch.Tensor:
     return 2.0 * u - n1 * n0
 
 
-def _kendall_tau_a(a: torch.Tensor, b: torch.Tensor, chunk: int = 512, max_levels: int = 16) -> float:
+def _kendall_tau_a(
+    a: torch.Tensor, b: torch.Tensor, chunk: int = 512, max_levels: int = 16
+) -> float:
     r"""Kendall's :math:`\tau_a`. When one vector has few distinct values (a categorical target
     RDM has two), the pair sum is a sum of Mann-Whitney statistics between its levels;
     otherwise all pairs are compared in chunks."""
@@ -279,7 +286,7 @@ def _kendall_tau_a(a: torch.Tensor, b: torch.Tensor, chunk: int = 512, max_level
     if min(la.numel(), lb.numel()) <= max_levels:
         if la.numel() < lb.numel():
             a, b, lb = b, a, la
-        groups = [a[b == v] for v in lb]           # ascending levels of b
+        groups = [a[b == v] for v in lb]  # ascending levels of b
         total = torch.zeros((), dtype=torch.float64)
         for hi in range(1, len(groups)):
             for lo in range(hi):
@@ -287,10 +294,10 @@ def _kendall_tau_a(a: torch.Tensor, b: torch.Tensor, chunk: int = 512, max_level
         return float(total / pairs)
     total = torch.zeros((), dtype=torch.float64)
     for s in range(0, m, chunk):
-        da = torch.sign(a[s:s + chunk, None] - a[None, :])
-        db = torch.sign(b[s:s + chunk, None] - b[None, :])
+        da = torch.sign(a[s : s + chunk, None] - a[None, :])
+        db = torch.sign(b[s : s + chunk, None] - b[None, :])
         total += (da * db).sum()
-    return float(total / 2.0 / pairs)     # each pair counted twice
+    return float(total / 2.0 / pairs)  # each pair counted twice
 
 
 def compare(a: torch.Tensor, b: torch.Tensor, method: str = "spearman") -> float:
@@ -306,7 +313,9 @@ def compare(a: torch.Tensor, b: torch.Tensor, method: str = "spearman") -> float
     return _kendall_tau_a(a, b)
 
 
-def layer_scores(responses: dict[str, torch.Tensor], target: torch.Tensor, cfg: RDMFitness) -> dict[str, float]:
+def layer_scores(
+    responses: dict[str, torch.Tensor], target: torch.Tensor, cfg: RDMFitness
+) -> dict[str, float]:
     """The comparison score of every layer's RDM with the target RDM (all layers at once)."""
     scores = compare_rows(upper_stack(responses, cfg.metric), upper(target), cfg.comparison)
     return dict(zip(responses, scores.tolist()))

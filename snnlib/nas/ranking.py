@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from .validation import ConfigError
+from ..validation import ConfigError
 
 
 def _pair(score, acc) -> tuple[np.ndarray, np.ndarray]:
@@ -46,7 +46,9 @@ def _pair(score, acc) -> tuple[np.ndarray, np.ndarray]:
     if s.shape[-1] < 2:
         raise ConfigError("rank statistics need at least 2 architectures")
     if not (np.isfinite(s).all() and np.isfinite(a).all()):
-        raise ConfigError("scores and accuracies must be finite (map -inf scores to a finite floor first)")
+        raise ConfigError(
+            "scores and accuracies must be finite (map -inf scores to a finite floor first)"
+        )
     return s, a
 
 
@@ -107,7 +109,10 @@ def bootstrap(stat, score, acc, n_boot: int = 2000, seed: int = 0, chunk: int = 
         raise ConfigError(f"n_boot={n_boot!r} must be a positive integer")
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, len(s), size=(n_boot, len(s)))
-    out = [np.atleast_1d(stat(s[idx[i:i + chunk]], a[idx[i:i + chunk]])) for i in range(0, n_boot, chunk)]
+    out = [
+        np.atleast_1d(stat(s[idx[i : i + chunk]], a[idx[i : i + chunk]]))
+        for i in range(0, n_boot, chunk)
+    ]
     return np.concatenate(out)
 
 
@@ -121,7 +126,9 @@ def percentile_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, floa
     return float(lo), float(hi)
 
 
-def rank_study(score, acc, n_boot: int = 2000, seed: int = 0, level: float = 0.95, top: float = 0.1) -> dict:
+def rank_study(
+    score, acc, n_boot: int = 2000, seed: int = 0, level: float = 0.95, top: float = 0.1
+) -> dict:
     """All statistics of one score: ``tau``, ``tau_lo``, ``tau_hi``, ``rho``, ``rho_lo``,
     ``rho_hi``, ``hit_rate``, ``chance`` (k/n), ``n``, ``constant`` (the score is constant)."""
     s, a = _pair(score, acc)
@@ -133,13 +140,28 @@ def rank_study(score, acc, n_boot: int = 2000, seed: int = 0, level: float = 0.9
     if not math.isfinite(rho):
         rho_lo = rho_hi = math.nan
     k = max(1, math.ceil(top * len(s) - 1e-9))
-    return {"tau": tau, "tau_lo": tau_lo, "tau_hi": tau_hi, "rho": rho, "rho_lo": rho_lo, "rho_hi": rho_hi,
-            "hit_rate": top_hit_rate(s, a, top), "chance": k / len(s), "n": int(len(s)),
-            "constant": bool(np.all(s == s[0]))}
+    return {
+        "tau": tau,
+        "tau_lo": tau_lo,
+        "tau_hi": tau_hi,
+        "rho": rho,
+        "rho_lo": rho_lo,
+        "rho_hi": rho_hi,
+        "hit_rate": top_hit_rate(s, a, top),
+        "chance": k / len(s),
+        "n": int(len(s)),
+        "constant": bool(np.all(s == s[0])),
+    }
 
 
-def study_table(scores: dict[str, "np.ndarray | list"], acc, n_boot: int = 2000, seed: int = 0,
-                level: float = 0.95, top: float = 0.1) -> pd.DataFrame:
+def study_table(
+    scores: dict[str, np.ndarray | list],
+    acc,
+    n_boot: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+    top: float = 0.1,
+) -> pd.DataFrame:
     """One row per score (index: its name), columns of :func:`rank_study`, sorted by ``tau``
     (NaN last). Every score uses the same bootstrap resamples (same ``seed``)."""
     rows = {name: rank_study(v, acc, n_boot, seed, level, top) for name, v in scores.items()}
@@ -159,8 +181,9 @@ def finite_floor(values) -> np.ndarray:
     return v
 
 
-def paired_difference(stat, score_a, score_b, acc, n_boot: int = 2000, seed: int = 0,
-                      level: float = 0.95) -> dict:
+def paired_difference(
+    stat, score_a, score_b, acc, n_boot: int = 2000, seed: int = 0, level: float = 0.95
+) -> dict:
     """``stat(a) - stat(b)`` (e.g. Kendall tau of two scores against the same accuracies) with a
     *paired* percentile bootstrap interval: both scores are evaluated on the same resamples,
     so the interval of the difference is much narrower than the two separate intervals suggest.

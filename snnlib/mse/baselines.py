@@ -7,7 +7,7 @@ given ``(genome, seed)`` because all randomness inside it is seeded by
 :func:`snnlib.mse.evolve` and of :func:`random_search`.
 
 - :class:`SAHDEvaluator`: the *sparsity-aware Hamming distance* score of SNASNet (Kim et al.,
-  ECCV 2022), :func:`snnlib.proxies.sahd_score` of the untrained network, the mean over
+  ECCV 2022), :func:`snnlib.nas.proxies.sahd_score` of the untrained network, the mean over
   ``n_batches`` (default 2) mini-batches. Training-free, like the RDM fitness.
 - :class:`SpikeAwareAccuracyEvaluator`: AutoSNN's fitness (Na et al., ICML 2022)
 
@@ -35,20 +35,24 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from .mse import (AccuracyEvaluator, DataSpec, Genome, NetConfig, SearchResult, SearchSpace, SyncExecutor,
-                  build_network, derive_seed, random_genome)
-from .mse.fitness import torch_threads
-from .proxies import sahd_score
-from .train import evaluate, fit
-from .validation import ConfigError
+from ..nas.executors import SyncExecutor
+from ..nas.proxies import sahd_score
+from ..nas.seeding import derive_seed
+from ..runtime import torch_threads
+from ..train import evaluate, fit
+from ..validation import ConfigError
+from .decode import NetConfig, build_network
+from .evolution import SearchResult
+from .fitness import AccuracyEvaluator, DataSpec
+from .genome import Genome, SearchSpace, random_genome
 
 AUTOSNN_REFERENCE_SPIKES = 110_000.0
 AUTOSNN_EXPONENT = -0.08
@@ -75,25 +79,33 @@ class SAHDEvaluator:
         if not isinstance(self.n_batches, int) or self.n_batches < 1:
             raise ConfigError(f"n_batches={self.n_batches!r} must be a positive integer")
         if len(self.x) // self.n_batches < 2:
-            raise ConfigError(f"SAHD needs at least 2 items per mini-batch; got {len(self.x)} items "
-                              f"for {self.n_batches} mini-batches")
+            raise ConfigError(
+                f"SAHD needs at least 2 items per mini-batch; got {len(self.x)} items "
+                f"for {self.n_batches} mini-batches"
+            )
 
     def batches(self) -> list[torch.Tensor]:
         """The encoded mini-batches ``[T, b, ...]``."""
         b = len(self.x) // self.n_batches
         enc = self.data.encoder()
-        return [enc(self.x[i * b:(i + 1) * b]).to(self.device) for i in range(self.n_batches)]
+        return [enc(self.x[i * b : (i + 1) * b]).to(self.device) for i in range(self.n_batches)]
 
     def __call__(self, genome: Genome, seed: int) -> float:
         with torch_threads(self.threads):
             torch.manual_seed(derive_seed(seed, genome.hash()))
-            model = build_network(genome, self.data.in_channels, self.data.num_classes, self.net).to(self.device)
+            model = build_network(
+                genome, self.data.in_channels, self.data.num_classes, self.net
+            ).to(self.device)
             return float(sahd_score(model, self.batches()))
 
 
 # -- AutoSNN: spike-aware accuracy ---------------------------------------------------------------
-def spike_aware_fitness(acc: float, nos: float, reference: float = AUTOSNN_REFERENCE_SPIKES,
-                        exponent: float = AUTOSNN_EXPONENT) -> float:
+def spike_aware_fitness(
+    acc: float,
+    nos: float,
+    reference: float = AUTOSNN_REFERENCE_SPIKES,
+    exponent: float = AUTOSNN_EXPONENT,
+) -> float:
     """AutoSNN's ``acc * (nos / reference) ** exponent``; a silent network (NoS 0) is treated
     as having one spike per image (the factor stays finite)."""
     if reference <= 0:
@@ -120,16 +132,26 @@ class SpikeAwareAccuracyEvaluator(AccuracyEvaluator):
         t0 = time.perf_counter()
         model = self.trained(genome, seed)
         if model is None:
-            return {"acc": 0.0, "nos": 0.0, "fitness": 0.0, "params": None, "diverged": True,
-                    "seconds": time.perf_counter() - t0}
+            return {
+                "acc": 0.0,
+                "nos": 0.0,
+                "fitness": 0.0,
+                "params": None,
+                "diverged": True,
+                "seconds": time.perf_counter() - t0,
+            }
         with torch_threads(self.threads):
             val = DataLoader(TensorDataset(self.val_x, self.val_y), batch_size=256)
             ev = evaluate(model, val, self.data.encoder(), self.device, spikes=True)
         nos = ev["spikes"].nos
-        return {"acc": float(ev["acc"]), "nos": float(nos),
-                "fitness": spike_aware_fitness(ev["acc"], nos, self.reference_spikes, self.exponent),
-                "params": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
-                "diverged": False, "seconds": time.perf_counter() - t0}
+        return {
+            "acc": float(ev["acc"]),
+            "nos": float(nos),
+            "fitness": spike_aware_fitness(ev["acc"], nos, self.reference_spikes, self.exponent),
+            "params": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
+            "diverged": False,
+            "seconds": time.perf_counter() - t0,
+        }
 
     def __call__(self, genome: Genome, seed: int) -> float:
         return float(self.details(genome, seed)["fitness"])
@@ -140,8 +162,13 @@ def _key(f: float) -> float:
     return f if math.isfinite(f) else -math.inf
 
 
-def random_search(fitness_fn: Callable[[Genome, int], float], space: SearchSpace, n_candidates: int, seed: int,
-                  executor: Executor | None = None) -> SearchResult:
+def random_search(
+    fitness_fn: Callable[[Genome, int], float],
+    space: SearchSpace,
+    n_candidates: int,
+    seed: int,
+    executor: Executor | None = None,
+) -> SearchResult:
     """Evaluate ``n_candidates`` distinct random genomes (drawn by ``numpy.random.default_rng(seed)``)
     with ``fitness_fn(genome, seed)`` and keep the best.
 
@@ -171,45 +198,76 @@ def random_search(fitness_fn: Callable[[Genome, int], float], space: SearchSpace
         f = _key(float(fut.result()))
         cache[h] = f
         best = max(best, f)
-        history.append({"evaluations": i + 1, "fitness": f, "best_so_far": best,
-                        "seconds": time.perf_counter() - t0})
-    best_h = max(cache, key=lambda h: cache[h])      # first of equal best (dicts keep order)
+        history.append(
+            {
+                "evaluations": i + 1,
+                "fitness": f,
+                "best_so_far": best,
+                "seconds": time.perf_counter() - t0,
+            }
+        )
+    best_h = max(cache, key=lambda h: cache[h])  # first of equal best (dicts keep order)
     pop = list(genomes.values())
-    return SearchResult(best=genomes[best_h], best_fitness=cache[best_h], history=history,
-                        population=pop, fitness=[cache[g.hash()] for g in pop], cache=cache,
-                        archive=dict(genomes), evaluations=len(cache), seconds=time.perf_counter() - t0)
+    return SearchResult(
+        best=genomes[best_h],
+        best_fitness=cache[best_h],
+        history=history,
+        population=pop,
+        fitness=[cache[g.hash()] for g in pop],
+        cache=cache,
+        archive=dict(genomes),
+        evaluations=len(cache),
+        seconds=time.perf_counter() - t0,
+    )
 
 
 # -- retraining a found genome and the accuracy-energy front --------------------------------------
-def train_genome(genome: Genome, *, data: DataSpec, loaders: dict, train_cfg, net: NetConfig | None = None,
-                 seed: int = 0, device="cpu", progress: bool = True, desc: str = "retrain") -> dict:
+def train_genome(
+    genome: Genome,
+    *,
+    data: DataSpec,
+    loaders: dict,
+    train_cfg,
+    net: NetConfig | None = None,
+    seed: int = 0,
+    device="cpu",
+    progress: bool = True,
+    desc: str = "retrain",
+) -> dict:
     """Retrain an MSE genome at a fixed budget, like :func:`snnlib.darts.train_genotype` does
     for a DARTS genotype: seeded build, :func:`snnlib.train.fit` on ``loaders["train"]``
     (validating on ``loaders["val"]`` if present), test on ``loaders["test"]`` with a spike
     monitor. Returns ``test_acc``, ``nos``, ``firing_rate``, ``sops``, ``macs``,
     ``energy_uj`` (per test image), ``params`` and ``seconds`` (training wall time)."""
-    from .runtime import seed_everything
+    from ..runtime import seed_everything
 
     seed_everything(seed)
     model = build_network(genome, data.in_channels, data.num_classes, net or NetConfig())
     enc = data.encoder()
     t0 = time.perf_counter()
-    hist = fit(model, loaders["train"], loaders.get("val"), enc, train_cfg, device=device, progress=progress, desc=desc)
+    hist = fit(
+        model,
+        loaders["train"],
+        loaders.get("val"),
+        enc,
+        train_cfg,
+        device=device,
+        progress=progress,
+        desc=desc,
+    )
     seconds = time.perf_counter() - t0
     ev = evaluate(model, loaders["test"], enc, device, spikes=True)
     rep = ev["spikes"]
-    return {"test_acc": float(ev["acc"]), "test_loss": float(ev["loss"]),
-            "val_acc": hist.val_acc[-1] if hist.val_acc else None, "nos": rep.nos,
-            "firing_rate": rep.mean_firing_rate, "sops": rep.sops, "macs": rep.macs, "energy_uj": rep.energy_uj,
-            "params": int(sum(p.numel() for p in model.parameters() if p.requires_grad)), "seconds": seconds,
-            "history": hist.to_dict()}
-
-
-def pareto_front(acc, cost) -> np.ndarray:
-    """Boolean mask of the points not dominated when maximising ``acc`` and minimising ``cost``
-    (a point is dominated if another is at least as good in both and better in one)."""
-    a = np.asarray(acc, dtype=np.float64)
-    c = np.asarray(cost, dtype=np.float64)
-    ge = (a[None, :] >= a[:, None]) & (c[None, :] <= c[:, None])
-    gt = (a[None, :] > a[:, None]) | (c[None, :] < c[:, None])
-    return ~(ge & gt).any(1)
+    return {
+        "test_acc": float(ev["acc"]),
+        "test_loss": float(ev["loss"]),
+        "val_acc": hist.val_acc[-1] if hist.val_acc else None,
+        "nos": rep.nos,
+        "firing_rate": rep.mean_firing_rate,
+        "sops": rep.sops,
+        "macs": rep.macs,
+        "energy_uj": rep.energy_uj,
+        "params": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
+        "seconds": seconds,
+        "history": hist.to_dict(),
+    }

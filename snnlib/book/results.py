@@ -17,30 +17,33 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
 import subprocess
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import Any
 
-from .paths import REPO_ROOT, results_dir
-from .validation import ConfigError
+from ..fileio import atomic_write
+from ..paths import REPO_ROOT, results_dir
+from ..validation import ConfigError
 
 REQUIRED_PARAMS = ("scale", "dataset", "seed", "device")
 TOP_LEVEL_KEYS = ("params", "provenance", "metrics")
 
 
-def result_path(notebook: str, dataset: str, scale: str, seed: int, root: str | Path | None = None) -> Path:
+def result_path(
+    notebook: str, dataset: str, scale: str, seed: int, root: str | Path | None = None
+) -> Path:
     """The path of a result file, by the naming contract."""
     return Path(root or results_dir()) / f"{notebook}__{dataset}__{scale}__seed{seed}.json"
 
 
 def _git(*args: str) -> str | None:
     try:
-        out = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+        )
         return out.stdout.strip() if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -72,31 +75,13 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def atomic_write(path: str | Path, write: Callable[[IO], None], binary: bool = False) -> Path:
-    """Call ``write(file)`` on a temp file in ``path``'s folder, then rename it to ``path``.
-
-    A reader never sees a half-written file, and an exception (or an interrupted kernel)
-    leaves the previous ``path`` intact: earlier results and checkpoints are never lost.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb" if binary else "w") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
 def atomic_write_json(path: str | Path, data: Any) -> Path:
     """Write JSON to ``path`` atomically (see :func:`atomic_write`)."""
+
     def write(f):
         json.dump(_jsonable(data), f, indent=2, sort_keys=False)
         f.write("\n")
+
     return atomic_write(path, write)
 
 
@@ -111,7 +96,9 @@ class ResultRun:
     def __init__(self, notebook: str, params: dict, device_name: str | None = None):
         missing = [k for k in REQUIRED_PARAMS if k not in params]
         if missing:
-            raise ConfigError(f"result params lack required keys {missing}; every notebook has {list(REQUIRED_PARAMS)}")
+            raise ConfigError(
+                f"result params lack required keys {missing}; every notebook has {list(REQUIRED_PARAMS)}"
+            )
         self.notebook = notebook
         self.params = dict(params)
         self.device_name = device_name
@@ -121,12 +108,14 @@ class ResultRun:
     @property
     def path(self) -> Path:
         p = self.params
-        return result_path(self.notebook, p["dataset"], p["scale"], p["seed"], self.params.get("results_dir"))
+        return result_path(
+            self.notebook, p["dataset"], p["scale"], p["seed"], self.params.get("results_dir")
+        )
 
     def provenance(self) -> dict:
         import torch
 
-        from . import __version__
+        from .. import __version__
 
         status = _git("status", "--porcelain", "--untracked-files=no")
         return {
@@ -155,7 +144,9 @@ def read_result(path: str | Path) -> dict:
     """Read a result file and check that it keeps the contract."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"result file {path} does not exist; run the notebook that writes it first")
+        raise FileNotFoundError(
+            f"result file {path} does not exist; run the notebook that writes it first"
+        )
     data = json.loads(path.read_text())
     missing = [k for k in TOP_LEVEL_KEYS if k not in data]
     if missing:

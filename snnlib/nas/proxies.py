@@ -22,8 +22,8 @@ import hashlib
 import torch
 from torch import nn
 
-from .models import count_parameters
-from .recording import record_spikes
+from ..models import count_parameters
+from ..recording import record_spikes
 
 
 def sahd_kernel(spikes: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -31,9 +31,9 @@ def sahd_kernel(spikes: dict[str, torch.Tensor]) -> torch.Tensor:
     K = None
     calls = 0
     for s in spikes.values():
-        x = (s > 0).to(torch.float64)                 # [T, B, N]
+        x = (s > 0).to(torch.float64)  # [T, B, N]
         n = x.shape[-1]
-        ones = x.sum(-1)                               # [T, B]
+        ones = x.sum(-1)  # [T, B]
         # Hamming distance: |x_i| + |x_j| - 2 x_i.x_j, batched over time steps
         H = ones[:, :, None] + ones[:, None, :] - 2 * x @ x.transpose(1, 2)
         r = ones / n

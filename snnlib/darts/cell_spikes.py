@@ -53,8 +53,14 @@ def nos_per_cell(report: SpikeReport) -> dict[str, float]:
 
 
 @torch.no_grad()
-def spike_summary(model: nn.Module, loader, encoder: Encoder, device="cpu", max_batches: int | None = None,
-                  bn: str = "running") -> dict:
+def spike_summary(
+    model: nn.Module,
+    loader,
+    encoder: Encoder,
+    device="cpu",
+    max_batches: int | None = None,
+    bn: str = "running",
+) -> dict:
     """Evaluate ``model`` on ``loader`` with a spike monitor: accuracy, loss, NoS (total and
     per cell), mean firing rate, SOPs, MACs and energy per image. ``bn``: ``"running"``
     (eval mode) or ``"batch"`` (batch statistics; buffers restored afterwards)."""
@@ -80,6 +86,14 @@ def spike_summary(model: nn.Module, loader, encoder: Encoder, device="cpu", max_
         for b, v in saved:
             b.copy_(v)
         model.train(was_training)
-    return {"acc": correct / max(total, 1), "loss": loss_sum / max(total, 1), "n": total, "nos": rep.nos,
-            "nos_per_cell": nos_per_cell(rep), "firing_rate": rep.mean_firing_rate,
-            "sops": rep.sops, "macs": rep.macs, "energy_uj": rep.energy_uj}
+    return {
+        "acc": correct / max(total, 1),
+        "loss": loss_sum / max(total, 1),
+        "n": total,
+        "nos": rep.nos,
+        "nos_per_cell": nos_per_cell(rep),
+        "firing_rate": rep.mean_firing_rate,
+        "sops": rep.sops,
+        "macs": rep.macs,
+        "energy_uj": rep.energy_uj,
+    }

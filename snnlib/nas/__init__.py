@@ -1,0 +1,13 @@
+"""The NAS core: what every search method shares, whatever its search space.
+
+- :mod:`~snnlib.nas.proxies`: training-free scores of an untrained network (SAHD, firing rate, ...);
+- :mod:`~snnlib.nas.ranking`: rank statistics of a score against trained accuracy (tau, rho,
+  bootstrap intervals, top-k hit rates);
+- :mod:`~snnlib.nas.statistics`: is an architecture effect larger than seed noise;
+- :mod:`~snnlib.nas.pareto`: the accuracy-cost front;
+- :mod:`~snnlib.nas.seeding`: seeds derived from an architecture's identity;
+- :mod:`~snnlib.nas.executors`: where candidates are evaluated (in process or Dask).
+
+The core imports the substrate (:mod:`snnlib` top level, :mod:`snnlib.data`), never a method
+(:mod:`snnlib.mse`, :mod:`snnlib.darts`) nor the book glue (:mod:`snnlib.book`).
+"""

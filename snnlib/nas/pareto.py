@@ -1,0 +1,15 @@
+"""The accuracy-cost Pareto front of a set of architectures."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def pareto_front(acc, cost) -> np.ndarray:
+    """Boolean mask of the points not dominated when maximising ``acc`` and minimising ``cost``
+    (a point is dominated if another is at least as good in both and better in one)."""
+    a = np.asarray(acc, dtype=np.float64)
+    c = np.asarray(cost, dtype=np.float64)
+    ge = (a[None, :] >= a[:, None]) & (c[None, :] <= c[:, None])
+    gt = (a[None, :] > a[:, None]) | (c[None, :] < c[:, None])
+    return ~(ge & gt).any(1)
