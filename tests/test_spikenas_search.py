@@ -1,0 +1,83 @@
+"""Searches over the SpikeNAS-Bench space: budgets, determinism, and that they find good cells."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from snnlib.spikenas import N_ARCHS, load_table
+from snnlib.spikenas.search import (
+    Budget,
+    Run,
+    anytime,
+    evolution,
+    random_search,
+    regularized_evolution,
+    run_search,
+)
+from snnlib.validation import ConfigError
+
+
+@pytest.fixture(scope="module")
+def table():
+    return load_table()
+
+
+def oracle(table, noise=0.0, seed=0):
+    """A score that is the validation accuracy (plus optional noise), costing 1 s per cell."""
+    rng = np.random.default_rng(seed)
+    jitter = rng.normal(0, noise, N_ARCHS) if noise else np.zeros(N_ARCHS)
+    return lambda a: (float(table.final_val_acc[a] + jitter[a]), 1.0)
+
+
+@pytest.mark.parametrize("method", [random_search, evolution, regularized_evolution])
+def test_budget_is_distinct_evaluations_and_same_seed_same_trajectory(table, method):
+    a = method(oracle(table), 60, seed=3)
+    b = method(oracle(table), 60, seed=3)
+    c = method(oracle(table), 60, seed=4)
+    assert len(a.evaluated) == 60 == len(set(a.evaluated))
+    assert a.evaluated == b.evaluated and a.evaluated != c.evaluated
+    assert a.seconds == 60.0
+    # the returned cell is the best evaluated so far, by the guiding score
+    vals = table.final_val_acc
+    for k in (1, 10, 60):
+        assert vals[a.returned[k - 1]] == max(vals[a.evaluated[:k]])
+
+
+def test_evolution_beats_random_sampling_with_a_true_score(table):
+    """Guided by the validation accuracy, both evolutions end with a higher validation accuracy
+    than random search, on average over 30 seeds (a sanity check of the operators: at 100
+    evaluations the gap is about 0.23 points with a standard error of about 0.06; with 10
+    seeds it is within noise)."""
+    budget = 100
+    final = {}
+    for m in ("random", "evolution", "regularized_evolution"):
+        runs = [run_search(m, oracle(table), budget, s, "val_acc") for s in range(30)]
+        final[m] = anytime(runs, table.final_val_acc, budget)[:, -1].mean()
+    assert final["regularized_evolution"] > final["random"]
+    assert final["evolution"] > final["random"]
+    assert final["random"] > np.median(table.final_val_acc)
+
+
+def test_anytime_pads_an_early_stop_and_rejects_empty_runs(table):
+    r = Run("random", "rdm", 0, evaluated=[1, 12617], returned=[1, 12617])
+    curve = anytime([r], table.test_acc, 4)
+    assert curve.tolist() == [[10.0, 89.3, 89.3, 89.3]]
+    with pytest.raises(ConfigError, match="evaluated nothing"):
+        anytime([Run("random", "rdm", 0)], table.test_acc, 2)
+
+
+def test_budget_counts_a_cached_cell_once():
+    calls = []
+    run = Run("x", "rdm", 0)
+    b = Budget(lambda a: (calls.append(a) or float(a), 0.5), run, 3)
+    assert [b(5), b(5), b(2)] == [5.0, 5.0, 2.0]
+    assert calls == [5, 2] and run.evaluated == [5, 2] and run.returned == [5, 5]
+    assert not b.spent and run.seconds == 1.0
+
+
+def test_bad_method_and_guide_are_named(table):
+    with pytest.raises(ConfigError, match="method"):
+        run_search("annealing", oracle(table), 5, 0, "rdm")
+    with pytest.raises(ConfigError, match="guide"):
+        run_search("random", oracle(table), 5, 0, "test_acc")
