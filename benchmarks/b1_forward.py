@@ -62,7 +62,7 @@ SIZES = {
 
 
 class NaiveSnnTorchCNN(nn.Module):
-    """``SpikingCNN`` as a per-step snnTorch loop, with (deep copies of) the given model's weights."""
+    """``SpikingCNN`` as a per-step snnTorch loop, with deep copies of the given model's weights."""
 
     def __init__(self, model: SpikingCNN):
         super().__init__()
@@ -237,7 +237,7 @@ def run(cfg: BenchConfig) -> dict:
         fns = {name: _step(m, x, y) for name, m in models.items()}
         samples = measure(fns, cfg.n_repeats(15), cfg.n_warmup(2), device=dev)
         saved = {}
-        for name, fn in fns.items():
+        for name in fns:
             with SavedTensorBytes() as s:
                 models[name].zero_grad(set_to_none=True)
                 loss = F.cross_entropy(models[name](x), y)

@@ -6,8 +6,9 @@ Both are the search's real evaluators (:class:`snnlib.mse.RDMEvaluator`,
 seed)``, on random genomes of the search space at cpu-scale decoder settings, on the digits
 data set: the RDM fitness on a class-balanced probe of ``n_per_class * 10`` training images,
 the accuracy fitness on the whole training split (one epoch) and the validation split. For
-every genome the evaluators run interleaved, and the ratio ``accuracy / RDM`` is paired per
-genome and repeat. Two more training-free fitnesses are timed beside them: SNASNet's SAHD
+every genome the evaluators run interleaved (:func:`snnlib.mse.cost.time_fitnesses`, which the
+ablation notebook times with too), and the ratio ``accuracy / RDM`` is paired per genome and
+repeat. Two more training-free fitnesses are timed beside them: SNASNet's SAHD
 score (:class:`snnlib.mse.baselines.SAHDEvaluator`, two mini-batches of ``sahd_batch`` training
 images, as in the proxy study) and a Hamming-distance RDM (binary spike patterns over time).
 
@@ -104,13 +105,13 @@ def _tensors(split: str, limit: int | None, seed: int) -> tuple[torch.Tensor, to
 
 
 def evaluators(size: dict, seed: int, device: str = "cpu"):
-    """The RDM, SAHD, Hamming-RDM and accuracy evaluators of a benchmark size, and the search space."""
+    """The RDM, SAHD, Hamming-RDM and accuracy evaluators of a benchmark size, and the space."""
     from snnlib.mse import (
         AccuracyEvaluator,
         DataSpec,
         NetConfig,
+        RDMConfig,
         RDMEvaluator,
-        RDMFitness,
         SearchSpace,
         class_balanced,
     )
@@ -128,12 +129,12 @@ def evaluators(size: dict, seed: int, device: str = "cpu"):
     px, py = class_balanced(
         train_x, train_y, n, seed=seed, num_classes=None if size["train_limit"] is not None else 10
     )
-    rdm = RDMEvaluator(px, py, data, RDMFitness(n_per_class=n), net, device=device)
+    rdm = RDMEvaluator(px, py, data, RDMConfig(n_per_class=n), net, device=device)
     hamming = RDMEvaluator(
         px,
         py,
         data,
-        RDMFitness(metric="hamming", comparison="kendall", n_per_class=n),
+        RDMConfig(metric="hamming", comparison="kendall", n_per_class=n),
         net,
         device=device,
     )
@@ -170,8 +171,8 @@ def cifar_shape_costs(
         AccuracyEvaluator,
         DataSpec,
         NetConfig,
+        RDMConfig,
         RDMEvaluator,
-        RDMFitness,
         class_balanced,
     )
     from snnlib.train import TrainConfig
@@ -192,9 +193,7 @@ def cifar_shape_costs(
     px, py = class_balanced(
         train_x, train_y, size["n_per_class"], seed=seed, num_classes=size["classes"]
     )
-    rdm = RDMEvaluator(
-        px, py, data, RDMFitness(n_per_class=size["n_per_class"]), net, device=device
-    )
+    rdm = RDMEvaluator(px, py, data, RDMConfig(n_per_class=size["n_per_class"]), net, device=device)
     acc = AccuracyEvaluator(
         train_x,
         train_y,
@@ -228,7 +227,7 @@ def rdm_breakdown(ev, genome, seed: int, repeats: int, device: str = "cpu") -> d
     """Median milliseconds of the three parts of one RDM fitness call: building the network
     (module construction and initialisation), the probe forward pass with spike recording,
     and the RDMs and their comparison with the target (one per spiking layer)."""
-    from snnlib.mse.rdm import aggregate, record_responses
+    from snnlib.nas.rdm import aggregate, record_responses
 
     model = ev.build(genome, seed)
     x = ev.data.encoder()(ev.x).to(device)
@@ -247,31 +246,17 @@ def rdm_breakdown(ev, genome, seed: int, repeats: int, device: str = "cpu") -> d
 
 
 def run(cfg: BenchConfig) -> dict:
-    from snnlib.mse import random_genome
+    from snnlib.mse import sample_genomes
+    from snnlib.mse.cost import time_fitnesses
 
     size = SIZES["quick" if cfg.quick else "full"]
     dev = str(cfg.torch_device)
     evs, space = evaluators(size, cfg.seed, dev)
     rng = np.random.default_rng(cfg.seed)
-    genomes = [random_genome(rng, space) for _ in range(size["genomes"])]
+    genomes = sample_genomes(rng, space, size["genomes"], distinct=False)
     repeats, warmup = cfg.n_repeats(2), cfg.n_warmup(1)
-    samples: dict[str, list[float]] = {k: [] for k in evs}
-    fitness: dict[str, list[float]] = {k: [] for k in evs}
-    for g in genomes:
-        vals = {}
-
-        def call(name, g=g):
-            def fn():
-                vals[name] = evs[name](g, cfg.seed)
-
-            return fn
-
-        s = measure(
-            {k: call(k) for k in evs}, repeats, warmup if g is genomes[0] else 0, device=dev
-        )
-        for k in evs:
-            samples[k] += s[k]
-            fitness[k].append(vals[k])
+    costs = time_fitnesses(evs, genomes, cfg.seed, repeats=repeats, warmup=warmup, device=dev)
+    samples, fitness = costs.seconds, costs.values
     ratio = paired_ratio(samples["accuracy_1epoch"], samples["rdm"])
     n_train = int(evs["accuracy_1epoch"].train_x.shape[0])
     ratio_h = paired_ratio(samples["accuracy_1epoch"], samples["rdm_hamming"])
@@ -325,7 +310,8 @@ def headline(m: dict) -> str:
     med = m["median_seconds"]
     c = m["cifar10_shape"]
     return (
-        f"RDM {med['rdm'] * 1e3:.0f} ms, SAHD {med['sahd'] * 1e3:.0f} ms, Hamming RDM {med['rdm_hamming'] * 1e3:.0f} ms, "
+        f"RDM {med['rdm'] * 1e3:.0f} ms, SAHD {med['sahd'] * 1e3:.0f} ms, "
+        f"Hamming RDM {med['rdm_hamming'] * 1e3:.0f} ms, "
         f"1-epoch accuracy {med['accuracy_1epoch']:.2f} s per candidate: ratio {m['ratio']:.0f}x "
         f"(goal >= {m['goal']['min_ratio']:.0f}x: {m['goal']['met']}); at CIFAR-10 shape "
         f"RDM {c['seconds_per_candidate']['rdm']['median']:.3f} s, 1-epoch accuracy "

@@ -86,7 +86,7 @@ def run(cfg: BenchConfig) -> dict:
     from dask.distributed import Client, LocalCluster
 
     import benchmarks.b3_population as this
-    from snnlib.mse import random_genome
+    from snnlib.mse import sample_genomes
     from snnlib.nas.executors import SyncExecutor
 
     from .b2_fitness import evaluators
@@ -98,13 +98,7 @@ def run(cfg: BenchConfig) -> dict:
     local.threads = cfg.threads
     remote = copy.copy(rdm)
     remote.threads = 1
-    rng = np.random.default_rng(cfg.seed)
-    population, seen = [], set()
-    while len(population) < size["population"]:
-        g = random_genome(rng, space)
-        if g.hash() not in seen:
-            seen.add(g.hash())
-            population.append(g)
+    population = sample_genomes(np.random.default_rng(cfg.seed), space, size["population"])
 
     # workers unpickle this module's TimedFitness by value: no need for ``benchmarks`` on their path
     cloudpickle.register_pickle_by_value(this)
@@ -220,8 +214,9 @@ def headline(m: dict) -> str:
     b = m["breakdown_dask"]
     med = m["median_seconds"]
     return (
-        f"population of {m['population']}: in-process {med['in_process']:.2f} s, dask {med['dask']:.2f} s "
-        f"-> {m['speedup']:.2f}x; start {b['cluster_start_seconds']:.1f} s, cold {b['cold_population_seconds']:.1f} s, "
+        f"population of {m['population']}: in-process {med['in_process']:.2f} s, "
+        f"dask {med['dask']:.2f} s -> {m['speedup']:.2f}x; "
+        f"start {b['cluster_start_seconds']:.1f} s, cold {b['cold_population_seconds']:.1f} s, "
         f"efficiency {b['parallel_efficiency']['median']:.2f}; same fitness: "
         f"{m['checks']['same_fitness_in_process_vs_dask']}"
     )

@@ -149,6 +149,7 @@ def headline(m: dict) -> str:
     r = "/".join(f"{v:.2f}" for v in m["ratio_tcsa_over_none"].values())
     Ts = "/".join(str(t) for t in m["time_steps"])
     return (
-        f"tcsa/none seconds per step at T={Ts}: {r} (goal <= {m['goal']['max_ratio']}: {m['goal']['met']}); "
+        f"tcsa/none seconds per step at T={Ts}: {r} "
+        f"(goal <= {m['goal']['max_ratio']}: {m['goal']['met']}); "
         f"none {'/'.join(f'{v:.2f}' for v in m['median_seconds']['none'].values())} s"
     )

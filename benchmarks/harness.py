@@ -113,7 +113,7 @@ def summary(samples: list[float]) -> dict:
 
 
 def paired_ratio(numerator: list[float], denominator: list[float]) -> dict:
-    """Summary of the per-round ratios ``numerator[i] / denominator[i]`` (e.g. baseline/candidate)."""
+    """Summary of the per-round ratios ``numerator[i] / denominator[i]`` (baseline/candidate)."""
     if len(numerator) != len(denominator):
         raise ValueError("paired samples differ in length")
     return summary([n / d for n, d in zip(numerator, denominator) if d > 0])

@@ -24,23 +24,20 @@ dataset = "digits"  # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | d
 seed = 0
 device = "auto"  # auto | cpu | cuda
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
 from myst_nb import glue
 
-from snnlib.book.results import ResultRun
 from snnlib.book.scales import pick_scale
+from snnlib.book.setup import start
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
 from snnlib.models import SpikingCNN, count_parameters
-from snnlib.runtime import device_name, resolve_device, seed_everything
 from snnlib.train import TrainConfig, evaluate, fit
 
 params = dict(scale=scale, dataset=dataset, seed=seed, device=device)
-dev = resolve_device(device)
-run = ResultRun("00_substrate", params, device_name=device_name(dev))
-seed_everything(seed)
+run, dev = start("00_substrate", params)
 
 cfg = pick_scale(
     scale,
@@ -134,7 +131,8 @@ test = evaluate(
 report = test["spikes"]
 print(
     f"test accuracy {test['acc']:.4f} on {test['n']} images; NoS {report.nos:.0f}; "
-    f"energy {report.energy_uj:.3f} uJ/image; {count_parameters(model)} parameters; {hist.seconds:.1f} s"
+    f"energy {report.energy_uj:.3f} uJ/image; {count_parameters(model)} parameters; "
+    f"{hist.seconds:.1f} s"
 )
 
 # %%

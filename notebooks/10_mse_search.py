@@ -16,7 +16,7 @@
 # An evolutionary search over multi-scale genomes (micro: kernel size, E/I sign, threshold
 # and time constant; meso: circuit motif per cell; macro: fan-in and long-range skips). Every
 # candidate is scored *without training*: the untrained network's spike-count RDM on a
-# class-balanced probe batch is compared with the ideal categorical RDM (`snnlib.mse.rdm`).
+# class-balanced probe batch is compared with the ideal categorical RDM (`snnlib.nas.rdm`).
 # The found genome is written to the result file for the retraining notebook.
 
 # %% tags=["parameters"]
@@ -31,23 +31,21 @@ workers = 0  # 0: evaluate in this process; n > 0: a dask LocalCluster of n proc
 threads = 1  # torch threads per process (0: torch's default)
 resume = False  # continue from this run's checkpoint if there is one
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from myst_nb import glue
 
-from snnlib.book.results import ResultRun
 from snnlib.book.scales import pick_scale
-from snnlib.mse import EvolutionConfig, NetConfig, RDMFitness, SearchSpace, evolve
+from snnlib.book.setup import start
+from snnlib.mse import EvolutionConfig, NetConfig, RDMConfig, SearchSpace, evolve
 from snnlib.mse.draw import draw_genome, draw_motif_library, plot_history, plot_rdms
 from snnlib.mse.experiment import load_tensors, rdm_evaluator
 from snnlib.mse.motifs import MOTIFS
-from snnlib.mse.rdm import mean_rdm
+from snnlib.nas.rdm import mean_rdm
 from snnlib.paths import checkpoints_dir
-from snnlib.runtime import device_name, resolve_device, seed_everything
 
 params = dict(
     scale=scale,
@@ -61,11 +59,7 @@ params = dict(
     threads=threads,
     resume=resume,
 )
-dev = resolve_device(device)
-if threads:
-    torch.set_num_threads(threads)
-run = ResultRun("10_mse_search", params, device_name=device_name(dev))
-seed_everything(seed)
+run, dev = start("10_mse_search", params, threads=threads)
 
 cfg = pick_scale(
     scale,
@@ -99,7 +93,7 @@ cfg = pick_scale(
         ),
     },
 )
-fitness_cfg = RDMFitness(
+fitness_cfg = RDMConfig(
     metric=metric, comparison=comparison, aggregation=aggregation, n_per_class=cfg["n_per_class"]
 )
 print(cfg, fitness_cfg, sep="\n")
@@ -152,12 +146,14 @@ finally:
 wall = time.perf_counter() - t0
 gen0 = [h for h in result.history if h["generation"] == 0][0]
 # generation 0 is the first `population` genomes evaluated (the cache keeps evaluation order);
-# fitness exactly 0 marks a network whose output layer stays silent (RDMFitness.require_output_spikes)
+# fitness exactly 0 marks a network whose output layer stays silent
+# (RDMConfig.require_output_spikes)
 gen0_fitness = list(result.cache.values())[: cfg["evolution"].population]
 silent_gen0 = float(np.mean([f == 0.0 for f in gen0_fitness]))
 print(
-    f"best fitness {result.best_fitness:.4f} after {result.evaluations} evaluations in {wall:.1f} s "
-    f"(search time {result.seconds:.1f} s); generation-0 best {gen0['best']:.4f}, mean {gen0['mean']:.4f}; "
+    f"best fitness {result.best_fitness:.4f} after {result.evaluations} evaluations "
+    f"in {wall:.1f} s (search time {result.seconds:.1f} s); "
+    f"generation-0 best {gen0['best']:.4f}, mean {gen0['mean']:.4f}; "
     f"{100 * silent_gen0:.0f} % of the random genomes of generation 0 have a silent output layer"
 )
 print(result.best.summary())

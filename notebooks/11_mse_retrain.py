@@ -30,7 +30,7 @@ n_random = 5  # random genomes trained identically (the comparison)
 n_transfer_random = 2  # of those, how many are also trained on transfer_dataset
 threads = 1  # torch threads (0: torch's default)
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
@@ -39,13 +39,19 @@ import pandas as pd
 import torch
 from myst_nb import glue
 
-from snnlib.book.results import ResultRun, load_result
+from snnlib.book.results import load_result
 from snnlib.book.scales import pick_scale
+from snnlib.book.setup import start
 from snnlib.models import SpikingCNN
-from snnlib.mse import NetConfig, SearchSpace, from_dict, random_genome
+from snnlib.mse import NetConfig, SearchSpace, from_dict, sample_genomes
 from snnlib.mse.draw import strip_plot
-from snnlib.mse.experiment import learned, load_tensors, train_and_measure, train_genome
-from snnlib.runtime import device_name, resolve_device, seed_everything
+from snnlib.mse.experiment import (
+    learned,
+    load_tensors,
+    row_accuracies,
+    train_and_measure,
+    train_genome,
+)
 from snnlib.train import TrainConfig
 
 params = dict(
@@ -59,12 +65,8 @@ params = dict(
     n_transfer_random=n_transfer_random,
     threads=threads,
 )
-dev = resolve_device(device)
-if threads:
-    torch.set_num_threads(threads)
 notebook_start = time.perf_counter()
-run = ResultRun("11_mse_retrain", params, device_name=device_name(dev))
-seed_everything(seed)
+run, dev = start("11_mse_retrain", params, threads=threads)
 
 cfg = pick_scale(
     scale,
@@ -112,7 +114,7 @@ print(
 print(found.summary())
 space = SearchSpace(n_cells=len(found.cells))
 rng = np.random.default_rng(seed + 1)
-randoms = [random_genome(rng, space) for _ in range(n_random)]
+randoms = sample_genomes(rng, space, n_random, distinct=False)
 
 # %% [markdown]
 # ## Training on `dataset`
@@ -191,20 +193,17 @@ print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
 
 # %%
-def acc(model, ds):
-    return [r["test_acc"] for r in rows if r["model"].startswith(model) and r["dataset"] == ds]
-
-
-found_acc = acc("MSE-NAS", dataset)[0]
-random_accs = acc("random", dataset)
-cnn_acc = acc("SpikingCNN", dataset)[0]
+found_acc = row_accuracies(rows, "MSE-NAS", dataset)[0]
+random_accs = row_accuracies(rows, "random", dataset)
+cnn_acc = row_accuracies(rows, "SpikingCNN", dataset)[0]
 random_median = float(np.median(random_accs))
 # random genomes of this space often have a silent output layer and do not learn at all
 live_accs = [a for a in random_accs if learned(a, data.spec.num_classes)]
 live_median = float(np.median(live_accs)) if live_accs else float("nan")
 verdict = "beats" if found_acc > random_median else "does not beat"
 print(
-    f"found {found_acc:.4f} {verdict} the median of {len(random_accs)} random genomes ({random_median:.4f}); "
+    f"found {found_acc:.4f} {verdict} the median of {len(random_accs)} random genomes "
+    f"({random_median:.4f}); "
     f"{len(random_accs) - len(live_accs)} random genomes did not learn; median of those that did "
     f"{live_median:.4f}; SpikingCNN {cnn_acc:.4f}"
 )
@@ -217,9 +216,9 @@ strip_plot(groups, ax=axes[0, 0])
 axes[0, 0].set_title(f"trained and tested on {dataset}", fontsize=9)
 if transfer_dataset:
     t_groups = {
-        "random genomes": acc("random", transfer_dataset),
-        "MSE-NAS found": acc("MSE-NAS", transfer_dataset),
-        "SpikingCNN": acc("SpikingCNN", transfer_dataset),
+        "random genomes": row_accuracies(rows, "random", transfer_dataset),
+        "MSE-NAS found": row_accuracies(rows, "MSE-NAS", transfer_dataset),
+        "SpikingCNN": row_accuracies(rows, "SpikingCNN", transfer_dataset),
     }
     strip_plot(t_groups, ax=axes[0, 1])
     axes[0, 1].set_title(
@@ -256,12 +255,14 @@ metrics = {
 if transfer_dataset:
     metrics.update(
         {
-            "transfer_found_test_acc": acc("MSE-NAS", transfer_dataset)[0],
-            "transfer_random_test_accs": acc("random", transfer_dataset),
-            "transfer_random_median_test_acc": float(np.median(acc("random", transfer_dataset)))
+            "transfer_found_test_acc": row_accuracies(rows, "MSE-NAS", transfer_dataset)[0],
+            "transfer_random_test_accs": row_accuracies(rows, "random", transfer_dataset),
+            "transfer_random_median_test_acc": float(
+                np.median(row_accuracies(rows, "random", transfer_dataset))
+            )
             if n_transfer_random
             else None,
-            "transfer_cnn_test_acc": acc("SpikingCNN", transfer_dataset)[0],
+            "transfer_cnn_test_acc": row_accuracies(rows, "SpikingCNN", transfer_dataset)[0],
         }
     )
 metrics["notebook_seconds"] = time.perf_counter() - notebook_start

@@ -28,7 +28,7 @@ device = "auto"  # auto | cpu | cuda
 event_dataset = "digits-dvs"  # event dataset for event drop / jitter robustness ("" to skip)
 threads = 1  # torch threads (0: torch's default)
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
@@ -38,10 +38,11 @@ import torch
 from myst_nb import glue
 from scipy.stats import kendalltau
 
-from snnlib.book.results import ResultRun
 from snnlib.book.scales import pick_scale
+from snnlib.book.setup import start
 from snnlib.models import SpikingCNN
-from snnlib.mse import EvolutionConfig, NetConfig, RDMFitness, SearchSpace, evolve, random_genome
+from snnlib.mse import EvolutionConfig, NetConfig, RDMConfig, SearchSpace, evolve, sample_genomes
+from snnlib.mse.cost import time_fitnesses
 from snnlib.mse.experiment import (
     accuracy_evaluator,
     live_random_genome,
@@ -51,7 +52,6 @@ from snnlib.mse.experiment import (
     train_and_measure,
     train_genome,
 )
-from snnlib.runtime import device_name, resolve_device, seed_everything
 from snnlib.train import TrainConfig
 
 params = dict(
@@ -62,12 +62,8 @@ params = dict(
     event_dataset=event_dataset,
     threads=threads,
 )
-dev = resolve_device(device)
-if threads:
-    torch.set_num_threads(threads)
 notebook_start = time.perf_counter()
-run = ResultRun("12_mse_ablations", params, device_name=device_name(dev))
-seed_everything(seed)
+run, dev = start("12_mse_ablations", params, threads=threads)
 
 cfg = pick_scale(
     scale,
@@ -131,7 +127,7 @@ print(cfg)
 data = load_tensors(dataset, cfg["time_steps"], seed=seed, limit=cfg["limit"])
 space = SearchSpace(n_cells=cfg["n_cells"])
 rdm_fit = rdm_evaluator(
-    data, RDMFitness(n_per_class=cfg["n_per_class"]), cfg["net"], seed=seed, device=str(dev)
+    data, RDMConfig(n_per_class=cfg["n_per_class"]), cfg["net"], seed=seed, device=str(dev)
 )
 acc_fit = accuracy_evaluator(
     data, cfg["acc_fitness"], cfg["net"], batch_size=cfg["batch_size"], device=str(dev)
@@ -146,25 +142,11 @@ retrain = dict(
 
 # %%
 rng = np.random.default_rng(seed + 100)
-candidates = [random_genome(rng, space) for _ in range(cfg["n_cost"])]
+candidates = sample_genomes(rng, space, cfg["n_cost"], distinct=False)
 rdm_fit(candidates[0], seed)  # warm-up (first-call allocations), not timed
-cost = []
-for g in candidates:
-    t0 = time.perf_counter()
-    f_rdm = rdm_fit(g, seed)
-    t1 = time.perf_counter()
-    f_acc = acc_fit(g, seed)
-    t2 = time.perf_counter()
-    cost.append(
-        {
-            "genome": g.short,
-            "rdm_fitness": f_rdm,
-            "rdm_seconds": t1 - t0,
-            "acc_fitness": f_acc,
-            "acc_seconds": t2 - t1,
-        }
-    )
-cost = pd.DataFrame(cost)
+# per candidate: the RDM fitness, then the accuracy fitness (what benchmark B2 times)
+costs = time_fitnesses({"rdm": rdm_fit, "acc": acc_fit}, candidates, seed, device=dev)
+cost = pd.DataFrame(costs.rows())
 rdm_s, acc_s = float(cost["rdm_seconds"].median()), float(cost["acc_seconds"].median())
 ratio = acc_s / rdm_s
 tau = (
@@ -262,38 +244,34 @@ plt.close(fig)
 # The random genome is the first one drawn whose untrained output layer fires on the probe
 # batch (many random genomes have a silent output and do not learn at all, which would make
 # a meaningless baseline here).
-
+#
+# For the static dataset (Gaussian noise), then the event dataset (event drop, jitter): the found
+# genome (trained in (b) on the static dataset, retrained on the event one), the random genome
+# and the SpikingCNN, each trained on that dataset and tested at every noise level.
 
 # %%
-def robustness_models(d):
-    """Train (or reuse) the three networks on dataset ``d``."""
-    found_genome, found_model = models["micro+meso+macro"]
-    if d is not data:
+levels = {"gaussian": cfg["sigmas"], "drop": cfg["drops"], "jitter": cfg["jitters"]}
+noise_studies = [(dataset, ("gaussian",))]
+if event_dataset:
+    noise_studies.append((event_dataset, ("drop", "jitter")))
+found_genome, static_found_model = models["micro+meso+macro"]
+curves = {}
+for i, (name, noises) in enumerate(noise_studies):
+    d = data if i == 0 else load_tensors(name, cfg["time_steps"], seed=seed, limit=cfg["limit"])
+    if i == 0:
+        found_model = static_found_model
+    else:
         _, found_model = train_genome(found_genome, d, cfg["net"], return_model=True, **retrain)
     rand_genome = live_random_genome(np.random.default_rng(seed + 200), space, rdm_fit, seed)
     _, rand_model = train_genome(rand_genome, d, cfg["net"], return_model=True, **retrain)
     torch.manual_seed(seed)
     cnn = SpikingCNN(d.spec.in_channels, d.spec.num_classes, width=cfg["cnn_width"]).to(dev)
     train_and_measure(cnn, d, **retrain)
-    return {"MSE-NAS found": found_model, "random genome": rand_model, "SpikingCNN": cnn}
-
-
-curves = {}
-static_models = robustness_models(data)
-curves["gaussian"] = {
-    k: robustness(m, data, "gaussian", cfg["sigmas"], seed, dev) for k, m in static_models.items()
-}
-if event_dataset:
-    edata = load_tensors(event_dataset, cfg["time_steps"], seed=seed, limit=cfg["limit"])
-    event_models = robustness_models(edata)
-    curves["drop"] = {
-        k: robustness(m, edata, "drop", cfg["drops"], seed, dev) for k, m in event_models.items()
-    }
-    curves["jitter"] = {
-        k: robustness(m, edata, "jitter", cfg["jitters"], seed, dev)
-        for k, m in event_models.items()
-    }
-levels = {"gaussian": cfg["sigmas"], "drop": cfg["drops"], "jitter": cfg["jitters"]}
+    trained = {"MSE-NAS found": found_model, "random genome": rand_model, "SpikingCNN": cnn}
+    for noise in noises:
+        curves[noise] = {
+            k: robustness(m, d, noise, levels[noise], seed, dev) for k, m in trained.items()
+        }
 xlabels = {
     "gaussian": f"Gaussian noise sigma ({dataset})",
     "drop": f"event drop probability ({event_dataset})",

@@ -36,32 +36,31 @@ macro = "none"  # none | depth: also search the number of cells per stage
 compare_plain = True  # also search plain spiking DARTS (attention none), same seed and budget
 threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from myst_nb import glue
 
-from snnlib.book.results import ResultRun
 from snnlib.book.scales import pick_scale
+from snnlib.book.setup import start
 from snnlib.darts import (
     PRIMITIVES,
     SearchConfig,
-    SearchNetwork,
-    alpha_sharpness,
+    SupernetSpec,
     cell_edges,
     format_genotype,
     genotype_to_dict,
     layout_to_dict,
     plot_cell,
-    search,
     search_loaders,
+    search_metrics,
+    seeded_search,
+    sharpness_per_epoch,
 )
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
 from snnlib.models import count_parameters
 from snnlib.paths import checkpoints_dir
-from snnlib.runtime import device_name, resolve_device, seed_everything
 
 params = dict(
     scale=scale,
@@ -77,11 +76,7 @@ params = dict(
     compare_plain=compare_plain,
     threads=threads,
 )
-if threads:
-    torch.set_num_threads(threads)
-dev = resolve_device(device)
-run = ResultRun("20_madarts_search", params, device_name=device_name(dev))
-seed_everything(seed)
+run, dev = start("20_madarts_search", params, threads=threads)
 
 cfg = pick_scale(
     scale,
@@ -105,14 +100,14 @@ cfg = pick_scale(
                 eval_batches=1,
             ),
         ),
-        # a 2-core CPU in a few minutes: the native 8x8 digits, 4 initial channels, 5 cells (reductions
-        # at 1/3 and 2/3), 4 nodes per cell, 30 epochs of 9 steps: 270 architecture steps instead of
-        # DARTS' ~19,500 (50 epochs x 391 batches of 64 on 25,000 images). The architecture learning
-        # rate keeps DARTS' total architecture movement, arch_lr x steps = 3e-4 x 19,500 ~ 5.9,
-        # at 0.02 x 270 = 5.4 (with 6 epochs and 3e-3, a movement of 0.16, the alphas never left
-        # uniform: the largest softmax weight per edge averaged 0.155 against 1/7 = 0.143, see
-        # alpha_sharpness below). AdamW for the weights, which moves a spiking supernet much further
-        # than SGD at this budget.
+        # a 2-core CPU in a few minutes: the native 8x8 digits, 4 initial channels, 5 cells
+        # (reductions at 1/3 and 2/3), 4 nodes per cell, 30 epochs of 9 steps: 270 architecture
+        # steps instead of DARTS' ~19,500 (50 epochs x 391 batches of 64 on 25,000 images). The
+        # architecture learning rate keeps DARTS' total architecture movement, arch_lr x steps =
+        # 3e-4 x 19,500 ~ 5.9, at 0.02 x 270 = 5.4 (with 6 epochs and 3e-3, a movement of 0.16,
+        # the alphas never left uniform: the largest softmax weight per edge averaged 0.155
+        # against 1/7 = 0.143, see alpha_sharpness below). AdamW for the weights, which moves a
+        # spiking supernet much further than SGD at this budget.
         "cpu": dict(
             image_size=8,
             C=4,
@@ -178,44 +173,39 @@ print("search data:", sizes, "| encoder:", encoder)
 
 
 # %%
-def run_search(attention_type: str, desc: str):
-    seed_everything(seed)
-    net = SearchNetwork(
-        info.in_channels,
-        info.num_classes,
-        C=cfg["C"],
-        layers=cfg["layers"],
-        steps=cfg["steps"],
-        multiplier=cfg["steps"],
-        time_steps=time_steps,
-        attention=attention_type,
-        placement=placement,
-        macro=macro,
-        attention_kwargs={"gate": gate},
-    ).to(dev)
-    ckpt = (
-        checkpoints_dir()
-        / f"20_madarts_search__{dataset}__{scale}__seed{seed}__{attention_type}.pt"
-    )
-    result = search(
-        net,
-        weight_loader,
-        arch_loader,
-        encoder,
-        cfg["search"],
-        val_loader=loaders["val"],
-        device=dev,
-        checkpoint=ckpt,
-        desc=desc,
-    )
-    return net, result
-
-
-supernet, res = run_search(attention, f"search {attention} {dataset}")
+spec = SupernetSpec(
+    C=cfg["C"],
+    layers=cfg["layers"],
+    steps=cfg["steps"],
+    time_steps=time_steps,
+    attention=attention,
+    placement=placement,
+    gate=gate,
+    macro=macro,
+)
+search_kw = dict(
+    in_channels=info.in_channels,
+    num_classes=info.num_classes,
+    weight_loader=weight_loader,
+    arch_loader=arch_loader,
+    val_loader=loaders["val"],
+    encoder=encoder,
+    cfg=cfg["search"],
+    seed=seed,
+    device=dev,
+)
+ckpt = checkpoints_dir() / f"20_madarts_search__{dataset}__{scale}__seed{seed}"
+supernet, res = seeded_search(
+    spec,
+    checkpoint=f"{ckpt}__{attention}.pt",
+    desc=f"search {attention} {dataset}",
+    **search_kw,
+)
 last = res.history[-1]
 print(
     f"{attention}: {res.seconds:.1f} s, {res.step_seconds:.3f} s per step, "
-    f"{count_parameters(supernet)} weights; final supernet val acc {last['val_acc']:.3f}, NoS {last['nos_val']:.0f}"
+    f"{count_parameters(supernet)} weights; final supernet val acc {last['val_acc']:.3f}, "
+    f"NoS {last['nos_val']:.0f}"
 )
 print(format_genotype(res.genotype))
 if macro == "depth":
@@ -223,7 +213,12 @@ if macro == "depth":
 
 plain = None
 if compare_plain and attention != "none":
-    plain_net, plain = run_search("none", f"search none {dataset}")
+    plain_net, plain = seeded_search(
+        spec.with_attention("none"),
+        checkpoint=f"{ckpt}__none.pt",
+        desc=f"search none {dataset}",
+        **search_kw,
+    )
     print(
         f"none: {plain.seconds:.1f} s, {plain.step_seconds:.3f} s per step; final supernet val acc "
         f"{plain.history[-1]['val_acc']:.3f}"
@@ -274,10 +269,7 @@ plt.close(fig)
 # 1 and 0). While they sit at uniform, the derived cells are decided by noise-sized differences.
 
 # %%
-sharpness = {
-    cell: [alpha_sharpness(h[f"alphas_{cell}"]) for h in res.history]
-    for cell in ("normal", "reduce")
-}
+sharpness = sharpness_per_epoch(res.history)
 for cell, per_epoch in sharpness.items():
     print(cell, " ".join(f"{e['max_weight']:.3f}/{e['entropy']:.3f}" for e in per_epoch))
 
@@ -353,46 +345,7 @@ plt.close(fig)
 
 
 # %%
-def op_share(genotype, cell, ops):
-    edges = genotype.normal if cell == "normal" else genotype.reduce
-    return sum(op in ops for op, _ in edges) / len(edges)
-
-
-metrics = {
-    "search_seconds": res.seconds,
-    "step_seconds": res.step_seconds,
-    "epochs": len(res.history),
-    "supernet_params": count_parameters(supernet),
-    "final_val_acc": last["val_acc"],
-    "final_train_acc": last["train_acc"],
-    "nos_val": last["nos_val"],
-    "nos_train": last["nos_train"],
-    "sops_val": last["sops_val"],
-    "energy_uj_val": last["energy_uj_val"],
-    "nos_per_cell_val": last["nos_per_cell_val"],
-    "reduce_pool_share": op_share(res.genotype, "reduce", ("max_pool_3x3", "avg_pool_3x3")),
-    "reduce_maxpool_share": op_share(res.genotype, "reduce", ("max_pool_3x3",)),
-    "normal_conv_share": op_share(
-        res.genotype, "normal", ("spike_conv_3x3", "spike_conv_5x5", "dil_conv_3x3")
-    ),
-    "normal_skip_share": op_share(res.genotype, "normal", ("skip_connect",)),
-    "alpha_max_weight_normal": sharpness["normal"][-1]["max_weight"],
-    "alpha_max_weight_reduce": sharpness["reduce"][-1]["max_weight"],
-    "alpha_entropy_normal": sharpness["normal"][-1]["entropy"],
-    "alpha_entropy_reduce": sharpness["reduce"][-1]["entropy"],
-    "alpha_uniform_weight": sharpness["normal"][-1]["uniform"],
-}
-if plain is not None:
-    metrics.update(
-        {
-            "plain_search_seconds": plain.seconds,
-            "plain_step_seconds": plain.step_seconds,
-            "plain_final_val_acc": plain.history[-1]["val_acc"],
-            "plain_nos_val": plain.history[-1]["nos_val"],
-            "step_time_ratio": res.step_seconds / plain.step_seconds,
-            "same_genotype_as_plain": res.genotype == plain.genotype,
-        }
-    )
+metrics = search_metrics(res, count_parameters(supernet), sharpness, plain)
 for key in (
     "search_seconds",
     "step_seconds",

@@ -38,31 +38,28 @@ n_random = 5  # random cells in the baseline
 n_seeds = 0  # retrainings per candidate, averaged (0: the scale's default: smoke 1, cpu 3, paper 1)
 threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from IPython.display import HTML
 from myst_nb import glue
 
-from snnlib.book.results import ResultRun, load_result
+from snnlib.book.results import load_result
 from snnlib.book.scales import pick_scale
+from snnlib.book.setup import start
 from snnlib.book.tables import html_table, markdown_table
 from snnlib.darts import (
-    darts_layout,
     format_genotype,
-    genotype_from_dict,
     genotype_to_dict,
-    layout_from_dict,
-    random_genotype,
+    random_candidates,
+    retrain_budgets,
+    retrain_metrics,
+    retraining_seeds,
+    searched_architecture,
     train_genotype_seeds,
 )
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
-from snnlib.nas.statistics import cell_effect
-from snnlib.runtime import device_name, resolve_device, seed_everything
-from snnlib.train import TrainConfig
-from snnlib.validation import check_range
 
 params = dict(
     scale=scale,
@@ -73,51 +70,10 @@ params = dict(
     n_seeds=n_seeds,
     threads=threads,
 )
-if threads:
-    torch.set_num_threads(threads)
-dev = resolve_device(device)
-run = ResultRun("21_madarts_retrain", params, device_name=device_name(dev))
-seed_everything(seed)
+run, dev = start("21_madarts_retrain", params, threads=threads)
 
-cfg = pick_scale(
-    scale,
-    {
-        "smoke": dict(
-            image_size=8,
-            C=2,
-            layers=3,
-            batch_size=32,
-            limit={"train": 128, "val": 64, "test": 64},
-            n_seeds=1,
-            train=TrainConfig(epochs=1, lr=5e-3, max_batches=2),
-        ),
-        # 2-core CPU: the native 8x8 digits, twice the search's width (C = 8), the search's 5 cells,
-        # 8 epochs of AdamW (about 10 s per network), 3 seeds per candidate: one retraining resolves
-        # about the binomial standard error of the test set, the size of the differences measured
-        "cpu": dict(
-            image_size=8,
-            C=8,
-            layers=5,
-            batch_size=64,
-            limit=None,
-            n_seeds=3,
-            train=TrainConfig(epochs=8, lr=5e-3),
-        ),
-        # the paper's retraining width (C = 64, T from the search); depth and epochs as DARTS' CIFAR
-        # recipe is not stated by MA-DARTS: 8 cells, 300 epochs of AdamW with warm-up
-        "paper": dict(
-            image_size=None,
-            C=64,
-            layers=8,
-            batch_size=128,
-            limit=None,
-            n_seeds=1,
-            train=TrainConfig(epochs=300, lr=5e-3 * 128 / 1024, warmup_epochs=5),
-        ),
-    },
-)
-check_range("n_seeds", n_seeds, 0, None, integer=True)  # 0: the scale's default
-retrain_seeds = [seed + k for k in range(n_seeds or cfg["n_seeds"])]
+cfg = pick_scale(scale, retrain_budgets())  # the same budget as the attention ablation
+retrain_seeds = retraining_seeds(seed, n_seeds, default=cfg["n_seeds"])  # 0: the default
 print(cfg, "| retraining seeds:", retrain_seeds)
 
 # %% [markdown]
@@ -126,23 +82,11 @@ print(cfg, "| retraining seeds:", retrain_seeds)
 # %%
 found = load_result("20_madarts_search", dataset, scale, seed)
 arch = found["architecture"]
-genotype = genotype_from_dict(arch["genotype"])
-attention, placement, gate = arch["attention"], arch["placement"], arch.get("gate", "sigmoid")
-time_steps, steps = arch["time_steps"], arch["steps"]
-searched_layout = layout_from_dict(arch["layout"])
 # the fixed DARTS layout at retraining depth, or the searched stage depths (macro search)
-layout = (
-    searched_layout if searched_layout.reduce_inputs == "single" else darts_layout(cfg["layers"])
-)
-if "plain_darts" in arch:
-    plain_genotype = genotype_from_dict(arch["plain_darts"]["genotype"])
-    plain_note = "cells of a plain spiking DARTS search (attention none, same seed and budget)"
-else:
-    plain_genotype = genotype
-    plain_note = (
-        "no plain search in the search result: the MA-DARTS cells are retrained without "
-        "attention instead"
-    )
+searched = searched_architecture(arch, cfg["layers"])
+genotype, plain_genotype, layout = searched.genotype, searched.plain_genotype, searched.layout
+attention, placement, gate = searched.attention, searched.placement, searched.gate
+time_steps, plain_note = searched.time_steps, searched.plain_note
 print(f"MA-DARTS cells ({attention}, gate {gate}):\n{format_genotype(genotype)}")
 print(f"plain DARTS: {plain_note}\n{format_genotype(plain_genotype)}")
 print("layout:", layout)
@@ -178,11 +122,7 @@ common = dict(
 
 # %%
 candidates = [("MA-DARTS", genotype, attention), ("plain DARTS", plain_genotype, "none")]
-rng_seed = 1000 + seed  # random cells: a fixed stream per experiment seed
-candidates += [
-    (f"random {k}", random_genotype(rng_seed + k, steps=steps, multiplier=steps), attention)
-    for k in range(n_random)
-]
+candidates += random_candidates(seed, n_random, steps=searched.steps, attention=attention)
 rows = []
 for name, g, att in candidates:
     r = train_genotype_seeds(g, retrain_seeds, attention=att, desc=name, **common)
@@ -195,15 +135,16 @@ for name, g, att in candidates:
         }
     )
     print(
-        f"{name:12s} ({att:4s}) test acc {r['test_acc']:.4f} +- {r['test_acc_sd']:.4f}  NoS {r['nos']:9.0f}  "
+        f"{name:12s} ({att:4s}) test acc {r['test_acc']:.4f} +- {r['test_acc_sd']:.4f}  "
+        f"NoS {r['nos']:9.0f}  "
         f"energy {r['energy_uj']:.3f} uJ  {r['params']} params  {r['seconds']:.1f} s"
     )
 
 # %%
-derived, plain = rows[0], rows[1]
-randoms = rows[2:]
-random_acc = np.array([r["test_acc"] for r in randoms])
-median_random = float(np.median(random_acc))
+metrics = retrain_metrics(rows, cfg["train"].epochs)
+derived, plain, randoms = rows[0], rows[1], rows[2:]
+random_acc = np.array(metrics["random_test_acc"])
+median_random = metrics["random_median_test_acc"]
 columns = [
     ("name", "network", "{}"),
     ("attention", "attention", "{}"),
@@ -275,37 +216,11 @@ plt.close(fig)
 # noise at this budget and data set; the comparison needs more seeds or a harder task.
 
 # %%
-effect = cell_effect([r["test_accs"] for r in rows])
-random_effect = cell_effect([r["test_accs"] for r in randoms])
+effect, random_effect = metrics["cell_effect"], metrics["cell_effect_random_only"]
 print("all candidates:", effect)
 print("random cells only:", random_effect)
 
 # %%
-metrics = {
-    "derived_test_acc": derived["test_acc"],
-    "plain_test_acc": plain["test_acc"],
-    "random_test_acc": random_acc.tolist(),
-    "random_median_test_acc": median_random,
-    "random_best_test_acc": float(random_acc.max()) if len(random_acc) else None,
-    "derived_minus_median": derived["test_acc"] - median_random,
-    "derived_test_acc_sd": derived["test_acc_sd"],
-    "plain_test_acc_sd": plain["test_acc_sd"],
-    "derived_test_accs": derived["test_accs"],
-    "random_test_accs_per_seed": [r["test_accs"] for r in randoms],
-    "n_seeds": len(retrain_seeds),
-    "derived_beats_median": bool(derived["test_acc"] > median_random),
-    "derived_rank": 1 + sum(r["test_acc"] > derived["test_acc"] for r in rows[1:]),
-    "derived_nos": derived["nos"],
-    "plain_nos": plain["nos"],
-    "random_median_nos": float(np.median([r["nos"] for r in randoms])) if randoms else None,
-    "derived_energy_uj": derived["energy_uj"],
-    "plain_energy_uj": plain["energy_uj"],
-    "derived_params": derived["params"],
-    "train_epochs": cfg["train"].epochs,
-    "train_seconds_total": float(sum(r["seconds"] for r in rows)),
-    "cell_effect": effect,
-    "cell_effect_random_only": random_effect,
-}
 for key in ("derived_test_acc", "plain_test_acc", "random_median_test_acc", "derived_minus_median"):
     glue(key + "_pct", 100 * metrics[key], display=False)
 glue(

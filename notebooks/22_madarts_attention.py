@@ -34,26 +34,26 @@ device = "auto"  # auto | cpu | cuda
 compare_gates = True  # add a tcsa row with the original sigmoid gates
 threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
-import torch
 from IPython.display import HTML
 from myst_nb import glue
 
-from snnlib.book.results import ResultRun, load_result
+from snnlib.book.results import load_result
 from snnlib.book.scales import pick_scale
+from snnlib.book.setup import start
 from snnlib.book.tables import html_table, markdown_table
 from snnlib.darts import (
-    darts_layout,
+    ablation_metrics,
+    add_ablation_deltas,
+    attention_variants,
     format_genotype,
-    genotype_from_dict,
-    layout_from_dict,
+    retrain_budgets,
+    searched_architecture,
     train_genotype,
 )
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
-from snnlib.runtime import device_name, resolve_device, seed_everything
-from snnlib.train import TrainConfig
 
 params = dict(
     scale=scale,
@@ -63,53 +63,17 @@ params = dict(
     compare_gates=compare_gates,
     threads=threads,
 )
-if threads:
-    torch.set_num_threads(threads)
-dev = resolve_device(device)
-run = ResultRun("22_madarts_attention", params, device_name=device_name(dev))
-seed_everything(seed)
+run, dev = start("22_madarts_attention", params, threads=threads)
 
-# the same budget as the retraining notebook
-cfg = pick_scale(
-    scale,
-    {
-        "smoke": dict(
-            image_size=8,
-            C=2,
-            layers=3,
-            batch_size=32,
-            limit={"train": 128, "val": 64, "test": 64},
-            train=TrainConfig(epochs=1, lr=5e-3, max_batches=2),
-        ),
-        "cpu": dict(
-            image_size=8,
-            C=8,
-            layers=5,
-            batch_size=64,
-            limit=None,
-            train=TrainConfig(epochs=8, lr=5e-3),
-        ),
-        "paper": dict(
-            image_size=None,
-            C=64,
-            layers=8,
-            batch_size=128,
-            limit=None,
-            train=TrainConfig(epochs=300, lr=5e-3 * 128 / 1024, warmup_epochs=5),
-        ),
-    },
-)
+cfg = pick_scale(scale, retrain_budgets())  # the same budget as the retraining notebook
 print(cfg)
 
 # %%
 found = load_result("20_madarts_search", dataset, scale, seed)
 arch = found["architecture"]
-genotype = genotype_from_dict(arch["genotype"])
-searched_layout = layout_from_dict(arch["layout"])
-layout = (
-    searched_layout if searched_layout.reduce_inputs == "single" else darts_layout(cfg["layers"])
-)
-time_steps, placement = arch["time_steps"], arch["placement"]
+searched = searched_architecture(arch, cfg["layers"])
+genotype, layout = searched.genotype, searched.layout
+time_steps, placement = searched.time_steps, searched.placement
 print(f"cells searched with attention {arch['attention']}:\n{format_genotype(genotype)}")
 
 info = dataset_info(dataset, image_size=cfg["image_size"])
@@ -140,14 +104,7 @@ common = dict(
 # ## One genotype, every attention type
 
 # %%
-variants = [
-    ("none", "none", "scaled_sigmoid"),
-    ("eca", "eca", "scaled_sigmoid"),
-    ("cbam", "cbam", "scaled_sigmoid"),
-    ("tcsa", "tcsa", "scaled_sigmoid"),
-]
-if compare_gates:
-    variants.append(("tcsa, sigmoid gate", "tcsa", "sigmoid"))
+variants = attention_variants(compare_gates)
 rows = []
 for name, att, gate in variants:
     r = train_genotype(
@@ -155,13 +112,11 @@ for name, att, gate in variants:
     )
     rows.append({"name": name, "attention": att, "gate": gate, **r})
     print(
-        f"{name:18s} test acc {r['test_acc']:.4f}  NoS {r['nos']:9.0f}  energy {r['energy_uj']:.3f} uJ  "
+        f"{name:18s} test acc {r['test_acc']:.4f}  NoS {r['nos']:9.0f}  "
+        f"energy {r['energy_uj']:.3f} uJ  "
         f"{r['params']} params  {r['seconds']:.1f} s"
     )
-base = rows[0]
-for r in rows:
-    r["delta_acc_pp"] = 100 * (r["test_acc"] - base["test_acc"])
-    r["delta_nos_pct"] = 100 * (r["nos"] / base["nos"] - 1)
+add_ablation_deltas(rows)  # against the first row, attention none
 
 columns = [
     ("name", "attention", "{}"),
@@ -197,14 +152,7 @@ glue("fig_ablation", fig, display=False)
 plt.close(fig)
 
 # %%
-metrics = {
-    f"{r['name'].replace(', ', '_').replace(' ', '_')}_test_acc": r["test_acc"] for r in rows
-}
-metrics.update({f"{r['name'].replace(', ', '_').replace(' ', '_')}_nos": r["nos"] for r in rows})
-metrics.update(
-    {f"{r['name'].replace(', ', '_').replace(' ', '_')}_delta_pp": r["delta_acc_pp"] for r in rows}
-)
-metrics["train_epochs"] = cfg["train"].epochs
+metrics = ablation_metrics(rows, cfg["train"].epochs)
 for key, value in metrics.items():
     glue(key, value, display=False)
 print(metrics)

@@ -29,36 +29,40 @@ n_boot = 2000  # bootstrap resamples for the confidence intervals
 top_fraction = 0.1  # the hit rate's "top" (10 %)
 threads = 1  # torch CPU threads (on a shared 2-core machine one thread is the fastest)
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 from myst_nb import glue
 from tqdm.auto import tqdm
 
 from snnlib.book.results import ResultRun
 from snnlib.book.scales import pick_scale
+from snnlib.book.setup import start
 from snnlib.book.tables import book_table
 from snnlib.data import dataset_info, make_loaders
 from snnlib.mse import (
     DataSpec,
     NetConfig,
+    RDMConfig,
     RDMEvaluator,
-    RDMFitness,
     SearchSpace,
-    categorical_rdm,
     class_balanced,
     loader_tensors,
-    random_genome,
+    sample_genomes,
 )
 from snnlib.mse.baselines import SAHDEvaluator, SpikeAwareAccuracyEvaluator
-from snnlib.mse.rdm import aggregate
-from snnlib.nas.proxies import mean_firing_rate, parameter_count, random_score
-from snnlib.nas.ranking import finite_floor, kendall_tau, paired_difference, study_table
-from snnlib.runtime import device_name, resolve_device, seed_everything
+from snnlib.mse.proxy_scores import (
+    ProxyScorer,
+    glue_name,
+    interval_table,
+    probe_label,
+    recommend_rdm,
+)
+from snnlib.nas.ranking import finite_floor, study_table
+from snnlib.nas.rdm import RDM_VARIANTS
 from snnlib.train import TrainConfig
 
 params = dict(
@@ -70,11 +74,8 @@ params = dict(
     top_fraction=top_fraction,
     threads=threads,
 )
-torch.set_num_threads(threads)
-dev = resolve_device(device)
-run = ResultRun("30_proxy_study", params, device_name=device_name(dev))
-bench = ResultRun("proxy_bench", params, device_name=device_name(dev))  # the reusable ground truth
-seed_everything(seed)
+run, dev = start("30_proxy_study", params, threads=threads)
+bench = ResultRun("proxy_bench", params, device_name=run.device_name)  # the reusable ground truth
 t_start = time.perf_counter()
 
 cfg = pick_scale(
@@ -132,7 +133,7 @@ print(info, cfg)
 
 # %% [markdown]
 # ## Architectures, data and the training budget
-# Architectures are drawn with `random_genome` from a numpy `Generator` seeded by `seed`
+# Architectures are drawn with `sample_genomes` from a numpy `Generator` seeded by `seed`
 # (distinct genomes only). Every architecture is trained from the same seeded initialisation
 # rule (`derive_seed(seed, genome hash)`) on the same training subset, with the same budget,
 # and tested on the held-out test split.
@@ -141,13 +142,7 @@ print(info, cfg)
 space = SearchSpace(n_cells=cfg["n_cells"])
 net = NetConfig(width=cfg["width"], stem_stride=2)
 data = DataSpec.from_info(info, cfg["time_steps"])
-rng = np.random.default_rng(seed)
-genomes, seen = [], set()
-while len(genomes) < cfg["n_arch"]:
-    g = random_genome(rng, space)
-    if g.hash() not in seen:
-        seen.add(g.hash())
-        genomes.append(g)
+genomes = sample_genomes(np.random.default_rng(seed), space, cfg["n_arch"])
 
 loaders = make_loaders(
     dataset,
@@ -198,7 +193,8 @@ gt = [truth.details(g, seed) for g in tqdm(genomes, desc="train")]
 train_seconds = time.perf_counter() - t0
 acc = np.array([d["acc"] for d in gt])
 print(
-    f"trained {len(gt)} architectures in {train_seconds:.0f} s; accuracy {acc.min():.3f} .. {acc.max():.3f} "
+    f"trained {len(gt)} architectures in {train_seconds:.0f} s; "
+    f"accuracy {acc.min():.3f} .. {acc.max():.3f} "
     f"(mean {acc.mean():.3f}); diverged {sum(d['diverged'] for d in gt)}"
 )
 
@@ -206,82 +202,38 @@ print(
 # ## Training-free scores
 # All RDM variants of one architecture share its responses (one forward pass for spike
 # counts, one for binary spike patterns), which gives exactly what `RDMEvaluator` with that
-# configuration returns. The RDM fitness default of the MSE-NAS search is `RDMFitness()`:
+# configuration returns. The RDM fitness default of the MSE-NAS search is `RDMConfig()`:
 # correlation distance, Spearman comparison, mean over layers.
 
 # %%
-RDM_VARIANTS = {
-    "rdm correlation/spearman/mean": RDMFitness(),
-    "rdm correlation/kendall/mean": RDMFitness(comparison="kendall"),
-    "rdm correlation/pearson/mean": RDMFitness(comparison="pearson"),
-    "rdm euclidean/spearman/mean": RDMFitness(metric="euclidean"),
-    "rdm hamming/spearman/mean": RDMFitness(metric="hamming"),
-    "rdm correlation/spearman/last": RDMFitness(aggregation="last"),
-    "rdm correlation/spearman/concat": RDMFitness(aggregation="concat"),
-    "rdm correlation/spearman/max": RDMFitness(aggregation="max"),
-    # without the guard that scores a network with a silent output layer 0
-    "rdm correlation/spearman/mean/unguarded": RDMFitness(require_output_spikes=False),
-}
-DEFAULT_RDM = next(k for k, v in RDM_VARIANTS.items() if v == RDMFitness())
-rdm_counts = RDMEvaluator(probe_x, probe_y, data, cfg=RDMFitness(), net=net, device=str(dev))
+rdm_counts = RDMEvaluator(probe_x, probe_y, data, cfg=RDMConfig(), net=net, device=str(dev))
 rdm_patterns = RDMEvaluator(
-    probe_x, probe_y, data, cfg=RDMFitness(metric="hamming"), net=net, device=str(dev)
+    probe_x, probe_y, data, cfg=RDMConfig(metric="hamming"), net=net, device=str(dev)
 )
-target = categorical_rdm(probe_y)
 sahd = SAHDEvaluator(sahd_x, data, net=net, n_batches=2, device=str(dev))
-probe_encoded = data.encoder()(probe_x).to(dev)
-
 
 # The default RDM fitness on smaller probes (n images per class): what a cheaper fitness costs in
 # ranking quality. Each is the search's own evaluator, timed per call (build + forward + RDM),
 # beside the default probe's evaluator timed the same way.
-def probe_name(n: int) -> str:
-    return f"default RDM, probe {n * info.num_classes} ({n} per class)"
-
-
 probe_evaluators = {cfg["n_per_class"]: rdm_counts}
 for n in cfg["small_probes"]:
     px, py = class_balanced(all_x, all_y, n, seed=seed, num_classes=info.num_classes)
     probe_evaluators[n] = RDMEvaluator(
-        px, py, data, cfg=RDMFitness(n_per_class=n), net=net, device=str(dev)
+        px, py, data, cfg=RDMConfig(n_per_class=n), net=net, device=str(dev)
     )
-probe_seconds = {n: 0.0 for n in probe_evaluators}
-
-scores = {
-    k: []
-    for k in [
-        *RDM_VARIANTS,
-        *map(probe_name, cfg["small_probes"]),
-        "sahd",
-        "parameters",
-        "firing rate",
-        "random",
-    ]
-}
-t0 = time.perf_counter()
-for g in tqdm(genomes, desc="scores"):
-    resp = {False: rdm_counts.responses(g, seed), True: rdm_patterns.responses(g, seed)}
-    for name, c in RDM_VARIANTS.items():
-        scores[name].append(aggregate(resp[c.temporal], target, c))
-    scores["sahd"].append(sahd(g, seed))
-    model = rdm_counts.build(g, seed)
-    scores["parameters"].append(parameter_count(model))
-    scores["firing rate"].append(mean_firing_rate(model, probe_encoded))
-    scores["random"].append(random_score(g.hash(), seed))
-    for n, ev in probe_evaluators.items():
-        t1 = time.perf_counter()
-        value = ev(g, seed)
-        probe_seconds[n] += time.perf_counter() - t1
-        if n != cfg["n_per_class"]:
-            scores[probe_name(n)].append(value)
-        elif not np.isclose(
-            value, scores[DEFAULT_RDM][-1], rtol=1e-9, atol=1e-12
-        ):  # same evaluator, same number
-            raise AssertionError(
-                f"RDMEvaluator gave {value}, the shared responses {scores[DEFAULT_RDM][-1]}"
-            )
-score_seconds = time.perf_counter() - t0
-probe_seconds = {n: s / len(genomes) for n, s in probe_seconds.items()}
+scorer = ProxyScorer(
+    RDM_VARIANTS,
+    counts=rdm_counts,
+    patterns=rdm_patterns,
+    sahd=sahd,
+    probe_encoded=data.encoder()(probe_x).to(dev),
+    probe_evaluators=probe_evaluators,
+    default_probe=cfg["n_per_class"],
+    num_classes=info.num_classes,
+)
+DEFAULT_RDM = scorer.default_name
+proxy = scorer.score(genomes, seed)
+scores, score_seconds, probe_seconds = proxy.scores, proxy.seconds, proxy.probe_seconds
 print(
     "RDM fitness seconds per candidate by probe images per class:",
     {n: round(s, 4) for n, s in probe_seconds.items()},
@@ -289,7 +241,7 @@ print(
 for n, sec in probe_seconds.items():
     glue(f"probe{n}_seconds_ms", 1000 * sec, display=False)
     glue(f"probe{n}_images", n * info.num_classes, display=False)
-n_nonfinite = {k: int((~np.isfinite(np.asarray(v))).sum()) for k, v in scores.items()}
+n_nonfinite = proxy.non_finite()
 scores_ranked = {k: finite_floor(v) for k, v in scores.items()}  # -inf (e.g. log 0) ranks last
 print(
     f"scores in {score_seconds:.1f} s; non-finite: { {k: v for k, v in n_nonfinite.items() if v} }"
@@ -302,35 +254,13 @@ print(
 table = study_table(scores_ranked, acc, n_boot=cfg["n_boot"], seed=seed, top=top_fraction)
 
 
-def _fmt(v, lo, hi):
-    if not np.isfinite(v):
-        return "NaN (constant score)"
-    return f"{v:+.3f} [{lo:+.3f}, {hi:+.3f}]"
-
-
-shown = pd.DataFrame(
-    {
-        "Kendall tau [95% CI]": [_fmt(r.tau, r.tau_lo, r.tau_hi) for r in table.itertuples()],
-        "Spearman rho [95% CI]": [_fmt(r.rho, r.rho_lo, r.rho_hi) for r in table.itertuples()],
-        f"top-{100 * top_fraction:.0f}% hit rate": [
-            f"{r.hit_rate:.2f}" for r in table.itertuples()
-        ],
-    },
-    index=pd.Index(table.index, name=f"score ({dataset}, {scale}, n = {len(genomes)})"),
-)
+shown = interval_table(table, f"score ({dataset}, {scale}, n = {len(genomes)})", top=top_fraction)
 glue("proxy_table", book_table(shown), display=False)
 book_table(shown)
 
 # %%
-rdm_rows = table[table.index.str.startswith("rdm ") & np.isfinite(table["tau"])]
-best_rdm = rdm_rows.index[0]
-best_cfg = RDM_VARIANTS[best_rdm]
-
-
-def key(name: str) -> str:
-    return name.replace("rdm ", "rdm_").replace("/", "_").replace(" ", "_")
-
-
+choice = recommend_rdm(table, RDM_VARIANTS, scores_ranked, acc, n_boot=cfg["n_boot"], seed=seed)
+best_rdm, best_cfg, d, advice = choice.best, choice.config, choice.difference, choice.advice
 glue("best_rdm_config", best_rdm.removeprefix("rdm "), display=False)
 glue("best_rdm_metric", best_cfg.metric, display=False)
 glue("best_rdm_comparison", best_cfg.comparison, display=False)
@@ -341,10 +271,10 @@ glue("default_rdm_tau", float(table.loc[DEFAULT_RDM, "tau"]), display=False)
 glue("default_is_best", "is" if best_rdm == DEFAULT_RDM else "is not", display=False)
 for name, r in table.iterrows():
     for col in ("tau", "tau_lo", "tau_hi", "rho", "rho_lo", "rho_hi", "hit_rate"):
-        glue(f"{key(name)}__{col}", float(r[col]), display=False)
+        glue(f"{glue_name(name)}__{col}", float(r[col]), display=False)
 # the probe-size rows under short keys (the default probe is the default RDM row)
 for n in probe_evaluators:
-    row = table.loc[DEFAULT_RDM if n == cfg["n_per_class"] else probe_name(n)]
+    row = table.loc[DEFAULT_RDM if n == cfg["n_per_class"] else probe_label(n, info.num_classes)]
     for col in ("tau", "tau_lo", "tau_hi"):
         glue(f"probe{n}_{col}", float(row[col]), display=False)
 glue("chance_hit_rate", float(table["chance"].iloc[0]), display=False)
@@ -359,26 +289,7 @@ glue("acc_mean", 100 * float(acc.mean()), display=False)
 glue("train_seconds", train_seconds, display=False)
 glue("score_seconds", score_seconds, display=False)
 # Is the best variant better than the default? Paired bootstrap of the difference in tau
-# (same resamples for both scores).
-d = paired_difference(
-    kendall_tau,
-    scores_ranked[best_rdm],
-    scores_ranked[DEFAULT_RDM],
-    acc,
-    n_boot=cfg["n_boot"],
-    seed=seed,
-)
-if best_rdm == DEFAULT_RDM:
-    advice = "keep the default RDMFitness()"
-elif d["lo"] > 0:
-    advice = (
-        f"switch the MSE-NAS default to RDMFitness(metric='{best_cfg.metric}', "
-        f"comparison='{best_cfg.comparison}', aggregation='{best_cfg.aggregation}'"
-        + ("" if best_cfg.require_output_spikes else ", require_output_spikes=False")
-        + ")"
-    )
-else:
-    advice = "keep the default RDMFitness(): the paired interval of the difference contains 0"
+# (same resamples for both scores): `recommend_rdm` switches only if its interval excludes 0.
 glue("tau_diff", d["diff"], display=False)
 glue("tau_diff_lo", d["lo"], display=False)
 glue("tau_diff_hi", d["hi"], display=False)
@@ -407,18 +318,8 @@ if alive.sum() >= 5:
         seed=seed,
         top=top_fraction,
     )
-    shown_alive = pd.DataFrame(
-        {
-            "Kendall tau [95% CI]": [
-                _fmt(r.tau, r.tau_lo, r.tau_hi) for r in table_alive.itertuples()
-            ],
-            "Spearman rho [95% CI]": [
-                _fmt(r.rho, r.rho_lo, r.rho_hi) for r in table_alive.itertuples()
-            ],
-        },
-        index=pd.Index(
-            table_alive.index, name=f"score ({dataset}, {scale}, learned: n = {int(alive.sum())})"
-        ),
+    shown_alive = interval_table(
+        table_alive, f"score ({dataset}, {scale}, learned: n = {int(alive.sum())})"
     )
     glue("alive_best_rdm_tau", float(table_alive.loc[best_rdm, "tau"]), display=False)
     glue("alive_default_rdm_tau", float(table_alive.loc[DEFAULT_RDM, "tau"]), display=False)

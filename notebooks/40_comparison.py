@@ -16,7 +16,7 @@
 # Five searches on the same data, substrate and time steps:
 #
 # - **MSE-NAS**: evolution over the multi-scale space with the training-free RDM fitness
-#   (`RDMFitness()` defaults, the search default of the MSE-NAS chapter), and once more with
+#   (`RDMConfig()` defaults, the search default of the MSE-NAS chapter), and once more with
 #   aggregation `last`, the RDM variant the proxy study ranks best among the architectures
 #   that learned on digits;
 # - **SAHD evolution**: the same evolution with SNASNet's SAHD score as fitness;
@@ -39,7 +39,7 @@ seed = 0
 device = "auto"  # auto | cpu | cuda
 threads = 1  # torch CPU threads (on a shared 2-core machine one thread is the fastest)
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
@@ -48,8 +48,8 @@ import pandas as pd
 import torch
 from myst_nb import glue
 
-from snnlib.book.results import ResultRun
 from snnlib.book.scales import pick_scale
+from snnlib.book.setup import start
 from snnlib.book.tables import book_table
 from snnlib.darts import (
     SearchConfig,
@@ -59,31 +59,30 @@ from snnlib.darts import (
     genotype_to_dict,
     search,
     search_loaders,
-    train_genotype,
 )
+from snnlib.darts.retrain import RetrainableGenotype
 from snnlib.data import dataset_info, make_loaders
 from snnlib.mse import (
     AccuracyEvaluator,
     DataSpec,
     EvolutionConfig,
     NetConfig,
+    RDMConfig,
     RDMEvaluator,
-    RDMFitness,
+    RetrainableGenome,
     SearchSpace,
     class_balanced,
     evolve,
     loader_tensors,
 )
-from snnlib.mse.baselines import SAHDEvaluator, random_search, train_genome
+from snnlib.mse.baselines import SAHDEvaluator, random_search
+from snnlib.nas.found import Found
 from snnlib.nas.pareto import pareto_front
-from snnlib.runtime import device_name, resolve_device, seed_everything
+from snnlib.nas.retrain import RetrainBudget, SeedRule, retrain
 from snnlib.train import TrainConfig
 
 params = dict(scale=scale, dataset=dataset, seed=seed, device=device, threads=threads)
-torch.set_num_threads(threads)
-dev = resolve_device(device)
-run = ResultRun("40_comparison", params, device_name=device_name(dev))
-seed_everything(seed)
+run, dev = start("40_comparison", params, threads=threads)
 t_start = time.perf_counter()
 
 cfg = pick_scale(
@@ -165,48 +164,38 @@ print({k: len(v.dataset) for k, v in loaders.items()})
 # ## Searches in the MSE-NAS space
 
 # %%
+# the comparison's seed rule for MSE genomes: weights from the seed alone and one train loader
+# whose order runs on from retraining to retraining (the DARTS genotypes re-seed it)
+mse_seeding = SeedRule(weights="seed", data_order="as_given")
+
+
 searches = {}
 probe_x, probe_y = class_balanced(
     train_all, ytrain_all, cfg["n_per_class"], seed=seed, num_classes=info.num_classes
 )
-rdm_fit = RDMEvaluator(probe_x, probe_y, data, cfg=RDMFitness(), net=net, device=str(dev))
+rdm_fit = RDMEvaluator(probe_x, probe_y, data, cfg=RDMConfig(), net=net, device=str(dev))
 res = evolve(rdm_fit, space, evo_cfg, desc="MSE-NAS (RDM)")
-searches["MSE-NAS (RDM evolution)"] = dict(
-    kind="mse",
-    genome=res.best,
-    fitness=res.best_fitness,
-    evaluations=res.evaluations,
-    seconds=res.seconds,
-    epochs=None,
+searches["MSE-NAS (RDM evolution)"] = Found.of_result(
+    res, RetrainableGenome(res.best, net, seeding=mse_seeding), res.best.to_dict()
 )
 budget = res.evaluations
 
 # the same search with aggregation `last`, the RDM variant the proxy study ranks best among the
 # architectures that learned (digits)
 rdm_last = RDMEvaluator(
-    probe_x, probe_y, data, cfg=RDMFitness(aggregation="last"), net=net, device=str(dev)
+    probe_x, probe_y, data, cfg=RDMConfig(aggregation="last"), net=net, device=str(dev)
 )
 res = evolve(rdm_last, space, evo_cfg, desc="MSE-NAS (RDM, last layer)")
-searches["MSE-NAS (RDM evolution, last layer)"] = dict(
-    kind="mse",
-    genome=res.best,
-    fitness=res.best_fitness,
-    evaluations=res.evaluations,
-    seconds=res.seconds,
-    epochs=None,
+searches["MSE-NAS (RDM evolution, last layer)"] = Found.of_result(
+    res, RetrainableGenome(res.best, net, seeding=mse_seeding), res.best.to_dict()
 )
 
 sahd_fit = SAHDEvaluator(
     train_all[: 2 * cfg["sahd_batch"]], data, net=net, n_batches=2, device=str(dev)
 )
 res = evolve(sahd_fit, space, evo_cfg, desc="SAHD evolution")
-searches["SAHD evolution (SNASNet score)"] = dict(
-    kind="mse",
-    genome=res.best,
-    fitness=res.best_fitness,
-    evaluations=res.evaluations,
-    seconds=res.seconds,
-    epochs=None,
+searches["SAHD evolution (SNASNet score)"] = Found.of_result(
+    res, RetrainableGenome(res.best, net, seeding=mse_seeding), res.best.to_dict()
 )
 
 acc_fit = AccuracyEvaluator(
@@ -221,16 +210,11 @@ acc_fit = AccuracyEvaluator(
     device=str(dev),
 )
 res = random_search(acc_fit, space, budget, seed)
-searches["random search (short-training acc.)"] = dict(
-    kind="mse",
-    genome=res.best,
-    fitness=res.best_fitness,
-    evaluations=res.evaluations,
-    seconds=res.seconds,
-    epochs=None,
+searches["random search (short-training acc.)"] = Found.of_result(
+    res, RetrainableGenome(res.best, net, seeding=mse_seeding), res.best.to_dict()
 )
 for k, v in searches.items():
-    print(f"{k}: fitness {v['fitness']:.4f}, {v['evaluations']} evaluations, {v['seconds']:.1f} s")
+    print(f"{k}: fitness {v.fitness:.4f}, {v.evaluations} evaluations, {v.seconds:.1f} s")
 
 # %% [markdown]
 # ## Differentiable searches: MA-DARTS (attention `tcsa`) and plain spiking DARTS (`none`)
@@ -263,19 +247,17 @@ for name, attention in (
     )
     # how far the architecture weights moved from uniform (1/7) at this budget
     sharp = alpha_sharpness(r.history[-1]["alphas_normal"])["max_weight"]
-    searches[name] = dict(
-        kind="darts",
-        genotype=r.genotype,
-        attention=attention,
-        evaluations=None,
+    searches[name] = Found(
+        RetrainableGenotype(r.genotype, time_steps=T, attention=attention, **cfg["darts"]),
+        fitness=r.history[-1]["val_acc"],
         seconds=r.seconds,
         epochs=cfg["darts_cfg"].epochs,
-        fitness=r.history[-1]["val_acc"],
-        alpha_max_weight=sharp,
-        arch_steps=r.arch_steps,
+        arch_dict=genotype_to_dict(r.genotype),
+        extra=dict(alpha_max_weight=sharp, arch_steps=r.arch_steps),
     )
     print(
-        f"{name}: {r.seconds:.1f} s; largest architecture weight per edge {sharp:.4f}; {format_genotype(r.genotype)}"
+        f"{name}: {r.seconds:.1f} s; largest architecture weight per edge {sharp:.4f}; "
+        f"{format_genotype(r.genotype)}"
     )
 
 # %% [markdown]
@@ -283,34 +265,12 @@ for name, attention in (
 
 # %%
 retrain_loaders = {"train": loaders["train"], "test": loaders["test"]}
+retrain_budget = RetrainBudget(
+    cfg["retrain"], retrain_loaders, data.encoder(), info.in_channels, info.num_classes, dev
+)
 results = {}
 for name, s in searches.items():
-    if s["kind"] == "mse":
-        r = train_genome(
-            s["genome"],
-            data=data,
-            loaders=retrain_loaders,
-            train_cfg=cfg["retrain"],
-            net=net,
-            seed=seed,
-            device=dev,
-            desc=name,
-        )
-    else:
-        r = train_genotype(
-            s["genotype"],
-            in_channels=info.in_channels,
-            num_classes=info.num_classes,
-            loaders=retrain_loaders,
-            encoder=data.encoder(),
-            train_cfg=cfg["retrain"],
-            time_steps=T,
-            attention=s["attention"],
-            seed=seed,
-            device=dev,
-            desc=name,
-            **cfg["darts"],
-        )
+    r = retrain(s.architecture, retrain_budget, [seed], desc=name).to_dict()
     results[name] = r
     print(
         f"{name}: test acc {r['test_acc']:.3f}, NoS {r['nos']:.0f}, {r['energy_uj']:.3f} uJ, "
@@ -328,13 +288,11 @@ table = pd.DataFrame(
         "parameters": [f"{results[n]['params']:,}" for n in names],
         "NoS / image": [f"{results[n]['nos']:,.0f}" for n in names],
         "energy (uJ / image)": [f"{results[n]['energy_uj']:.3f}" for n in names],
-        "search (s)": [f"{searches[n]['seconds']:.1f}" for n in names],
+        "search (s)": [f"{searches[n].seconds:.1f}" for n in names],
         "candidate evaluations": [
-            str(searches[n]["evaluations"]) if searches[n]["evaluations"] else "-" for n in names
+            str(searches[n].evaluations) if searches[n].evaluations else "-" for n in names
         ],
-        "search epochs": [
-            str(searches[n]["epochs"]) if searches[n]["epochs"] else "-" for n in names
-        ],
+        "search epochs": [str(searches[n].epochs) if searches[n].epochs else "-" for n in names],
         "retrain (s)": [f"{results[n]['seconds']:.0f}" for n in names],
         "Pareto": ["yes" if f else "" for f in front],
     },
@@ -410,9 +368,10 @@ wall = time.perf_counter() - t_start
 glue("wall_seconds", wall, display=False)
 glue("budget_evaluations", int(budget), display=False)
 glue("darts_epochs", int(cfg["darts_cfg"].epochs), display=False)
-darts_runs = [v for v in searches.values() if v["kind"] == "darts"]
+darts_runs = [v.extra for v in searches.values() if "arch_steps" in v.extra]
 glue("darts_arch_steps", int(darts_runs[0]["arch_steps"]), display=False)
-glue("darts_alpha_max_weight", float(max(v["alpha_max_weight"] for v in darts_runs)), display=False)
+alpha_max = float(max(v["alpha_max_weight"] for v in darts_runs))
+glue("darts_alpha_max_weight", alpha_max, display=False)
 glue("retrain_epochs", int(cfg["retrain"].epochs), display=False)
 glue("time_steps", int(T), display=False)
 glue("train_images", len(loaders["train"].dataset), display=False)
@@ -432,7 +391,7 @@ for n in names:
     glue(f"{k}_acc", 100 * results[n]["test_acc"], display=False)
     glue(f"{k}_energy", results[n]["energy_uj"], display=False)
     glue(f"{k}_nos", results[n]["nos"], display=False)
-    glue(f"{k}_search_seconds", searches[n]["seconds"], display=False)
+    glue(f"{k}_search_seconds", searches[n].seconds, display=False)
 metrics = {
     short[n]: {
         "test_acc": results[n]["test_acc"],
@@ -440,24 +399,19 @@ metrics = {
         "nos": results[n]["nos"],
         "energy_uj": results[n]["energy_uj"],
         "sops": results[n]["sops"],
-        "search_seconds": searches[n]["seconds"],
-        "evaluations": searches[n]["evaluations"],
-        "search_epochs": searches[n]["epochs"],
+        "search_seconds": searches[n].seconds,
+        "evaluations": searches[n].evaluations,
+        "search_epochs": searches[n].epochs,
         "retrain_seconds": results[n]["seconds"],
-        "search_fitness": searches[n]["fitness"],
+        "search_fitness": searches[n].fitness,
         "pareto": bool(f),
+        **searches[n].extra,
     }
     for n, f in zip(names, front)
 }
-for n, s in searches.items():
-    if s["kind"] == "darts":
-        metrics[short[n]].update(alpha_max_weight=s["alpha_max_weight"], arch_steps=s["arch_steps"])
 metrics["budget_evaluations"] = int(budget)
 metrics["wall_seconds"] = wall
-arch = {
-    short[n]: (s["genome"].to_dict() if s["kind"] == "mse" else genotype_to_dict(s["genotype"]))
-    for n, s in searches.items()
-}
+arch = {short[n]: s.arch_dict for n, s in searches.items()}
 path = run.write(
     metrics,
     architecture=arch,

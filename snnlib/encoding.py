@@ -18,7 +18,20 @@ ENCODINGS = ("direct", "poisson", "events")
 
 
 class Encoder:
-    """Callable ``batch -> [T, B, ...]``. ``generator`` makes Poisson encoding reproducible."""
+    """Callable ``batch -> [T, B, ...]``. ``generator`` makes Poisson encoding reproducible.
+
+    Example:
+        >>> import torch
+        >>> images = torch.rand(8, 1, 16, 16)                       # [B, C, H, W]
+        >>> Encoder("direct", time_steps=4)(images).shape          # repeated T times
+        torch.Size([4, 8, 1, 16, 16])
+        >>> spikes = Encoder("poisson", 4, torch.Generator().manual_seed(0))(images)
+        >>> sorted(spikes.unique().tolist())                        # binary
+        [0.0, 1.0]
+        >>> frames = torch.rand(8, 5, 2, 16, 16)                    # events: [B, T, P, H, W]
+        >>> Encoder("events", 5)(frames).shape                      # only made time-major
+        torch.Size([5, 8, 2, 16, 16])
+    """
 
     def __init__(self, method: str, time_steps: int, generator: torch.Generator | None = None):
         self.method = check_choice("encoding", method, ENCODINGS)

@@ -3,19 +3,75 @@
 Stateless layers (convolution, batch norm, pooling, linear) have no memory across time,
 so they run once over the ``T * B`` flattened inputs instead of T times in a loop: the
 main reason the multi-step network is faster than a per-step snnTorch loop.
+
+:func:`batch_norm_statistics` is the one way to choose which statistics the batch norms of
+a model normalise with for a block of code (running or batch) without disturbing them.
+
+Example:
+    >>> import torch
+    >>> op = SpikingConv(2, 4, kernel_size=3, stride=2)     # LIF -> conv -> BN
+    >>> op(torch.rand(5, 3, 2, 8, 8)).shape                   # [T, B, C, H, W]
+    torch.Size([5, 3, 4, 4, 4])
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 from .neurons import LIF, NeuronConfig
-from .validation import check_choice
+from .validation import ConfigError, check_choice
+
+BN_MODES = ("running", "batch")
+
+
+@contextmanager
+def batch_norm_statistics(model: nn.Module, mode: str) -> Iterator[nn.Module]:
+    """Run a block with ``model``'s batch norms on their ``"running"`` statistics (eval mode)
+    or on each batch's own statistics (``"batch"``, training mode) and leave the model as it
+    was: afterwards its training flag and, for ``"batch"``, every buffer (batch-norm running
+    statistics and their batch counters included) are back to their values before the block.
+
+    ``"batch"`` is how an untrained network or a supernet whose running statistics trail its
+    weights is measured (training-free scores, supernet evaluation, architecture steps); a
+    trained network is evaluated with ``"running"``.
+
+    Example:
+        >>> import torch
+        >>> net = TimeDistributed(nn.BatchNorm2d(2))
+        >>> with batch_norm_statistics(net, "batch"):
+        ...     y = net(torch.randn(3, 4, 2, 5, 5) + 7.0)   # normalised with this batch
+        >>> net.module.running_mean.tolist(), net.training  # untouched
+        ([0.0, 0.0], True)
+        >>> with batch_norm_statistics(net, "running"):
+        ...     net.training
+        False
+    """
+    check_choice("bn", mode, BN_MODES)
+    was_training = model.training
+    saved = [(b, b.detach().clone()) for b in model.buffers()] if mode == "batch" else []
+    model.train(mode == "batch")
+    try:
+        yield model
+    finally:
+        with torch.no_grad():
+            for b, v in saved:
+                b.copy_(v)
+        model.train(was_training)
 
 
 class TimeDistributed(nn.Module):
-    """Apply a stateless module to every time step at once by folding T into the batch."""
+    """Apply a stateless module to every time step at once by folding T into the batch.
+
+    Example:
+        >>> import torch
+        >>> conv = TimeDistributed(nn.Conv2d(1, 3, 3, padding=1))
+        >>> conv(torch.rand(4, 2, 1, 6, 6)).shape       # T=4, B=2: one call on 8 images
+        torch.Size([4, 2, 3, 6, 6])
+    """
 
     def __init__(self, *modules: nn.Module):
         super().__init__()
@@ -28,7 +84,15 @@ class TimeDistributed(nn.Module):
 
 
 class SignFilter(nn.Module):
-    """MSE-NAS's excitatory / inhibitory filter: keep the positive (+1) or negative (-1) part."""
+    """MSE-NAS's excitatory / inhibitory filter: keep the positive (+1) or negative (-1) part.
+
+    Example:
+        >>> import torch
+        >>> SignFilter(1)(torch.tensor([-2.0, 0.5])).tolist()     # excitatory
+        [0.0, 0.5]
+        >>> SignFilter(-1)(torch.tensor([-2.0, 0.5])).tolist()    # inhibitory (-0.0 is 0)
+        [-2.0, -0.0]
+    """
 
     def __init__(self, sign: int):
         super().__init__()
@@ -93,7 +157,13 @@ class ConvBN(nn.Module):
 
 
 class SpikingHead(nn.Module):
-    """LIF -> global average pool -> linear; logits averaged over time -> ``[B, classes]``."""
+    """LIF -> global average pool -> linear; logits averaged over time -> ``[B, classes]``.
+
+    Example:
+        >>> import torch
+        >>> SpikingHead(8, num_classes=10)(torch.rand(4, 2, 8, 3, 3)).shape
+        torch.Size([2, 10])
+    """
 
     def __init__(self, c_in: int, num_classes: int, neuron: NeuronConfig | None = None):
         super().__init__()
@@ -103,3 +173,56 @@ class SpikingHead(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = self.lif(x).mean(dim=(-2, -1))  # [T, B, C]
         return self.fc(s).mean(0)
+
+
+class FactorizedReduce(nn.Module):
+    r"""LIF -> two 1x1 convolutions of stride ``s`` (the input, and the input shifted by
+    ``s // 2`` pixels) -> concatenated over channels -> BatchNorm, on ``[T, B, C, H, W]``:
+
+    .. math::
+
+        y = \mathrm{BN}\bigl([\,W_1 *_s x \;\|\; W_2 *_s x_{\searrow s/2}\,]\bigr),
+        \quad x = \mathrm{LIF}(\text{input})
+
+    DARTS's reduction of an earlier cell output (its ``skip_connect`` at stride 2), and MSE-NAS's
+    resizing of an input several resolutions away (any power-of-two stride). The shifted path
+    sees the pixels the first one skips; it is zero-padded back to the input size, so both
+    halves have ``ceil(H / s)`` rows, like a chain of stride-2 convolutions. The first conv
+    has ``c_out // 2`` output channels and the second the rest; ``affine=False`` gives the
+    parameter-free batch norm of a DARTS supernet. Parameters are created in the order LIF,
+    ``conv_a``, ``conv_b``, ``bn`` (so a seed gives the same initial weights in every caller).
+
+    Example:
+        >>> import torch
+        >>> reduce = FactorizedReduce(4, 6, stride=2)
+        >>> reduce(torch.rand(3, 2, 4, 9, 9)).shape     # [T, B, C, ceil(9 / 2), ceil(9 / 2)]
+        torch.Size([3, 2, 6, 5, 5])
+        >>> FactorizedReduce(4, 8, stride=4)(torch.rand(3, 2, 4, 16, 16)).shape
+        torch.Size([3, 2, 8, 4, 4])
+    """
+
+    def __init__(
+        self,
+        c_in: int,
+        c_out: int,
+        stride: int = 2,
+        neuron: NeuronConfig | None = None,
+        affine: bool = True,
+    ):
+        super().__init__()
+        if stride < 2:
+            raise ConfigError(f"FactorizedReduce stride={stride} must be >= 2")
+        self.stride = stride
+        self.lif = LIF(neuron)
+        half = c_out // 2
+        self.conv_a = nn.Conv2d(c_in, half, 1, stride, bias=False)
+        self.conv_b = nn.Conv2d(c_in, c_out - half, 1, stride, bias=False)
+        self.bn = nn.BatchNorm2d(c_out, affine=affine)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        T, B = x.shape[:2]
+        s = self.lif(x).flatten(0, 1)
+        k = self.stride // 2
+        shifted = nn.functional.pad(s[..., k:, k:], (0, k, 0, k))
+        y = self.bn(torch.cat([self.conv_a(s), self.conv_b(shifted)], dim=1))
+        return y.view(T, B, *y.shape[1:])

@@ -20,7 +20,16 @@ from .neurons import NeuronConfig
 
 
 class SpikingCNN(nn.Module):
-    """A small hand-designed spiking CNN; input ``[T, B, C, H, W]``, output ``[B, classes]``."""
+    """A small hand-designed spiking CNN; input ``[T, B, C, H, W]``, output ``[B, classes]``.
+
+    Example:
+        >>> import torch
+        >>> net = SpikingCNN(in_channels=1, num_classes=10, width=4)
+        >>> net(torch.rand(4, 2, 1, 16, 16)).shape                  # T=4, B=2
+        torch.Size([2, 10])
+        >>> count_parameters(net)
+        2446
+    """
 
     def __init__(
         self,

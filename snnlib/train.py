@@ -1,7 +1,8 @@
 """Training by backpropagation through time (BPTT), evaluation, and the learning curves.
 
 One loop serves every chapter: the substrate network, retraining of found architectures,
-proxy-study ground truth and the comparison. AdamW or SGD, cosine schedule with linear
+proxy-study ground truth and the comparison; one evaluation loop (:func:`evaluate`, and
+:func:`spike_summary` on top of it) measures them all. AdamW or SGD, cosine schedule with linear
 warm-up, label smoothing. The loss is cross-entropy on logits averaged over time.
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -16,7 +19,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .encoding import Encoder
-from .spikes import SpikeMonitor
+from .layers import batch_norm_statistics
+from .spikes import SpikeMonitor, SpikeReport
 from .validation import ConfigError, check_choice, check_range
 
 OPTIMIZERS = ("adamw", "sgd")
@@ -96,29 +100,83 @@ def evaluate(
     device: torch.device | str = "cpu",
     spikes: bool = False,
     max_batches: int | None = None,
+    bn: str = "running",
 ) -> dict:
-    """Accuracy and mean loss on a loader; with ``spikes=True`` also the spike report."""
-    model.eval()
+    """Accuracy and mean loss on a loader; with ``spikes=True`` also the spike report.
+
+    The one evaluation loop of snnlib. ``bn`` chooses the batch-norm statistics
+    (:func:`snnlib.layers.batch_norm_statistics`): ``"running"`` (eval mode, the default for
+    trained networks) or ``"batch"`` (each batch's own statistics; running statistics left
+    untouched). The model's training flag is restored afterwards. Returns ``acc``, ``loss``
+    (mean cross-entropy), ``n`` (images) and, with ``spikes=True``, ``spikes``
+    (a :class:`~snnlib.spikes.SpikeReport`, per image).
+
+    Example:
+        >>> import torch
+        >>> from torch.utils.data import DataLoader, TensorDataset
+        >>> from snnlib.models import SpikingCNN
+        >>> _ = torch.manual_seed(0)
+        >>> data = TensorDataset(torch.rand(6, 1, 8, 8), torch.tensor([0, 1, 2, 0, 1, 2]))
+        >>> ev = evaluate(SpikingCNN(1, 3, width=4), DataLoader(data, batch_size=4),
+        ...               Encoder("direct", 2), spikes=True)
+        >>> ev["n"], 0.0 <= ev["acc"] <= 1.0, ev["spikes"].images
+        (6, True, 6)
+    """
     device = torch.device(device)
     correct = total = 0
     loss_sum = 0.0
     monitor = SpikeMonitor(model) if spikes else None
-    if monitor:
-        monitor.__enter__()
-    try:
+    with batch_norm_statistics(model, bn), monitor or nullcontext():
         for x, y in _batches(loader, max_batches):
             x, y = x.to(device), y.to(device)
             out = model(encoder(x))
             loss_sum += float(nn.functional.cross_entropy(out, y, reduction="sum"))
             correct += int((out.argmax(1) == y).sum())
             total += int(y.numel())
-    finally:
-        if monitor:
-            monitor.__exit__(None, None, None)
     result = {"acc": correct / max(total, 1), "loss": loss_sum / max(total, 1), "n": total}
     if monitor:
         result["spikes"] = monitor.report()
     return result
+
+
+def spike_summary(
+    model: nn.Module,
+    loader,
+    encoder: Encoder,
+    device: torch.device | str = "cpu",
+    max_batches: int | None = None,
+    bn: str = "running",
+    per_cell: Callable[[SpikeReport], dict[str, float]] | None = None,
+) -> dict:
+    """:func:`evaluate` with a spike monitor, flattened to numbers: ``acc``, ``loss``, ``n``,
+    ``nos``, ``firing_rate`` (mean), ``sops``, ``macs`` and ``energy_uj`` per image, and
+    ``nos_per_cell`` when ``per_cell`` (a grouping of the report's layers, e.g.
+    :func:`snnlib.darts.cell_spikes.nos_per_cell`) is given. ``bn`` as in :func:`evaluate`.
+
+    Example:
+        >>> import torch
+        >>> from torch.utils.data import DataLoader, TensorDataset
+        >>> from snnlib.models import SpikingCNN
+        >>> from snnlib.spikes import group_by_prefix
+        >>> data = TensorDataset(torch.rand(4, 1, 8, 8), torch.tensor([0, 1, 0, 1]))
+        >>> s = spike_summary(SpikingCNN(1, 2, width=4), DataLoader(data, batch_size=2),
+        ...                   Encoder("direct", 2), bn="batch",
+        ...                   per_cell=lambda r: group_by_prefix(r.spikes_per_layer, 1))
+        >>> sorted(s["nos_per_cell"]), s["n"]
+        (['features', 'head'], 4)
+    """
+    ev = evaluate(model, loader, encoder, device, spikes=True, max_batches=max_batches, bn=bn)
+    rep: SpikeReport = ev["spikes"]
+    out = {"acc": ev["acc"], "loss": ev["loss"], "n": ev["n"], "nos": rep.nos}
+    if per_cell is not None:
+        out["nos_per_cell"] = per_cell(rep)
+    out.update(
+        firing_rate=rep.mean_firing_rate,
+        sops=rep.sops,
+        macs=rep.macs,
+        energy_uj=rep.energy_uj,
+    )
+    return out
 
 
 def train_epoch(

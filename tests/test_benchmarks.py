@@ -149,7 +149,8 @@ def test_fused_lif_equals_stepwise_graph(reset, surrogate, learn_beta):
     """B1 times the fused LIF kernel against the per-step graph: same spikes, same gradients."""
     import torch
 
-    from snnlib.neurons import LIF, NeuronConfig, get_lif_backend, lif_backend
+    from snnlib.kernels import get_lif_backend, lif_backend
+    from snnlib.neurons import LIF, NeuronConfig
 
     assert get_lif_backend() == "fused"
     torch.manual_seed(0)

@@ -5,18 +5,19 @@ import torch
 from torch import nn
 
 from snnlib.darts.attention import (
-    ATTENTION_TYPES,
+    ATTENTION,
     ChannelECA,
     ChannelSE,
     SpatialAttention,
     TemporalAttention,
     eca_kernel_size,
     make_attention,
+    register_attention,
 )
 from snnlib.validation import ConfigError
 
 
-@pytest.mark.parametrize("kind", ATTENTION_TYPES)
+@pytest.mark.parametrize("kind", ATTENTION)
 @pytest.mark.parametrize("T", [1, 2, 4])
 def test_make_attention_keeps_shape(kind, T):
     x = torch.randn(T, 3, 16, 5, 7)
@@ -92,3 +93,43 @@ def test_attention_errors():
         make_attention("tcsa", 8, 2)(torch.randn(4, 1, 8, 3, 3))
     with pytest.raises(ConfigError, match=r"\[T, B, C, H, W\]"):
         make_attention("cbam", 8, 2)(torch.randn(2, 8, 3, 3))
+
+
+class _Halve(nn.Module):
+    def forward(self, x):
+        return 0.5 * x
+
+
+def test_register_attention_adds_one_entry_usable_by_both_networks(monkeypatch):
+    from snnlib.darts import Network, SearchNetwork, random_genotype
+    from snnlib.darts import attention as attention_mod
+
+    monkeypatch.setattr(attention_mod, "ATTENTION", dict(attention_mod.ATTENTION))
+    state = torch.get_rng_state()
+    register_attention("halve", lambda C, T, **_: _Halve())
+    assert torch.equal(torch.get_rng_state(), state)  # the trial build draws nothing
+    assert "halve" in attention_mod.ATTENTION
+    x = torch.randn(2, 3, 4, 5, 5)
+    assert torch.equal(make_attention("halve", 4, 2)(x), 0.5 * x)
+    net = SearchNetwork(1, 3, C=2, layers=3, steps=2, multiplier=2, attention="halve")
+    assert isinstance(net.cells[0].attention, _Halve)
+    derived = Network(random_genotype(0, steps=2, multiplier=2), 1, 3, C=2, layers=3)
+    assert derived(torch.rand(2, 2, 1, 8, 8)).shape == (2, 3)
+
+
+def test_register_attention_refuses_bad_entries(monkeypatch):
+    from snnlib.darts import attention as attention_mod
+
+    monkeypatch.setattr(attention_mod, "ATTENTION", dict(attention_mod.ATTENTION))
+    with pytest.raises(ConfigError, match=r"already registered; registered: \['cbam'"):
+        register_attention("eca", lambda C, T, **_: nn.Identity())
+    with pytest.raises(ConfigError, match="must keep the shape"):
+        register_attention("pool", lambda C, T, **_: nn.AvgPool3d((1, 2, 2)))
+    with pytest.raises(ConfigError, match="callable"):
+        register_attention("x", "not a factory")
+    assert sorted(attention_mod.ATTENTION) == ["cbam", "eca", "none", "tcsa"]
+
+
+def test_unknown_attention_lists_the_registered_names():
+    with pytest.raises(ConfigError, match=r"choose one of \['none', 'eca', 'cbam', 'tcsa'\]"):
+        make_attention("se", 8, 2)

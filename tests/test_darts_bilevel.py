@@ -10,18 +10,24 @@ from torch.func import functional_call
 from torch.utils.data import TensorDataset
 
 from snnlib.darts import (
+    EPOCH_SEED_STRIDE,
     SearchConfig,
     SearchDiverged,
     SearchNetwork,
+    SupernetSpec,
     arch_step,
-    load_checkpoint,
+    epoch_record,
+    load_bilevel_checkpoint,
     search,
     search_loaders,
-    split_indices,
+    seeded_search,
+    split_weight_arch_indices,
     unrolled_arch_gradients,
     weight_step,
 )
-from snnlib.darts.bilevel import make_search_optimizers
+from snnlib.darts.bilevel import EpochSteps, make_search_optimizers
+from snnlib.darts.search_data import EpochShuffle
+from snnlib.darts.search_state import CHECKPOINT_FORMAT
 from snnlib.encoding import Encoder
 from snnlib.validation import ConfigError
 
@@ -43,14 +49,14 @@ def _snapshot(model):
 
 
 def test_split_is_deterministic_disjoint_and_complete():
-    a, b = split_indices(101, seed=3)
-    assert (a, b) == split_indices(101, seed=3)
-    assert a != split_indices(101, seed=4)[0]
+    a, b = split_weight_arch_indices(101, seed=3)
+    assert (a, b) == split_weight_arch_indices(101, seed=3)
+    assert a != split_weight_arch_indices(101, seed=4)[0]
     assert (
         len(a) == 50 and len(b) == 51 and not set(a) & set(b) and set(a) | set(b) == set(range(101))
     )
     with pytest.raises(ConfigError, match="empty"):
-        split_indices(1)
+        split_weight_arch_indices(1)
 
 
 def test_arch_step_changes_only_alphas_and_weight_step_only_weights():
@@ -235,7 +241,7 @@ def test_resume_after_interruption_gives_the_same_result(tmp_path):
 
     with pytest.raises(Interrupt):
         _search(tmp_path, epochs=3, ckpt="part.pt", callbacks=[stop_at_2])
-    assert load_checkpoint(tmp_path / "part.pt")["epoch"] == 2
+    assert load_bilevel_checkpoint(tmp_path / "part.pt")["epoch"] == 2
     net, resumed = _search(
         tmp_path, epochs=3, ckpt="part.pt", resume=True, init_seed=123
     )  # overwritten
@@ -288,14 +294,27 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(tmp_path):
             callbacks=[poison_after_1],
             progress=False,
         )
-    state = load_checkpoint(ckpt)
+    state = load_bilevel_checkpoint(ckpt)
     assert state["epoch"] == 1 and len(state["history"]) == 1
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
 
 
-def test_second_order_search_runs_on_the_spiking_supernet(tmp_path):
-    net, res = _search(tmp_path, epochs=1, order="second", max_batches=2)
-    assert len(res.history) == 1 and math.isfinite(res.history[0]["arch_loss"])
+def test_second_order_search_takes_other_architecture_steps_than_first_order(tmp_path):
+    """From the same start and data, both orders move the alphas, the unrolled one
+    differently (its hypergradient has the second-order term); the weights' data and the
+    weight step are the same, so only the architecture gradient differs."""
+    torch.manual_seed(0)
+    start = SearchNetwork(1, 3, time_steps=2, attention="tcsa", **TINY).arch_weights()
+    _, first = _search(tmp_path, epochs=1, order="first", max_batches=2, ckpt="first.pt")
+    _, second = _search(tmp_path, epochs=1, order="second", max_batches=2, ckpt="second.pt")
+    assert math.isfinite(second.history[0]["arch_loss"])
+    assert first.history[0]["arch_steps"] == second.history[0]["arch_steps"] == 2
+    for cell in ("normal", "reduce"):
+        a0 = start[cell]
+        a1 = torch.tensor(first.arch_weights[cell])
+        a2 = torch.tensor(second.arch_weights[cell])
+        assert not torch.allclose(a1, a0, atol=1e-6) and not torch.allclose(a2, a0, atol=1e-6)
+        assert not torch.allclose(a1, a2, atol=1e-7)
 
 
 def test_adamw_and_macro_depth_search(tmp_path):
@@ -309,3 +328,88 @@ def test_adamw_and_macro_depth_search(tmp_path):
     )
     res = search(net, wl, al, Encoder("direct", 1), cfg, progress=False)
     assert "depth_weights" in res.history[0] and len(res.layout.cells) in range(5, 9)
+
+
+def test_epoch_order_is_a_function_of_seed_and_epoch():
+    sampler = EpochShuffle(20, seed=3)
+    orders = []
+    for epoch in (0, 1, 0):
+        sampler.set_epoch(epoch)
+        orders.append(list(sampler))
+    g = torch.Generator().manual_seed(3 * EPOCH_SEED_STRIDE + 1)
+    assert orders[1] == torch.randperm(20, generator=g).tolist()
+    assert orders[0] == orders[2] != orders[1] and sorted(orders[0]) == list(range(20))
+    assert list(EpochShuffle(20, seed=4)) != orders[0]  # seed 4, epoch 0: another order
+
+
+def test_epoch_record_lists_losses_then_architecture_then_evaluation():
+    stats = EpochSteps(lr=0.1, arch=True, train_loss=4.0, train_correct=1, train_n=4)
+    stats.arch_loss, stats.arch_correct, stats.arch_n = 2.0, 2, 2
+    stats.step_times = [0.5, 1.5]
+    rec = epoch_record(
+        3, stats, {"nos_val": 7.0, "val_acc": 0.5, "val_loss": 1.0}, {"genotype": "g"}, 9.0
+    )
+    assert list(rec) == [
+        "epoch", "lr", "train_loss", "train_acc", "arch_loss", "arch_acc", "val_loss",
+        "val_acc", "genotype", "nos_val", "arch_steps", "step_seconds", "epoch_seconds",
+    ]  # fmt: skip
+    assert (rec["train_loss"], rec["train_acc"], rec["arch_loss"], rec["arch_acc"]) == (
+        1.0,
+        0.25,
+        1.0,
+        1.0,
+    )
+    assert rec["arch_steps"] == 2 and rec["step_seconds"] == 1.0 and rec["epoch"] == 3
+    warmup = epoch_record(1, EpochSteps(lr=0.1, arch=False, step_times=[1.0]), {}, {}, 1.0)
+    assert warmup["arch_steps"] == 0 and warmup["arch_loss"] is None
+
+
+def test_the_per_epoch_evaluation_is_passed_in(tmp_path):
+    calls = []
+
+    def count_val(run, loader):
+        calls.append((run.cfg.epochs, loader))
+        return {"val_acc": 0.25, "n_val": len(loader.dataset)}
+
+    torch.manual_seed(0)
+    net = SearchNetwork(1, 3, time_steps=2, **TINY)
+    wl, al = search_loaders(_data(), batch_size=8)
+    cfg = SearchConfig(epochs=2, max_batches=1)
+    res = search(
+        net,
+        wl,
+        al,
+        Encoder("direct", 2),
+        cfg,
+        evaluate=count_val,
+        checkpoint=tmp_path / "eval.pt",
+        progress=False,
+    )
+    assert len(calls) == 2 and all(loader is al for _, loader in calls)  # default: arch half
+    assert [h["val_acc"] for h in res.history] == [0.25, 0.25]
+    assert res.history[0]["n_val"] == 24 and "nos_val" not in res.history[0]
+    state = load_bilevel_checkpoint(tmp_path / "eval.pt")
+    assert state["format"] == CHECKPOINT_FORMAT and state["history"] == res.history
+    assert set(state) == {
+        "format", "epoch", "config", "model", "w_opt", "a_opt", "scheduler", "rng", "history",
+        "seconds",
+    }  # fmt: skip
+
+
+def test_seeded_search_builds_the_spec_from_its_seed():
+    spec = SupernetSpec(C=2, layers=3, steps=2, time_steps=2, attention="eca", gate="sigmoid")
+    assert spec.with_attention("none").attention == "none" and spec.attention == "eca"
+    net = spec.build(1, 3)
+    assert net.attention_type == "eca" and net.cells[0].attention.gate == "sigmoid"
+    wl, al = search_loaders(_data(), batch_size=8)
+    kw = dict(
+        in_channels=1,
+        num_classes=3,
+        weight_loader=wl,
+        arch_loader=al,
+        val_loader=al,
+        encoder=Encoder("direct", 2),
+        cfg=SearchConfig(epochs=1, max_batches=1, spike_batches=1, eval_batches=1),
+    )
+    runs = [seeded_search(spec, seed=s, **kw)[1].arch_weights for s in (0, 0, 1)]
+    assert runs[0] == runs[1] != runs[2]

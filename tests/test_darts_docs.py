@@ -6,7 +6,18 @@ import importlib
 import pytest
 import torch
 
-MODULES = ["operations", "attention", "layout", "genotype", "network", "supernet"]
+MODULES = [
+    "operations",
+    "attention",
+    "layout",
+    "genotype",
+    "network",
+    "supernet",
+    "search_data",
+    "budgets",
+    "candidates",
+    "summaries",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

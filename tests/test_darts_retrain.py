@@ -6,33 +6,38 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from snnlib.darts import random_genotype, train_genotype, train_genotype_seeds
-from snnlib.darts import retrain as retrain_mod
+from snnlib.darts.retrain import seed_averaged
 from snnlib.encoding import Encoder
+from snnlib.nas.retrain import SEED_AVERAGED, RetrainResult, RetrainRun
 from snnlib.nas.statistics import cell_effect
 from snnlib.train import TrainConfig
 
 
-def _fake_run(seed, **_):
+def _fake_run(seed):
     acc = {0: 0.90, 1: 0.94, 2: 0.92}[seed]
-    return {
-        "test_acc": acc,
-        "test_loss": 1.0 - acc,
-        "val_acc": acc,
-        "nos": 100.0 * (seed + 1),
-        "nos_per_cell": {"cell0": float(seed), "head": 1.0},
-        "firing_rate": 0.1,
-        "sops": 10.0,
-        "macs": 5.0,
-        "energy_uj": 0.5 + seed,
-        "params": 123,
-        "seconds": 2.0,
-        "history": {"seed": seed},
-    }
+    return RetrainRun(
+        seed=seed,
+        test_acc=acc,
+        test_loss=1.0 - acc,
+        val_acc=acc,
+        best_val_acc=acc,
+        nos=100.0 * (seed + 1),
+        firing_rate=0.1,
+        sops=10.0,
+        macs=5.0,
+        energy_uj=0.5 + seed,
+        params=123,
+        seconds=2.0,
+        test_seconds=0.1,
+        history={"seed": seed},
+        spike_groups={"cell0": float(seed), "head": 1.0},
+    )
 
 
-def test_seed_average_aggregates_each_field(monkeypatch):
-    monkeypatch.setattr(retrain_mod, "train_genotype", lambda g, seed, **kw: _fake_run(seed))
-    r = train_genotype_seeds(random_genotype(0), [0, 1, 2])
+def test_seed_average_aggregates_each_field():
+    r = seed_averaged(RetrainResult("toy", [_fake_run(s) for s in (0, 1, 2)]))
+    tail = ["nos_per_cell", "test_acc_sd", "params", "seconds", "seeds", "test_accs", "history"]
+    assert list(r) == [*SEED_AVERAGED, *tail]  # the keys (and order) notebook 21 writes
     assert r["test_acc"] == pytest.approx(0.92)
     assert r["test_acc_sd"] == pytest.approx(0.02)  # sample sd of 0.90, 0.94, 0.92
     assert r["test_accs"] == [0.90, 0.94, 0.92] and r["seeds"] == [0, 1, 2]
@@ -40,7 +45,7 @@ def test_seed_average_aggregates_each_field(monkeypatch):
     assert r["nos_per_cell"] == {"cell0": pytest.approx(1.0), "head": pytest.approx(1.0)}
     assert r["seconds"] == pytest.approx(6.0) and r["params"] == 123
     assert r["history"] == {"seed": 0}
-    one = train_genotype_seeds(random_genotype(0), [1])
+    one = seed_averaged(RetrainResult("toy", [_fake_run(1)]))
     assert one["test_acc"] == 0.94 and one["test_acc_sd"] == 0.0
     with pytest.raises(ValueError, match="seeds"):
         train_genotype_seeds(random_genotype(0), [])

@@ -3,6 +3,7 @@ event input, the macro (stage depth) level."""
 
 import pytest
 import torch
+from torch import nn
 
 from snnlib.darts import (
     Network,
@@ -70,12 +71,24 @@ def test_supernet_and_derived_network_forward(T, kind, channels, attention):
     assert derived(x).shape == (3, 10)
 
 
+def _attention_modules(net, placement):
+    """The attention modules of every cell: one per cell, or one per node."""
+    if placement == "cell":
+        assert all(cell.node_attention is None for cell in net.cells)
+        return [cell.attention for cell in net.cells]
+    assert all(isinstance(cell.attention, nn.Identity) for cell in net.cells)
+    return [m for cell in net.cells for m in cell.node_attention]
+
+
 @pytest.mark.parametrize("attention", ["none", "eca", "cbam", "tcsa"])
 @pytest.mark.parametrize("placement", ["cell", "node"])
 def test_attention_types_and_placements_in_both_networks(attention, placement):
-    x = torch.rand(2, 2, 1, 8, 8)
-    net = SearchNetwork(1, 4, time_steps=2, attention=attention, placement=placement, **TINY)
-    assert net(x).shape == (2, 4)
+    """Both networks put the attention where ``placement`` says (after the cell's concatenation,
+    or after every node), and the output depends on it: perturbing the attention parameters
+    changes the logits, except for ``none``, which is the identity and holds none."""
+    torch.manual_seed(0)
+    x = 4 * torch.rand(2, 2, 1, 8, 8)  # train mode: batch statistics, so every layer spikes
+    supernet = SearchNetwork(1, 4, time_steps=2, attention=attention, placement=placement, **TINY)
     derived = Network(
         random_genotype(0, steps=2, multiplier=2),
         1,
@@ -86,7 +99,20 @@ def test_attention_types_and_placements_in_both_networks(attention, placement):
         attention=attention,
         placement=placement,
     )
-    assert derived(x).shape == (2, 4)
+    for net in (supernet, derived):
+        modules = _attention_modules(net, placement)
+        assert len(modules) == 3 * (1 if placement == "cell" else 2)
+        params = [p for m in modules for p in m.parameters()]
+        before = net(x)
+        assert before.shape == (2, 4) and torch.isfinite(before).all()
+        if attention == "none":
+            assert all(isinstance(m, nn.Identity) for m in modules) and not params
+            continue
+        assert params
+        with torch.no_grad():
+            for p in params:
+                p.add_(3 * torch.randn_like(p))
+        assert not torch.allclose(before, net(x))
 
 
 def test_layouts():

@@ -17,7 +17,7 @@ import torch
 
 import snnlib.data as data
 from snnlib.data import digits_dvs
-from snnlib.data.digits import digit_images, split_indices
+from snnlib.data.digits import digit_images, fixed_splits
 from snnlib.data.dvs_sim import EVENT_DTYPE, DVSConfig, _place, simulate_dvs, simulate_dvs_batch
 from snnlib.data.neuromorphic import resize_counts
 from snnlib.validation import ConfigError
@@ -185,7 +185,7 @@ def test_simulated_events_lie_on_the_digit():
 def test_digits_dvs_frames(dvs_train):
     ds = dvs_train
     assert ds.info == data.DatasetInfo("digits-dvs", "events", 10, 2, (16, 16))
-    assert len(ds) == 1079 and np.array_equal(ds.indices, split_indices()["train"])
+    assert len(ds) == 1079 and np.array_equal(ds.indices, fixed_splits()["train"])
     x, y = ds[0]
     assert x.shape == (4, 2, 16, 16) and x.dtype == torch.float32 and isinstance(y, int)
     for i in (0, 7, 500):

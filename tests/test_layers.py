@@ -18,7 +18,7 @@ RANK = {"substrate": 0, "nas": 1, "method": 2, "book": 3}
 
 
 def layer_of(module: str) -> tuple[str, str | None]:
-    """``snnlib.mse.genome`` -> ``("method", "mse")``; ``snnlib.train`` -> ``("substrate", None)``."""
+    """``snnlib.mse.genome`` -> ``("method", "mse")``; ``snnlib.train`` -> substrate."""
     parts = module.split(".")
     sub = parts[1] if len(parts) > 1 else None
     if sub == "nas":

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from snnlib.layers import FactorizedReduce
 from snnlib.mse.decode import (
-    FactorizedReduce,
     MotifCell,
     NetConfig,
     build_network,

@@ -13,13 +13,13 @@ from snnlib.mse.evolution import (
     EvolutionConfig,
     diversity,
     evolve,
-    load_checkpoint,
+    load_evolution_state,
     save_checkpoint,
 )
 from snnlib.mse.fitness import AccuracyEvaluator, DataSpec, RDMEvaluator
 from snnlib.mse.genome import SearchSpace, random_genome
-from snnlib.mse.rdm import RDMFitness
 from snnlib.nas.executors import SyncExecutor
+from snnlib.nas.rdm import RDMConfig
 from snnlib.train import TrainConfig
 from snnlib.validation import ConfigError
 
@@ -28,7 +28,8 @@ SMALL = SearchSpace(n_cells=3)  # real networks: keep them cheap
 
 
 def gene_fitness(genome, seed):
-    """A cheap deterministic fitness: rewards kernel 5, excitatory ops, fan-in 3 and motif diversity."""
+    """A cheap deterministic fitness: rewards kernel 5, excitatory ops, fan-in 3 and motif
+    diversity."""
     ops = [o for c in genome.cells for o in c.ops]
     score = sum(o.kernel == 5 for o in ops) / len(ops) + sum(o.sign > 0 for o in ops) / len(ops)
     score += sum(c.fan_in == 3 for c in genome.cells) / len(genome.cells)
@@ -54,7 +55,7 @@ def _rdm_evaluator(threads=1):
         x,
         y,
         DataSpec(1, 4, "direct", 2),
-        RDMFitness(n_per_class=3),
+        RDMConfig(n_per_class=3),
         NetConfig(width=4, stem_stride=2),
         threads=threads,
     )
@@ -116,7 +117,7 @@ def test_interrupted_and_resumed_search_equals_uninterrupted(tmp_path):
 
     with pytest.raises(Interrupt):
         evolve(gene_fitness, SPACE, cfg, checkpoint=ckpt, callback=stop_at_3, progress=False)
-    assert load_checkpoint(ckpt).generation == 3
+    assert load_evolution_state(ckpt).generation == 3
     calls = []
     resumed = evolve(
         gene_fitness,
@@ -180,10 +181,10 @@ def test_resume_refuses_other_settings_and_bad_files(tmp_path):
     bad = tmp_path / "bad.pkl"
     bad.write_bytes(b"not a pickle")
     with pytest.raises(ConfigError, match="cannot be read"):
-        load_checkpoint(bad)
+        load_evolution_state(bad)
     with pytest.raises(ConfigError, match="checkpoint path"):
         evolve(gene_fitness, SPACE, cfg, resume=True, progress=False)
-    state = load_checkpoint(ckpt)
+    state = load_evolution_state(ckpt)
     save_checkpoint(state, tmp_path / "copy.pkl")
     assert pickle.loads((tmp_path / "copy.pkl").read_bytes())["rng_state"] == state.rng_state
 
@@ -270,3 +271,26 @@ def test_dask_local_cluster_gives_in_process_fitnesses():
     assert remote.cache == local.cache  # identical, bit for bit
     assert _strip(remote.history) == _strip(local.history)
     assert time.perf_counter() - t0 < 60
+
+
+def test_generation_0_is_the_sampler_and_each_generation_is_saved(tmp_path):
+    from snnlib.mse.sampling import sample_genomes
+
+    cfg = EvolutionConfig(population=6, generations=2, dedup_tries=4, seed=11)
+    saved = []
+
+    def snapshot(gen, state):
+        saved.append((gen, load_evolution_state(tmp_path / "s.pkl")))
+
+    evolve(
+        gene_fitness, SPACE, cfg, checkpoint=tmp_path / "s.pkl", callback=snapshot, progress=False
+    )
+    rng = np.random.default_rng(cfg.seed)
+    gen0 = sample_genomes(rng, SPACE, cfg.population, max_tries=cfg.dedup_tries + 1)
+    assert [g for g, _ in saved] == [0, 1, 2]
+    first = saved[0][1]
+    assert first.generation == 0 and first.population == gen0
+    assert first.fitness == [gene_fitness(g, cfg.seed) for g in gen0]
+    assert first.rng_state == rng.bit_generator.state  # saved right after drawing generation 0
+    assert [len(s.history) for _, s in saved] == [1, 2, 3]
+    assert [s.generation for _, s in saved] == [0, 1, 2]

@@ -6,29 +6,27 @@ import pytest
 import rsatoolbox
 import torch
 from scipy.spatial.distance import pdist, squareform
-from scipy.stats import kendalltau
-from scipy.stats import rankdata as sp_rankdata
+from scipy.stats import kendalltau, rankdata
 
 from snnlib.mse.decode import NetConfig, build_network
 from snnlib.mse.fitness import DataSpec, RDMEvaluator, class_balanced
 from snnlib.mse.genome import SearchSpace, random_genome
-from snnlib.mse.rdm import (
-    RDMFitness,
-    ResponseRecorder,
+from snnlib.nas.rdm import (
+    RDMConfig,
     aggregate,
+    average_ranks,
     categorical_rdm,
     compare,
     compare_rows,
     layer_scores,
     rank_rows,
-    rankdata,
     rdm,
     record_responses,
     upper,
     upper_stack,
 )
 from snnlib.nas.seeding import derive_seed
-from snnlib.spikes import SpikeMonitor
+from snnlib.spikes import ResponseRecorder, SpikeMonitor
 from snnlib.validation import ConfigError
 
 
@@ -72,16 +70,16 @@ def test_silent_sample_has_correlation_distance_one():
     assert D[0, 1] == 1.0 and D[0, 2] == 1.0 and D[0, 0] == 0.0
 
 
-def test_rankdata_matches_scipy_with_ties():
+def test_average_ranks_match_scipy_rankdata_with_ties():
     v = torch.tensor([3.0, 1.0, 2.0, 3.0, 1.0, 1.0, 5.0])
-    np.testing.assert_array_equal(rankdata(v).numpy(), sp_rankdata(v.numpy()))
+    np.testing.assert_array_equal(average_ranks(v).numpy(), rankdata(v.numpy()))
 
 
 def test_rank_rows_matches_scipy_row_by_row():
     rng = np.random.default_rng(3)
     v = rng.integers(0, 6, size=(8, 50)).astype(float)  # many ties, as in spike-count RDMs
     v[2] = 4.0  # a constant row
-    np.testing.assert_array_equal(rank_rows(torch.tensor(v)).numpy(), sp_rankdata(v, axis=1))
+    np.testing.assert_array_equal(rank_rows(torch.tensor(v)).numpy(), rankdata(v, axis=1))
 
 
 @pytest.mark.parametrize("method", ["spearman", "pearson", "kendall"])
@@ -110,7 +108,7 @@ def test_layer_scores_equal_one_rdm_per_layer(responses):
         assert stack.shape == (3, 40 * 39 // 2)
         for row, r in zip(stack, layers.values()):
             assert torch.equal(row, upper(rdm(r, metric)))
-        cfg = RDMFitness(metric=metric)
+        cfg = RDMConfig(metric=metric)
         scores = layer_scores(layers, target, cfg)
         assert list(scores) == ["a", "b", "c"]
         for k, r in layers.items():
@@ -178,7 +176,7 @@ def test_separated_responses_score_near_max_and_shuffled_near_zero(comparison):
     target = categorical_rdm(y)
     t = upper(target)
     best = compare(t + 1e-9 * torch.arange(t.numel()), t, comparison)  # the maximum given the ties
-    cfg = RDMFitness(comparison=comparison)
+    cfg = RDMConfig(comparison=comparison)
     score = aggregate({"layer": r}, target, cfg)
     # rank comparisons reach their maximum; Pearson also sees the spread of between-class distances
     assert score >= (0.99 * best if comparison != "pearson" else 0.8)
@@ -201,19 +199,19 @@ def test_aggregations():
     bad = torch.tensor(rng.normal(size=(20, 8)))
     resp = {"a": good, "b": bad}
     s = {
-        a: aggregate(resp, target, RDMFitness(aggregation=a))
+        a: aggregate(resp, target, RDMConfig(aggregation=a))
         for a in ("mean", "last", "max", "concat")
     }
-    sg = aggregate({"a": good}, target, RDMFitness())
-    sb = aggregate({"b": bad}, target, RDMFitness())
+    sg = aggregate({"a": good}, target, RDMConfig())
+    sb = aggregate({"b": bad}, target, RDMConfig())
     assert s["mean"] == pytest.approx((sg + sb) / 2)
     assert s["last"] == pytest.approx(sb)
     assert s["max"] == pytest.approx(sg)
     assert -1 <= s["concat"] <= 1
     # a silent output layer (the last one) makes the whole network score 0, unless the gate is off
     silent = {"a": good, "head": torch.zeros(20, 6, dtype=torch.float64)}
-    assert aggregate(silent, target, RDMFitness()) == 0.0
-    assert aggregate(silent, target, RDMFitness(require_output_spikes=False)) == pytest.approx(
+    assert aggregate(silent, target, RDMConfig()) == 0.0
+    assert aggregate(silent, target, RDMConfig(require_output_spikes=False)) == pytest.approx(
         sg / 2
     )
 
@@ -228,7 +226,7 @@ def test_config_errors():
         ({"n_per_class": 1}, "rdm.n_per_class"),
     ]:
         with pytest.raises(ConfigError, match=name):
-            RDMFitness(**kw)
+            RDMConfig(**kw)
 
 
 def _net(seed=0):
@@ -265,8 +263,8 @@ def test_evaluator_is_deterministic_and_seeded_by_genome():
     x = torch.randn(12, 1, 16, 16)
     y = torch.arange(4).repeat_interleave(3)
     for cfg in (
-        RDMFitness(n_per_class=3),
-        RDMFitness(metric="hamming", comparison="kendall", n_inits=2, n_per_class=3),
+        RDMConfig(n_per_class=3),
+        RDMConfig(metric="hamming", comparison="kendall", n_inits=2, n_per_class=3),
     ):
         ev = RDMEvaluator(x, y, DataSpec(1, 4, "direct", 4), cfg, NetConfig(width=4, stem_stride=2))
         torch.manual_seed(123)

@@ -112,3 +112,37 @@ def test_spiking_conv_inhibitory_output_is_nonpositive():
     out = op(torch.rand(3, 2, 2, 8, 8) * 3)
     assert out.shape == (3, 2, 4, 4, 4)
     assert (out <= 0).all() and (out < 0).any()
+
+
+def test_compiled_backend_matches_fused():
+    """The ``torch.compile``-d kernels give the fused backend's spikes and gradients (hard
+    reset, the default: its backward carries the ``1 - S`` factor; one compile, tiny input)."""
+    import warnings
+
+    from snnlib import kernels
+
+    if not hasattr(torch, "compile"):
+        pytest.skip("torch.compile is not available in this torch")
+    cfg = NeuronConfig(beta=0.6, threshold=0.5, reset="zero", learn_beta=True)
+    torch.manual_seed(0)
+    x = torch.rand(5, 2, 3) * 1.2
+    results = {}
+    for backend in ("fused", "compiled"):
+        lif = LIF(cfg)
+        lif.backend = backend
+        xi = x.clone().requires_grad_()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            spikes = lif(xi)
+            (spikes * torch.arange(1.0, 4.0)).sum().backward()
+        unavailable = [w for w in caught if "'compiled' unavailable" in str(w.message)]
+        if backend == "compiled" and (unavailable or kernels._compile_failed):
+            why = unavailable[0].message if unavailable else "an earlier compile failed"
+            pytest.skip(f"torch.compile cannot compile here: {why}")
+        results[backend] = (spikes.detach(), xi.grad, lif.beta.grad)
+    assert set(kernels._compiled_fns) == {"forward", "backward"}  # the compiled path ran
+    (s_f, gx_f, gb_f), (s_c, gx_c, gb_c) = results["fused"], results["compiled"]
+    assert 0 < float(s_f.mean()) < 1  # some, not all, neurons fire: the comparison means something
+    assert torch.equal(s_c, s_f)
+    assert torch.allclose(gx_c, gx_f, rtol=1e-6, atol=1e-7) and gx_f.abs().sum() > 0
+    assert torch.allclose(gb_c, gb_f, rtol=1e-5, atol=1e-7) and gb_f.abs() > 0

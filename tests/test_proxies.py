@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from snnlib.encoding import Encoder
@@ -10,7 +11,7 @@ from snnlib.nas.proxies import (
     sahd_kernel,
     sahd_score,
 )
-from snnlib.recording import record_spikes
+from snnlib.spikes import record_spikes
 
 
 def _reference_sahd_kernel(spikes):
@@ -77,3 +78,31 @@ def test_scores_on_an_untrained_network_are_deterministic():
     bn = model.features[0].body.module[1]
     assert torch.equal(bn.running_mean, torch.zeros_like(bn.running_mean))  # stats untouched
     assert bn.momentum == 0.1
+
+
+def test_proxy_registry_scores_like_the_functions_and_lists_names_on_error():
+    from snnlib.nas.proxies import PROXIES, get_proxy, register_proxy
+    from snnlib.validation import ConfigError
+
+    assert sorted(PROXIES) == ["firing_rate", "params", "random", "sahd"]
+    torch.manual_seed(0)
+    model = SpikingCNN(1, 10, width=4)
+    g = torch.Generator().manual_seed(0)
+    x1, x2 = (Encoder("direct", 2)(torch.randn(6, 1, 8, 8, generator=g)) for _ in range(2))
+    assert get_proxy("sahd")(model, [x1, x2]) == sahd_score(model, [x1, x2])
+    assert get_proxy("firing_rate")(model, [x1]) == mean_firing_rate(model, x1)
+    both = get_proxy("firing_rate")(model, [x1, x2])
+    assert both == (mean_firing_rate(model, x1) + mean_firing_rate(model, x2)) / 2
+    assert get_proxy("params")(model, [x1]) == parameter_count(model)
+    assert get_proxy("random")(model, [x1], key="abc", seed=3) == random_score("abc", 3)
+    with pytest.raises(ConfigError, match=r"proxy='snip'.*\['firing_rate', 'params'"):
+        get_proxy("snip")
+    register_proxy("minus_params", lambda model, batches, key="", seed=0: -parameter_count(model))
+    try:
+        assert get_proxy("minus_params")(model, []) == -parameter_count(model)
+        with pytest.raises(ConfigError, match="already registered"):
+            register_proxy("minus_params", lambda *a, **k: 0.0)
+    finally:
+        del PROXIES["minus_params"]
+    with pytest.raises(ConfigError, match="callable"):
+        register_proxy("bad", 3)

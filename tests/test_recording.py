@@ -5,10 +5,8 @@ import pytest
 import torch
 
 from snnlib.models import SpikingCNN
-from snnlib.mse.rdm import ResponseRecorder
 from snnlib.neurons import LIF
-from snnlib.recording import SpikeRecorder
-from snnlib.spikes import SpikeMonitor
+from snnlib.spikes import ResponseRecorder, SpikeMonitor, SpikeRecorder
 from snnlib.validation import ConfigError
 
 

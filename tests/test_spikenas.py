@@ -53,7 +53,9 @@ def test_table_facts(table):
     assert table.percentile(89.3) == 100.0
 
 
-@pytest.mark.parametrize("arch_id", list(np.random.default_rng(0).choice(N_ARCHS, 50, replace=False)))
+@pytest.mark.parametrize(
+    "arch_id", list(np.random.default_rng(0).choice(N_ARCHS, 50, replace=False))
+)
 def test_full_width_parameter_count_equals_the_table(table, arch_id):
     """The network built at the benchmark's width has exactly the table's ``params``."""
     net = SpikeNASNet(edges_of(int(arch_id)), width=1.0)

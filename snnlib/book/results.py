@@ -97,7 +97,8 @@ class ResultRun:
         missing = [k for k in REQUIRED_PARAMS if k not in params]
         if missing:
             raise ConfigError(
-                f"result params lack required keys {missing}; every notebook has {list(REQUIRED_PARAMS)}"
+                f"result params lack required keys {missing}; "
+                f"every notebook has {list(REQUIRED_PARAMS)}"
             )
         self.notebook = notebook
         self.params = dict(params)

@@ -74,7 +74,8 @@ def html_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
 
 
 def markdown_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
-    """A Markdown table: ``columns`` are ``(key, header, format)``, e.g. ``("test_acc", "test acc", "{:.3f}")``."""
+    """A Markdown table: ``columns`` are ``(key, header, format)``, e.g.
+    ``("test_acc", "test acc", "{:.3f}")``."""
     head = "| " + " | ".join(h for _, h, _ in columns) + " |"
     rule = "|" + "|".join("---:" if f != "{}" else ":---" for _, _, f in columns) + "|"
     body = ["| " + " | ".join(_cells(r, columns)) + " |" for r in rows]

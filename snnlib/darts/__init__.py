@@ -3,38 +3,58 @@ attention (Man et al., 2024), on the snnlib substrate.
 
 Modules, in the order the data flows:
 
-- :mod:`~snnlib.darts.operations`: the ``OPS`` registry and default ``PRIMITIVES`` (spiking ops)
-- :mod:`~snnlib.darts.attention`: temporal / channel (ECA, CBAM) / spatial attention, ``make_attention``
+- :mod:`~snnlib.darts.operations`: the ``OPS`` registry and default ``PRIMITIVES``
+- :mod:`~snnlib.darts.attention`: temporal / channel (ECA, CBAM) / spatial attention, the
+  ``ATTENTION`` registry (``register_attention``, ``make_attention``)
 - :mod:`~snnlib.darts.layout`: the layer level: cell kinds and wiring
-- :mod:`~snnlib.darts.supernet`: ``MixedOp``, ``SearchCell``, ``SearchNetwork`` (alphas, optional macro betas)
+- :mod:`~snnlib.darts.supernet`: ``MixedOp``, ``SearchCell``, ``SearchNetwork`` (alphas,
+  optional macro betas)
 - :mod:`~snnlib.darts.genotype`: ``Genotype``, derivation, random cells, JSON, ``plot_cell``
 - :mod:`~snnlib.darts.network`: the discrete ``Network`` of a genotype, for retraining
-- :mod:`~snnlib.darts.bilevel`: ``SearchConfig``, ``search_loaders``, ``search`` (first/second order)
-- :mod:`~snnlib.darts.cell_spikes`: NoS per cell, SOPs, energy
-- :mod:`~snnlib.darts.retrain`: ``train_genotype`` at a fixed budget (``train_genotype_seeds``: averaged over seeds; ``cell_effect``: do the cells differ beyond seed noise)
+- :mod:`~snnlib.darts.search_data`: the weight / architecture halves, ``search_loaders``
+- :mod:`~snnlib.darts.bilevel`: ``SearchConfig``, the two steps, ``search`` (first/second
+  order) in parts: epoch steps, evaluation (``spike_evaluation``), record
+- :mod:`~snnlib.darts.search_state`: the search checkpoint, resume
+- :mod:`~snnlib.darts.supernet_search`: ``SupernetSpec``, ``seeded_search``
+- :mod:`~snnlib.darts.cell_spikes`: NoS per cell
+- :mod:`~snnlib.darts.retrain`: ``train_genotype`` at a fixed budget (``train_genotype_seeds``:
+  averaged over seeds)
+- :mod:`~snnlib.darts.budgets`: the retraining budget per scale
+- :mod:`~snnlib.darts.candidates`: what is retrained (searched, random cells, attention variants)
+- :mod:`~snnlib.darts.summaries`: the notebooks' metrics (search, retraining, ablation)
 """
 
+from . import searches  # noqa: F401  (registers the DARTS search)
 from .attention import (
-    ATTENTION_TYPES,
+    ATTENTION,
     ChannelECA,
     ChannelSE,
     SpatialAttention,
     TemporalAttention,
     make_attention,
+    register_attention,
 )
 from .bilevel import (
+    BilevelResult,
     SearchConfig,
     SearchDiverged,
-    SearchResult,
     arch_step,
-    load_checkpoint,
+    epoch_record,
+    run_epoch_steps,
     search,
-    search_loaders,
-    split_indices,
+    spike_evaluation,
     unrolled_arch_gradients,
     weight_step,
 )
-from .cell_spikes import nos_per_cell, spike_summary
+from .budgets import retrain_budgets, retraining_seeds
+from .candidates import (
+    RANDOM_CELL_SEED,
+    SearchedArchitecture,
+    attention_variants,
+    random_candidates,
+    searched_architecture,
+)
+from .cell_spikes import nos_per_cell
 from .genotype import (
     Genotype,
     alpha_sharpness,
@@ -53,25 +73,42 @@ from .layout import Layout, darts_layout, layout_from_dict, layout_to_dict, stag
 from .network import Cell, Network
 from .operations import OPS, POOLING, PRIMITIVES, make_op
 from .retrain import train_genotype, train_genotype_seeds
+from .search_data import EPOCH_SEED_STRIDE, search_loaders, split_weight_arch_indices
+from .search_state import load_bilevel_checkpoint
+from .summaries import (
+    ablation_metrics,
+    add_ablation_deltas,
+    metric_key,
+    op_share,
+    retrain_metrics,
+    search_metrics,
+    sharpness_per_epoch,
+)
 from .supernet import MixedOp, SearchCell, SearchNetwork
+from .supernet_search import SupernetSpec, seeded_search
 
 __all__ = [
-    "ATTENTION_TYPES",
+    "ATTENTION",
     "ChannelECA",
     "ChannelSE",
     "SpatialAttention",
     "TemporalAttention",
     "make_attention",
+    "register_attention",
+    "BilevelResult",
     "SearchConfig",
     "SearchDiverged",
-    "SearchResult",
     "arch_step",
-    "load_checkpoint",
+    "epoch_record",
+    "run_epoch_steps",
     "search",
-    "search_loaders",
-    "split_indices",
+    "spike_evaluation",
     "unrolled_arch_gradients",
     "weight_step",
+    "EPOCH_SEED_STRIDE",
+    "search_loaders",
+    "split_weight_arch_indices",
+    "load_bilevel_checkpoint",
     "Genotype",
     "alpha_sharpness",
     "cell_edges",
@@ -90,16 +127,30 @@ __all__ = [
     "layout_to_dict",
     "stage_layout",
     "nos_per_cell",
-    "spike_summary",
     "Cell",
     "Network",
     "OPS",
     "POOLING",
     "PRIMITIVES",
     "make_op",
-    "cell_effect",
     "train_genotype",
     "train_genotype_seeds",
+    "retrain_budgets",
+    "retraining_seeds",
+    "RANDOM_CELL_SEED",
+    "SearchedArchitecture",
+    "attention_variants",
+    "random_candidates",
+    "searched_architecture",
+    "ablation_metrics",
+    "add_ablation_deltas",
+    "metric_key",
+    "op_share",
+    "retrain_metrics",
+    "search_metrics",
+    "sharpness_per_epoch",
+    "SupernetSpec",
+    "seeded_search",
     "MixedOp",
     "SearchCell",
     "SearchNetwork",

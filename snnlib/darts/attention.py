@@ -13,7 +13,8 @@ The gates (``\sigma`` a gating function, see *Gate* below):
 
 - **temporal** (Yao et al. 2021, TA-SNN): squeeze each time step over ``C, H, W`` by
   average and max, pass the length-``T`` vectors through a shared two-layer MLP over time
-  (``T -> ceil(T/r) -> T``): :math:`g_T = \sigma(M(\mathrm{avg}) + M(\max)) \in \mathbb{R}^{T\times B}`.
+  (``T -> ceil(T/r) -> T``):
+  :math:`g_T = \sigma(M(\mathrm{avg}) + M(\max)) \in \mathbb{R}^{T\times B}`.
   It needs ``T`` at construction.
 - **channel, ECA** (Wang et al. 2020): per time step, global average pool over ``H, W``,
   a 1-D convolution of odd size :math:`k = |\log_2(C)/\gamma + b/\gamma|_{odd}` across
@@ -23,9 +24,10 @@ The gates (``\sigma`` a gating function, see *Gate* below):
 - **spatial, CBAM**: per time step, mean and max over channels, a ``k x k`` convolution
   (2 -> 1 maps): :math:`g_S = \sigma(\mathrm{conv}([\mathrm{mean}_C; \max_C]))`.
 
-``make_attention(type, C, T)`` with ``type`` one of ``none`` (the identity, an exact
-no-op), ``eca`` (ECA channel), ``cbam`` (CBAM channel then spatial), ``tcsa`` (temporal,
-CBAM channel, spatial: the three dimensions of MA-SNN).
+``make_attention(type, C, T)`` builds a registered type (the registry :data:`ATTENTION`,
+extended by :func:`register_attention`): ``none`` (the identity, an exact no-op), ``eca``
+(ECA channel), ``cbam`` (CBAM channel then spatial), ``tcsa`` (temporal, CBAM channel,
+spatial: the three dimensions of MA-SNN).
 
 The attention acts on currents (the BN outputs that a cell passes on), so it rescales the
 input of the next layer's LIF neurons; it never sees or emits spikes itself.
@@ -51,13 +53,13 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from ..validation import ConfigError, check_choice, check_range
 
-ATTENTION_TYPES = ("none", "eca", "cbam", "tcsa")
 GATES = ("sigmoid", "scaled_sigmoid")
 
 
@@ -166,6 +168,85 @@ class SpatialAttention(nn.Module):
         return x * g
 
 
+AttentionFactory = Callable[..., nn.Module]
+
+
+def _none(C: int, T: int, **_) -> nn.Module:
+    return nn.Identity()
+
+
+def _eca(C: int, T: int, *, gate: str = "scaled_sigmoid", **_) -> nn.Module:
+    return ChannelECA(C, gate=gate)
+
+
+def _cbam(
+    C: int,
+    T: int,
+    *,
+    gate: str = "scaled_sigmoid",
+    channel_reduction: int = 8,
+    spatial_kernel: int = 7,
+    **_,
+) -> nn.Module:
+    return nn.Sequential(
+        ChannelSE(C, channel_reduction, gate=gate), SpatialAttention(spatial_kernel, gate=gate)
+    )
+
+
+def _tcsa(
+    C: int,
+    T: int,
+    *,
+    gate: str = "scaled_sigmoid",
+    channel_reduction: int = 8,
+    temporal_reduction: int = 4,
+    spatial_kernel: int = 7,
+    **_,
+) -> nn.Module:
+    return nn.Sequential(
+        TemporalAttention(T, temporal_reduction, gate=gate),
+        ChannelSE(C, channel_reduction, gate=gate),
+        SpatialAttention(spatial_kernel, gate=gate),
+    )
+
+
+#: ``name -> factory(C, T, *, gate, channel_reduction, temporal_reduction, spatial_kernel)``,
+#: a shape-preserving module on ``[T, B, C, H, W]``; a factory ignores the options it has no
+#: use for (``**_``). Adding an attention type is one entry (:func:`register_attention`).
+ATTENTION: dict[str, AttentionFactory] = {
+    "none": _none,
+    "eca": _eca,
+    "cbam": _cbam,
+    "tcsa": _tcsa,
+}
+
+
+def register_attention(name: str, factory: AttentionFactory) -> AttentionFactory:
+    """Add an attention type: ``factory(C, T, **options)`` returns a module that maps
+    ``[T, B, C, H, W]`` to the same shape. The factory is tried once on a small input (with
+    the global RNG state saved and restored, so registering changes no later random draw).
+    Returns ``factory``, so it also serves as a decorator argument."""
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"attention name must be a non-empty string, got {name!r}")
+    if name in ATTENTION:
+        raise ConfigError(
+            f"attention {name!r} is already registered; registered: {sorted(ATTENTION)}"
+        )
+    if not callable(factory):
+        raise ConfigError(f"attention {name!r}: the factory must be callable, got {factory!r}")
+    x = torch.ones(2, 2, 4, 3, 3)
+    with torch.random.fork_rng(devices=[]):
+        y = factory(4, 2)(x)
+    if not isinstance(y, torch.Tensor) or y.shape != x.shape:
+        shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+        raise ConfigError(
+            f"attention {name!r} must keep the shape [T, B, C, H, W] = {tuple(x.shape)}, "
+            f"got {shape}"
+        )
+    ATTENTION[name] = factory
+    return factory
+
+
 def make_attention(
     type: str,
     C: int,
@@ -176,21 +257,17 @@ def make_attention(
     temporal_reduction: int = 4,
     spatial_kernel: int = 7,
 ) -> nn.Module:
-    """Attention of a given ``type`` for ``C`` channels and ``T`` time steps (shape-preserving).
+    """Attention ``ATTENTION[type]`` for ``C`` channels and ``T`` time steps (shape-preserving).
 
     ``none`` returns :class:`torch.nn.Identity` (the very input tensor comes back).
     """
-    check_choice("attention", type, ATTENTION_TYPES)
+    check_choice("attention", type, ATTENTION)
     check_range("attention channels", C, 1, None, integer=True)
-    if type == "none":
-        return nn.Identity()
-    if type == "eca":
-        return ChannelECA(C, gate=gate)
-    parts = []
-    if type == "tcsa":
-        parts.append(TemporalAttention(T, temporal_reduction, gate=gate))
-    parts += [
-        ChannelSE(C, channel_reduction, gate=gate),
-        SpatialAttention(spatial_kernel, gate=gate),
-    ]
-    return nn.Sequential(*parts)
+    return ATTENTION[type](
+        C,
+        T,
+        gate=gate,
+        channel_reduction=channel_reduction,
+        temporal_reduction=temporal_reduction,
+        spatial_kernel=spatial_kernel,
+    )

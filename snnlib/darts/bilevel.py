@@ -9,23 +9,32 @@ The search solves
     \quad\text{s.t.}\quad w^*(\alpha) = \arg\min_w \mathcal{L}_{\text{train}}(w, \alpha),
 
 where "train" and "val" are the two halves of the training split (a seeded, deterministic
-partition: :func:`split_indices`). It alternates one architecture step (on an architecture
-batch) and one weight step (on a weight batch), as DARTS does.
+partition: :func:`~snnlib.darts.search_data.split_weight_arch_indices`). It alternates one
+architecture step (on an architecture batch) and one weight step (on a weight batch), as
+DARTS does.
 
 **First order** (default) takes :math:`w^*(\alpha) \approx w`:
 :math:`\nabla_\alpha \mathcal{L}_{\text{val}}(w, \alpha)`.
 
-**Second order** unrolls one virtual SGD step :math:`w' = w - \xi \nabla_w \mathcal{L}_{\text{train}}(w, \alpha)`:
+**Second order** unrolls one virtual SGD step
+:math:`w' = w - \xi \nabla_w \mathcal{L}_{\text{train}}(w, \alpha)`:
 
 .. math::
 
     \nabla_\alpha \mathcal{L}_{\text{val}}(w', \alpha)
-    - \xi\, \nabla^2_{\alpha, w} \mathcal{L}_{\text{train}}(w, \alpha)\, \nabla_{w'} \mathcal{L}_{\text{val}}(w', \alpha),
+    - \xi\, \nabla^2_{\alpha, w} \mathcal{L}_{\text{train}}(w, \alpha)\,
+      \nabla_{w'} \mathcal{L}_{\text{val}}(w', \alpha),
 
 with the Hessian-vector product by central finite differences,
-:math:`\nabla^2_{\alpha,w}\mathcal{L}\,v \approx \frac{\nabla_\alpha \mathcal{L}(w^+, \alpha) - \nabla_\alpha \mathcal{L}(w^-, \alpha)}{2\epsilon}`,
-:math:`w^\pm = w \pm \epsilon v`, :math:`\epsilon = 0.01 / \lVert v \rVert_2` (DARTS' choice). ``xi``
-defaults to the current weight learning rate, as in DARTS.
+
+.. math::
+
+    \nabla^2_{\alpha,w}\mathcal{L}\,v \approx \frac{
+        \nabla_\alpha \mathcal{L}(w^+, \alpha) - \nabla_\alpha \mathcal{L}(w^-, \alpha)
+    }{2\epsilon},
+
+:math:`w^\pm = w \pm \epsilon v`, :math:`\epsilon = 0.01 / \lVert v \rVert_2` (DARTS'
+choice). ``xi`` defaults to the current weight learning rate, as in DARTS.
 
 Defaults are DARTS': weights SGD (lr 0.025, cosine to 0.001 per epoch, momentum 0.9,
 weight decay 3e-4, gradient clip 5) or AdamW; architecture Adam (lr 3e-4, betas
@@ -36,23 +45,25 @@ describe the weight data.
 The supernet is evaluated after every epoch (accuracy, NoS per cell, SOPs, energy on training
 and validation data) with batch-norm *batch* statistics by default (``eval_bn="batch"``; the
 running statistics are left untouched): after a few hundred weight steps they trail the
-weights far behind (see :mod:`snnlib.darts.cell_spikes`).
+weights far behind (see :func:`snnlib.layers.batch_norm_statistics`).
 
 Robustness: a non-finite loss stops the search with :class:`SearchDiverged` (the last
 good checkpoint is left untouched); a checkpoint (model, both optimizers, scheduler, RNG
 states, history) is written atomically after every epoch, and ``resume=True`` continues
 from it with the same result as an uninterrupted run (the data order is a function of
-(seed, epoch), see :class:`EpochShuffle`).
+(seed, epoch), see :class:`~snnlib.darts.search_data.EpochShuffle`; the checkpoint:
+:mod:`snnlib.darts.search_state`).
+
+The loop is four parts, each a function: resume (:func:`~snnlib.darts.search_state.resume_search`),
+the steps of an epoch (:func:`run_epoch_steps`), the per-epoch evaluation (passed in as
+``evaluate``; default :func:`spike_evaluation`) and record (:func:`epoch_record`), and the
+checkpoint (:func:`~snnlib.darts.search_state.checkpoint_state`).
 """
 
 from __future__ import annotations
 
-import os
-import random
-import tempfile
 import time
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -60,16 +71,23 @@ import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call
-from torch.utils.data import DataLoader, Dataset, Sampler, Subset
+from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from ..encoding import Encoder
+from ..layers import batch_norm_statistics
+from ..train import spike_summary
 from ..validation import ConfigError, check_choice, check_range
-from .cell_spikes import spike_summary
+from .cell_spikes import nos_per_cell
 from .genotype import Genotype, genotype_to_dict
 from .layout import Layout, layout_to_dict
+from .search_state import (
+    Resumed,
+    checkpoint_state,
+    resume_search,
+    save_bilevel_checkpoint,
+)
 
-CHECKPOINT_FORMAT = "snnlib.darts.search/1"
 ORDERS = ("first", "second")
 W_OPTIMIZERS = ("sgd", "adamw")
 
@@ -122,58 +140,6 @@ class SearchConfig:
         return d
 
 
-# -- data --------------------------------------------------------------------------------------
-
-
-def split_indices(n: int, seed: int = 0, fraction: float = 0.5) -> tuple[list[int], list[int]]:
-    """Partition ``range(n)`` into weight / architecture indices by a seeded permutation."""
-    check_range("fraction", fraction, 0.0, 1.0)
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
-    k = int(round(n * fraction))
-    if k == 0 or k == n:
-        raise ConfigError(f"splitting {n} items with fraction={fraction} leaves one half empty")
-    return sorted(perm[:k]), sorted(perm[k:])
-
-
-class EpochShuffle(Sampler[int]):
-    """A shuffling sampler whose order is a function of ``(seed, epoch)`` only, so that a
-    resumed search sees exactly the batches an uninterrupted one would. Call
-    :meth:`set_epoch` before each epoch (the search loop does)."""
-
-    def __init__(self, n: int, seed: int = 0):
-        self.n, self.seed, self.epoch = n, seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = int(epoch)
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __iter__(self):
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
-        return iter(torch.randperm(self.n, generator=g).tolist())
-
-
-def search_loaders(
-    train_set: Dataset, batch_size: int, seed: int = 0, fraction: float = 0.5, num_workers: int = 0
-) -> tuple[DataLoader, DataLoader]:
-    """Halve a training set into a weight loader and an architecture loader (shuffled per epoch)."""
-    w_idx, a_idx = split_indices(len(train_set), seed, fraction)
-    loaders = []
-    for k, idx in enumerate((w_idx, a_idx)):
-        subset = Subset(train_set, idx)
-        loaders.append(
-            DataLoader(
-                subset,
-                batch_size=batch_size,
-                sampler=EpochShuffle(len(idx), seed + k),
-                num_workers=num_workers,
-                drop_last=len(idx) % batch_size == 1,
-            )
-        )
-    return loaders[0], loaders[1]
-
-
 # -- one step of each level ----------------------------------------------------------------------
 
 
@@ -194,22 +160,12 @@ def _check_finite(
     )
 
 
-@contextmanager
-def buffers_restored(model: nn.Module):
-    """Run a block, then put every buffer (batch-norm running statistics) back as it was."""
-    saved = [(b, b.detach().clone()) for b in model.buffers()]
-    try:
-        yield
-    finally:
-        with torch.no_grad():
-            for b, v in saved:
-                b.copy_(v)
-
-
 def weight_step(
     model, optimizer: torch.optim.Optimizer, criterion, x, y, grad_clip: float | None = None
 ):
-    """One step on the weights; architecture parameters receive no gradient. Returns (loss, logits)."""
+    """One step on the weights; architecture parameters receive no gradient.
+
+    Returns (loss, logits)."""
     weights = model.weight_parameters()
     out = model(x)
     loss = criterion(out, y)
@@ -291,7 +247,7 @@ def arch_step(
 
     Returns (loss, logits). A non-finite loss is returned without stepping.
     """
-    with buffers_restored(model):
+    with batch_norm_statistics(model, "batch"):
         if order == "first":
             loss, out, grads = first_order_arch_gradients(model, criterion, x_val, y_val)
         else:
@@ -328,56 +284,186 @@ def make_search_optimizers(model, cfg: SearchConfig):
     return w_opt, sched, a_opt
 
 
-# -- checkpoints -----------------------------------------------------------------------------------
-
-
-def rng_state() -> dict:
-    state = {
-        "python": random.getstate(),
-        "numpy": np.random.get_state(),
-        "torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def save_checkpoint(path: Path, state: dict) -> None:
-    """``torch.save`` to a temporary file in the same folder, then rename (atomic)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def load_checkpoint(path: str | Path) -> dict:
-    """Read a search checkpoint (our own file: full unpickling is needed for RNG states)."""
-    path = Path(path)
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise ConfigError(f"{path} is not a search checkpoint of format {CHECKPOINT_FORMAT}")
-    return state
-
-
-# -- the loop ----------------------------------------------------------------------------------------
+# -- one epoch: steps, evaluation, record ----------------------------------------------------
 
 
 @dataclass
-class SearchResult:
+class EpochSteps:
+    """What the search steps of one epoch measured: running losses and accuracies of the
+    weight steps (``train``) and the architecture steps (``arch``), and each step's time."""
+
+    lr: float
+    arch: bool  # architecture steps were taken (not a warm-up epoch)
+    train_loss: float = 0.0
+    train_correct: int = 0
+    train_n: int = 0
+    arch_loss: float = 0.0
+    arch_correct: int = 0
+    arch_n: int = 0
+    step_times: list[float] = field(default_factory=list)
+
+    def record(self) -> dict:
+        """The running means (``arch_*`` None in a warm-up epoch)."""
+        return {
+            "train_loss": self.train_loss / max(self.train_n, 1),
+            "train_acc": self.train_correct / max(self.train_n, 1),
+            "arch_loss": self.arch_loss / self.arch_n if self.arch_n else None,
+            "arch_acc": self.arch_correct / self.arch_n if self.arch_n else None,
+        }
+
+
+def _to(batch, device, encoder):
+    x, y = batch
+    return encoder(x.to(device)), y.to(device)
+
+
+@dataclass
+class SearchRun:
+    """Everything a search epoch works on: the supernet, its data, optimizers and loss."""
+
+    model: nn.Module
+    weight_loader: DataLoader
+    arch_loader: DataLoader
+    encoder: Encoder
+    cfg: SearchConfig
+    device: torch.device
+    criterion: nn.Module
+    w_opt: torch.optim.Optimizer
+    a_opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LRScheduler
+    n_steps: int
+    checkpoint: Path | None = None
+
+
+def run_epoch_steps(run: SearchRun, epoch: int, epochs_done: int, on_step=None) -> EpochSteps:
+    """The search steps of epoch ``epoch`` (from 0): per step one architecture step (from
+    ``cfg.arch_start_epoch`` on) and one weight step, then one scheduler step.
+
+    ``epochs_done`` (epochs already in the history) names the last good checkpoint in the
+    :class:`SearchDiverged` message; ``on_step()`` is called after every step (progress).
+    """
+    cfg = run.cfg
+    for loader in (run.weight_loader, run.arch_loader):
+        if hasattr(loader.sampler, "set_epoch"):
+            loader.sampler.set_epoch(epoch)
+    lr = float(run.w_opt.param_groups[0]["lr"])
+    xi = cfg.xi if cfg.xi is not None else lr
+    stats = EpochSteps(lr=lr, arch=epoch >= cfg.arch_start_epoch)
+    run.model.train()
+    for step, (wb, ab) in enumerate(zip(run.weight_loader, run.arch_loader)):
+        if step >= run.n_steps:
+            break
+        where = f"epoch {epoch + 1}, step {step + 1}"
+        xw, yw = _to(wb, run.device, run.encoder)
+        t0 = time.perf_counter()
+        if stats.arch:
+            xa, ya = _to(ab, run.device, run.encoder)
+            a_loss, a_out = arch_step(
+                run.model,
+                run.a_opt,
+                run.criterion,
+                xa,
+                ya,
+                order=cfg.order,
+                x_train=xw,
+                y_train=yw,
+                xi=xi,
+                fd_eps=cfg.fd_eps,
+            )
+            _check_finite(a_loss, "architecture", where, run.checkpoint, epochs_done)
+            stats.arch_loss += float(a_loss) * len(ya)
+            stats.arch_correct += int((a_out.argmax(1) == ya).sum())
+            stats.arch_n += len(ya)
+        w_loss, w_out = weight_step(run.model, run.w_opt, run.criterion, xw, yw, cfg.grad_clip)
+        _check_finite(w_loss, "weight", where, run.checkpoint, epochs_done)
+        stats.step_times.append(time.perf_counter() - t0)
+        stats.train_loss += float(w_loss) * len(yw)
+        stats.train_correct += int((w_out.argmax(1) == yw).sum())
+        stats.train_n += len(yw)
+        if on_step is not None:
+            on_step()
+    run.sched.step()
+    return stats
+
+
+#: ``evaluate(run, eval_loader) -> dict`` of per-epoch entries, called after each epoch's steps.
+EpochEvaluation = Callable[[SearchRun, DataLoader], dict]
+
+#: Entries of an evaluation listed with the losses, before the architecture record.
+_LEADING = ("val_loss", "val_acc")
+
+
+def spike_evaluation(run: SearchRun, eval_loader: DataLoader) -> dict:
+    """The default per-epoch evaluation: accuracy, NoS (total and per cell), firing rate,
+    SOPs and energy per image, on the first ``cfg.spike_batches`` batches of the weight half
+    (``*_train``) and ``cfg.eval_batches`` batches of ``eval_loader`` (``*_val``, with
+    ``val_loss`` and ``val_acc``), with batch-norm statistics ``cfg.eval_bn``."""
+    cfg = run.cfg
+    train_spk = spike_summary(
+        run.model,
+        run.weight_loader,
+        run.encoder,
+        run.device,
+        cfg.spike_batches,
+        bn=cfg.eval_bn,
+        per_cell=nos_per_cell,
+    )
+    val_spk = spike_summary(
+        run.model,
+        eval_loader,
+        run.encoder,
+        run.device,
+        cfg.eval_batches,
+        bn=cfg.eval_bn,
+        per_cell=nos_per_cell,
+    )
+    rec = {"val_loss": val_spk["loss"], "val_acc": val_spk["acc"]}
+    for tag, s in (("train", train_spk), ("val", val_spk)):
+        rec[f"nos_{tag}"] = s["nos"]
+        rec[f"nos_per_cell_{tag}"] = s["nos_per_cell"]
+        rec[f"firing_rate_{tag}"] = s["firing_rate"]
+        rec[f"sops_{tag}"] = s["sops"]
+        rec[f"energy_uj_{tag}"] = s["energy_uj"]
+    return rec
+
+
+def arch_record(model) -> dict:
+    """The architecture after an epoch: softmax ``alphas_normal`` / ``alphas_reduce`` (and
+    ``depth_weights`` of a macro search), the derived ``genotype`` and ``layout``."""
+    rec = {
+        f"alphas_{k}": v.cpu().tolist()
+        for k, v in model.arch_weights().items()
+        if k in ("normal", "reduce")
+    }
+    depth = model.arch_weights().get("depth")
+    if depth is not None:
+        rec["depth_weights"] = depth.cpu().tolist()
+    rec["genotype"] = genotype_to_dict(model.genotype())
+    rec["layout"] = layout_to_dict(model.layout())
+    return rec
+
+
+def epoch_record(
+    epoch: int, stats: EpochSteps, evaluation: dict, arch: dict, seconds: float
+) -> dict:
+    """One history entry: ``epoch`` (from 1), ``lr``, the steps' running means, the
+    evaluation's ``val_loss`` / ``val_acc``, the architecture record, the rest of the
+    evaluation, ``arch_steps`` and the wall times (``step_seconds``, ``epoch_seconds``)."""
+    rec = {"epoch": epoch, "lr": stats.lr, **stats.record()}
+    rec.update({k: evaluation[k] for k in _LEADING if k in evaluation})
+    rec.update(arch)
+    rec.update({k: v for k, v in evaluation.items() if k not in _LEADING})
+    rec["arch_steps"] = len(stats.step_times) if stats.arch else 0
+    rec["step_seconds"] = float(np.mean(stats.step_times)) if stats.step_times else None
+    rec["epoch_seconds"] = seconds
+    return rec
+
+
+# -- the search ------------------------------------------------------------------------------
+
+
+@dataclass
+class BilevelResult:
     """What a search returns: the final genotype and layout, the per-epoch history, times."""
 
     genotype: Genotype
@@ -400,23 +486,13 @@ class SearchResult:
         return float(np.mean(vals)) if vals else float("nan")
 
 
-def _arch_record(model) -> dict:
-    rec = {
-        f"alphas_{k}": v.cpu().tolist()
-        for k, v in model.arch_weights().items()
-        if k in ("normal", "reduce")
-    }
-    depth = model.arch_weights().get("depth")
-    if depth is not None:
-        rec["depth_weights"] = depth.cpu().tolist()
-    rec["genotype"] = genotype_to_dict(model.genotype())
-    rec["layout"] = layout_to_dict(model.layout())
-    return rec
-
-
-def _to(batch, device, encoder):
-    x, y = batch
-    return encoder(x.to(device)), y.to(device)
+def _steps_per_epoch(weight_loader, arch_loader, cfg: SearchConfig) -> int:
+    n_steps = min(len(weight_loader), len(arch_loader))
+    if cfg.max_batches is not None:
+        n_steps = min(n_steps, cfg.max_batches)
+    if n_steps == 0:
+        raise ConfigError("the weight or architecture loader is empty")
+    return n_steps
 
 
 def search(
@@ -431,9 +507,10 @@ def search(
     checkpoint: str | Path | None = None,
     resume: bool = False,
     callbacks: Sequence[Callable[[int, dict], None]] = (),
+    evaluate: EpochEvaluation = spike_evaluation,
     progress: bool = True,
     desc: str = "search",
-) -> SearchResult:
+) -> BilevelResult:
     """Run the bilevel search for ``cfg.epochs`` epochs.
 
     Args:
@@ -445,12 +522,15 @@ def search(
             architecture half).
         checkpoint: file written after every epoch; ``resume=True`` continues from it.
         callbacks: ``f(epoch, record)`` called after each epoch's checkpoint (epoch counts from 1).
+        evaluate: the per-epoch evaluation, ``evaluate(run, eval_loader) -> dict`` of history
+            entries (default :func:`spike_evaluation`).
 
-    History (one dict per epoch): ``lr``, ``train_loss/acc`` (weight steps, running),
-    ``arch_loss/acc`` (architecture steps, running), ``val_loss/acc``, softmax ``alphas_normal``
-    / ``alphas_reduce`` (and ``depth_weights``), ``genotype``, ``layout``, NoS total and per
-    cell, SOPs and energy per image on training (``*_train``) and validation (``*_val``)
-    data, and wall times (``step_seconds``, ``epoch_seconds``).
+    History (one dict per epoch, :func:`epoch_record`): ``lr``, ``train_loss/acc`` (weight
+    steps, running), ``arch_loss/acc`` (architecture steps, running), softmax
+    ``alphas_normal`` / ``alphas_reduce`` (and ``depth_weights``), ``genotype``, ``layout``,
+    what ``evaluate`` returns (by default ``val_loss/acc``, NoS total and per cell, SOPs and
+    energy per image on training (``*_train``) and validation (``*_val``) data), and wall
+    times (``step_seconds``, ``epoch_seconds``).
     """
     if not isinstance(cfg, SearchConfig):
         raise ConfigError("cfg must be a SearchConfig")
@@ -459,145 +539,68 @@ def search(
     ckpt_path = Path(checkpoint) if checkpoint is not None else None
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     w_opt, sched, a_opt = make_search_optimizers(model, cfg)
-    history: list[dict] = []
-    start_epoch, elapsed_before = 0, 0.0
-
+    start = Resumed()
     if resume and ckpt_path is not None and ckpt_path.exists():
-        state = load_checkpoint(ckpt_path)
-        if state["config"] != cfg.to_dict():
-            diff = sorted(k for k in cfg.to_dict() if state["config"].get(k) != cfg.to_dict()[k])
-            raise ConfigError(
-                f"checkpoint {ckpt_path} was written with a different search config "
-                f"(differs in {diff}); pass resume=False to start afresh"
-            )
-        try:
-            model.load_state_dict(state["model"])
-        except RuntimeError as exc:
-            raise ConfigError(f"checkpoint {ckpt_path} does not fit this supernet: {exc}") from exc
-        w_opt.load_state_dict(state["w_opt"])
-        a_opt.load_state_dict(state["a_opt"])
-        sched.load_state_dict(state["scheduler"])
-        set_rng_state(state["rng"])
-        history = list(state["history"])
-        start_epoch = int(state["epoch"])
-        elapsed_before = float(state.get("seconds", 0.0))
+        start = resume_search(ckpt_path, cfg, model, w_opt, a_opt, sched)
+    history = start.history
 
-    n_steps = min(len(weight_loader), len(arch_loader))
-    if cfg.max_batches is not None:
-        n_steps = min(n_steps, cfg.max_batches)
-    if n_steps == 0:
-        raise ConfigError("the weight or architecture loader is empty")
+    run = SearchRun(
+        model=model,
+        weight_loader=weight_loader,
+        arch_loader=arch_loader,
+        encoder=encoder,
+        cfg=cfg,
+        device=device,
+        criterion=criterion,
+        w_opt=w_opt,
+        a_opt=a_opt,
+        sched=sched,
+        n_steps=_steps_per_epoch(weight_loader, arch_loader, cfg),
+        checkpoint=ckpt_path,
+    )
     eval_loader = val_loader if val_loader is not None else arch_loader
     t_start = time.perf_counter()
     bar = tqdm(
-        total=n_steps * cfg.epochs,
-        initial=n_steps * start_epoch,
+        total=run.n_steps * cfg.epochs,
+        initial=run.n_steps * start.epoch,
         desc=desc,
         disable=not progress,
         leave=False,
     )
     try:
-        for epoch in range(start_epoch, cfg.epochs):
+        for epoch in range(start.epoch, cfg.epochs):
             t_epoch = time.perf_counter()
-            for loader in (weight_loader, arch_loader):
-                if hasattr(loader.sampler, "set_epoch"):
-                    loader.sampler.set_epoch(epoch)
-            lr = float(w_opt.param_groups[0]["lr"])
-            xi = cfg.xi if cfg.xi is not None else lr
-            do_arch = epoch >= cfg.arch_start_epoch
-            sums = dict(
-                train_loss=0.0, train_correct=0, train_n=0, arch_loss=0.0, arch_correct=0, arch_n=0
+            stats = run_epoch_steps(run, epoch, len(history), on_step=lambda: bar.update(1))
+            evaluation = evaluate(run, eval_loader)
+            rec = epoch_record(
+                epoch + 1, stats, evaluation, arch_record(model), time.perf_counter() - t_epoch
             )
-            step_times = []
-            model.train()
-            for step, (wb, ab) in enumerate(zip(weight_loader, arch_loader)):
-                if step >= n_steps:
-                    break
-                where = f"epoch {epoch + 1}, step {step + 1}"
-                xw, yw = _to(wb, device, encoder)
-                t0 = time.perf_counter()
-                if do_arch:
-                    xa, ya = _to(ab, device, encoder)
-                    a_loss, a_out = arch_step(
-                        model,
-                        a_opt,
-                        criterion,
-                        xa,
-                        ya,
-                        order=cfg.order,
-                        x_train=xw,
-                        y_train=yw,
-                        xi=xi,
-                        fd_eps=cfg.fd_eps,
-                    )
-                    _check_finite(a_loss, "architecture", where, ckpt_path, len(history))
-                    sums["arch_loss"] += float(a_loss) * len(ya)
-                    sums["arch_correct"] += int((a_out.argmax(1) == ya).sum())
-                    sums["arch_n"] += len(ya)
-                w_loss, w_out = weight_step(model, w_opt, criterion, xw, yw, cfg.grad_clip)
-                _check_finite(w_loss, "weight", where, ckpt_path, len(history))
-                step_times.append(time.perf_counter() - t0)
-                sums["train_loss"] += float(w_loss) * len(yw)
-                sums["train_correct"] += int((w_out.argmax(1) == yw).sum())
-                sums["train_n"] += len(yw)
-                bar.update(1)
-            sched.step()
-
-            train_spk = spike_summary(
-                model, weight_loader, encoder, device, cfg.spike_batches, bn=cfg.eval_bn
-            )
-            val_spk = spike_summary(
-                model, eval_loader, encoder, device, cfg.eval_batches, bn=cfg.eval_bn
-            )
-            rec = {
-                "epoch": epoch + 1,
-                "lr": lr,
-                "train_loss": sums["train_loss"] / max(sums["train_n"], 1),
-                "train_acc": sums["train_correct"] / max(sums["train_n"], 1),
-                "arch_loss": sums["arch_loss"] / sums["arch_n"] if sums["arch_n"] else None,
-                "arch_acc": sums["arch_correct"] / sums["arch_n"] if sums["arch_n"] else None,
-                "val_loss": val_spk["loss"],
-                "val_acc": val_spk["acc"],
-                **_arch_record(model),
-            }
-            for tag, s in (("train", train_spk), ("val", val_spk)):
-                rec[f"nos_{tag}"] = s["nos"]
-                rec[f"nos_per_cell_{tag}"] = s["nos_per_cell"]
-                rec[f"firing_rate_{tag}"] = s["firing_rate"]
-                rec[f"sops_{tag}"] = s["sops"]
-                rec[f"energy_uj_{tag}"] = s["energy_uj"]
-            rec["arch_steps"] = len(step_times) if do_arch else 0
-            rec["step_seconds"] = float(np.mean(step_times)) if step_times else None
-            rec["epoch_seconds"] = time.perf_counter() - t_epoch
             history.append(rec)
-            bar.set_postfix(train=f"{rec['train_acc']:.3f}", val=f"{rec['val_acc']:.3f}")
-
+            bar.set_postfix(
+                train=f"{rec['train_acc']:.3f}", val=f"{rec.get('val_acc', float('nan')):.3f}"
+            )
             if ckpt_path is not None:
-                save_checkpoint(
-                    ckpt_path,
-                    {
-                        "format": CHECKPOINT_FORMAT,
-                        "epoch": epoch + 1,
-                        "config": cfg.to_dict(),
-                        "model": model.state_dict(),
-                        "w_opt": w_opt.state_dict(),
-                        "a_opt": a_opt.state_dict(),
-                        "scheduler": sched.state_dict(),
-                        "rng": rng_state(),
-                        "history": history,
-                        "seconds": elapsed_before + time.perf_counter() - t_start,
-                    },
+                state = checkpoint_state(
+                    epoch=epoch + 1,
+                    cfg=cfg,
+                    model=model,
+                    w_opt=w_opt,
+                    a_opt=a_opt,
+                    sched=sched,
+                    history=history,
+                    seconds=start.seconds + time.perf_counter() - t_start,
                 )
+                save_bilevel_checkpoint(ckpt_path, state)
             for cb in callbacks:
                 cb(epoch + 1, rec)
     finally:
         bar.close()
-    return SearchResult(
+    return BilevelResult(
         genotype=model.genotype(),
         layout=model.layout(),
         history=history,
-        seconds=elapsed_before + time.perf_counter() - t_start,
+        seconds=start.seconds + time.perf_counter() - t_start,
         checkpoint=ckpt_path,
-        resumed_from_epoch=start_epoch,
+        resumed_from_epoch=start.epoch,
         arch_weights={k: v.cpu().tolist() for k, v in model.arch_weights().items()},
     )

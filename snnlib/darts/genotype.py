@@ -66,11 +66,8 @@ def _derive_cell(
     rows = {e: k for k, e in enumerate(edges)}
     chosen: list[tuple[str, int]] = []
     for node in range(2, steps + 2):
-
-        def strength(j: int) -> float:
-            return float(w[rows[(node, j)], usable].max())
-
-        inputs = sorted(range(node), key=lambda j: -strength(j))[:2]  # stable: ties -> lower j
+        strength = {j: float(w[rows[(node, j)], usable].max()) for j in range(node)}
+        inputs = sorted(range(node), key=lambda j: -strength[j])[:2]  # stable: ties -> lower j
         for j in inputs:
             row = w[rows[(node, j)], usable]
             best = usable[int(torch.argmax(row))]  # argmax returns the first maximum
@@ -146,7 +143,8 @@ def random_genotype(
 def _check_cell(field: str, edges, concat) -> tuple[tuple[tuple[str, int], ...], tuple[int, ...]]:
     if not isinstance(edges, (list, tuple)) or not edges or len(edges) % 2:
         raise ConfigError(
-            f"genotype.{field} must be a non-empty list of [op, input] pairs, two per node; got {edges!r}"
+            f"genotype.{field} must be a non-empty list of [op, input] pairs, two per node; "
+            f"got {edges!r}"
         )
     pairs = []
     for k, item in enumerate(edges):
@@ -161,7 +159,8 @@ def _check_cell(field: str, edges, concat) -> tuple[tuple[tuple[str, int], ...],
         node = 2 + k // 2
         if isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < node:
             raise ConfigError(
-                f"genotype.{field}[{k}]: input {j!r} of node {node} must be an integer in [0, {node - 1}]"
+                f"genotype.{field}[{k}]: input {j!r} of node {node} must be an integer in "
+                f"[0, {node - 1}]"
             )
         pairs.append((str(op), int(j)))
     n_nodes = len(pairs) // 2

@@ -52,7 +52,8 @@ def validate_layout(layout) -> Layout:
 
 
 def darts_layout(layers: int, reductions: Sequence[int] | None = None) -> Layout:
-    """``layers`` cells; reductions at ``reductions`` (default ``layers//3`` and ``2*layers//3``)."""
+    """``layers`` cells; reductions at ``reductions`` (default ``layers//3`` and
+    ``2*layers//3``)."""
     check_range("layers", layers, 1, None, integer=True)
     if reductions is None:
         if layers < 3:

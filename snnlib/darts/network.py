@@ -26,13 +26,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..layers import ConvBN, SpikingConv, SpikingHead
+from ..layers import ConvBN, FactorizedReduce, SpikingConv, SpikingHead
 from ..neurons import NeuronConfig
 from ..validation import ConfigError, check_choice, check_range
 from .attention import make_attention
 from .genotype import Genotype, validate_genotype
 from .layout import Layout, darts_layout, validate_layout
-from .operations import FactorizedReduce, make_op
+from .operations import make_op
 
 PLACEMENTS = ("cell", "node")
 
@@ -133,12 +133,14 @@ class Cell(nn.Module):
 
 
 class Network(nn.Module):
-    """Discrete spiking network of a genotype; input ``[T, B, c_in, H, W]`` -> logits ``[B, classes]``.
+    """Discrete spiking network of a genotype: ``[T, B, c_in, H, W]`` -> logits ``[B, classes]``.
 
     Example:
         >>> import torch
         >>> from snnlib.darts import random_genotype
-        >>> net = Network(random_genotype(0), in_channels=1, num_classes=10, C=4, layers=3, time_steps=2)
+        >>> net = Network(
+        ...     random_genotype(0), in_channels=1, num_classes=10, C=4, layers=3, time_steps=2
+        ... )
         >>> net(torch.rand(2, 5, 1, 16, 16)).shape
         torch.Size([5, 10])
     """

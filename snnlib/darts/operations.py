@@ -36,11 +36,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ..layers import SpikingConv, TimeDistributed
-from ..neurons import LIF, NeuronConfig
+from ..layers import FactorizedReduce, SpikingConv, TimeDistributed
+from ..neurons import NeuronConfig
 from ..validation import ConfigError, check_choice
 
 
@@ -60,47 +59,13 @@ class Zero(nn.Module):
         return x[..., :: self.stride, :: self.stride].mul(0.0)
 
 
-class FactorizedReduce(nn.Module):
-    r"""Spiking factorized reduce (DARTS' ``skip_connect`` at stride 2, and the
-    pre-processing of an input two resolutions away):
-
-    .. math::
-
-        y = \mathrm{BN}\bigl([\,W_1 *_2 s \;\|\; W_2 *_2 s_{\downarrow\searrow}\,]\bigr),
-        \quad s = \mathrm{LIF}(x)
-
-    two 1x1 convolutions of stride 2, the second on the input shifted by one pixel, their
-    outputs concatenated over channels (``c_out`` must be even). Odd sizes are padded so
-    both halves have ``ceil(H/2)`` rows.
-    """
-
-    def __init__(
-        self, c_in: int, c_out: int, affine: bool = True, neuron: NeuronConfig | None = None
-    ):
-        super().__init__()
-        if c_out % 2:
-            raise ConfigError(
-                f"FactorizedReduce needs an even number of output channels, got {c_out}"
-            )
-        self.lif = LIF(neuron)
-        self.conv_a = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
-        self.conv_b = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
-        self.bn = nn.BatchNorm2d(c_out, affine=affine)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        T, B = x.shape[:2]
-        s = self.lif(x).flatten(0, 1)
-        shifted = F.pad(s, (0, 1, 0, 1))[..., 1:, 1:]
-        y = self.bn(torch.cat([self.conv_a(s), self.conv_b(shifted)], dim=1))
-        return y.view(T, B, *y.shape[1:])
-
-
 class SpikingSepConv(nn.Module):
     r"""Spiking separable convolution (DARTS' ``sep_conv``, every convolution fed by spikes):
 
     .. math::
 
-        \text{block}(x) = \mathrm{BN}\bigl(P * \mathrm{LIF}(\mathrm{BN}(D *_s \mathrm{LIF}(x)))\bigr)
+        \text{block}(x) =
+        \mathrm{BN}\bigl(P * \mathrm{LIF}(\mathrm{BN}(D *_s \mathrm{LIF}(x)))\bigr)
 
     with ``D`` a depthwise ``k x k`` convolution (stride ``s``) and ``P`` a pointwise 1x1
     convolution; a neuron layer sits in front of each, so the pointwise convolution also

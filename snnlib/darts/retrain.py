@@ -1,117 +1,148 @@
-"""Retraining a discrete architecture at a fixed budget, with its spike and energy numbers.
+"""Retraining a discrete DARTS architecture at a fixed budget, with its spike and energy numbers.
 
-One function serves the retraining notebook (derived cells vs plain spiking DARTS vs random
-cells) and the attention ablation (one genotype, four attention types): every candidate is
-built from the same seed, sees the training data in the same order (the train loader's
-generator is re-seeded), is trained by :func:`snnlib.train.fit` with the same
-:class:`~snnlib.train.TrainConfig`, and is measured on the test split with a spike monitor.
+A :class:`RetrainableGenotype` is a genotype with the options of the
+:class:`~snnlib.darts.network.Network` it is built into; it is what
+:func:`snnlib.nas.retrain.retrain` retrains (a bare :class:`~snnlib.darts.genotype.Genotype`
+is registered too, with the network's defaults). The DARTS seed rule: every candidate is built
+after :func:`snnlib.runtime.seed_everything` ``(seed)`` and sees the training data in the same
+order (the train loader's generator is re-seeded with ``seed``); the test pass reports NoS per
+cell (:func:`~snnlib.darts.cell_spikes.nos_per_cell`).
+
+:func:`train_genotype` (one seed) and :func:`train_genotype_seeds` (the mean over seeds) keep
+the keyword interface and result keys of the retraining notebook and the attention ablation.
 """
 
 from __future__ import annotations
 
-import time
-
-import torch
+from dataclasses import dataclass
 
 from ..encoding import Encoder
-from ..models import count_parameters
+from ..nas.retrain import (
+    SEED_AVERAGED,
+    RetrainBudget,
+    RetrainResult,
+    SeedRule,
+    register_architecture,
+    retrain,
+)
 from ..neurons import NeuronConfig
-from ..runtime import seed_everything
-from ..train import TrainConfig, fit
-from .cell_spikes import spike_summary
-from .genotype import Genotype
+from ..train import TrainConfig
+from ..validation import ConfigError
+from .cell_spikes import nos_per_cell
+from .genotype import Genotype, format_genotype
 from .layout import Layout
 from .network import Network
 
+DARTS_SEEDING = SeedRule(weights="seed", data_order="seed")
 
-def train_genotype(
+
+@dataclass
+class RetrainableGenotype:
+    """A genotype and the network options it is retrained with (those of :class:`Network`)."""
+
+    genotype: Genotype
+    C: int = 16
+    layers: int | None = 8
+    layout: Layout | None = None
+    time_steps: int = 2
+    attention: str = "tcsa"
+    placement: str = "cell"
+    neuron: NeuronConfig | None = None
+    attention_kwargs: dict | None = None
+    seeding: SeedRule = DARTS_SEEDING
+
+    def build(self, in_channels: int, num_classes: int) -> Network:
+        return Network(
+            self.genotype,
+            in_channels,
+            num_classes,
+            C=self.C,
+            layers=self.layers,
+            layout=self.layout,
+            time_steps=self.time_steps,
+            attention=self.attention,
+            placement=self.placement,
+            neuron=self.neuron,
+            attention_kwargs=self.attention_kwargs,
+        )
+
+    def identity(self) -> str:
+        return format_genotype(self.genotype)
+
+    def label(self) -> str:
+        return "retrain"
+
+    def spike_groups(self, report) -> dict[str, float]:
+        """NoS per cell (and the head)."""
+        return nos_per_cell(report)
+
+
+register_architecture(Genotype, RetrainableGenotype)
+
+
+def _budget_and_architecture(
     genotype: Genotype,
-    *,
     in_channels: int,
     num_classes: int,
     loaders: dict,
     encoder: Encoder,
     train_cfg: TrainConfig,
-    C: int = 16,
-    layers: int | None = 8,
-    layout: Layout | None = None,
-    time_steps: int = 2,
-    attention: str = "tcsa",
-    placement: str = "cell",
-    neuron: NeuronConfig | None = None,
-    attention_kwargs: dict | None = None,
-    seed: int = 0,
     device="cpu",
     progress: bool = True,
-    desc: str = "retrain",
-) -> dict:
-    """Build :class:`~snnlib.darts.network.Network` from ``genotype`` (seeded), train it on
-    ``loaders["train"]`` (validating on ``loaders["val"]``), test on ``loaders["test"]``.
+    **network,
+) -> tuple[RetrainBudget, RetrainableGenotype]:
+    budget = RetrainBudget(
+        train_cfg, loaders, encoder, in_channels, num_classes, device=device, progress=progress
+    )
+    return budget, RetrainableGenotype(genotype, **network)
 
-    Returns a dict: ``test_acc``, ``test_loss``, ``val_acc`` (last epoch), ``nos``,
-    ``nos_per_cell``, ``firing_rate``, ``sops``, ``energy_uj`` (per test image), ``params``,
-    ``seconds`` (training wall time) and ``history`` (learning curves).
+
+def train_genotype(genotype: Genotype, *, seed: int = 0, desc: str = "retrain", **kwargs) -> dict:
+    """Retrain ``genotype`` once at ``seed`` (:func:`snnlib.nas.retrain.retrain`).
+
+    Keywords: ``in_channels``, ``num_classes``, ``loaders`` (``train``, ``test``, optional
+    ``val``), ``encoder``, ``train_cfg``, ``device``, ``progress`` and the network options of
+    :class:`RetrainableGenotype`. Returns a dict: ``test_acc``, ``test_loss``, ``val_acc``
+    (last epoch), ``nos``, ``nos_per_cell``, ``firing_rate``, ``sops``, ``macs``,
+    ``energy_uj`` (per test image), ``params``, ``seconds`` (training wall time) and
+    ``history`` (learning curves).
     """
-    seed_everything(seed)
-    generator = getattr(loaders["train"], "generator", None)
-    if generator is not None:
-        generator.manual_seed(seed)  # same batch order for every candidate
-    device = torch.device(device)
-    net = Network(
-        genotype,
-        in_channels,
-        num_classes,
-        C=C,
-        layers=layers,
-        layout=layout,
-        time_steps=time_steps,
-        attention=attention,
-        placement=placement,
-        neuron=neuron,
-        attention_kwargs=attention_kwargs,
-    )
-    t0 = time.perf_counter()
-    hist = fit(
-        net,
-        loaders["train"],
-        loaders.get("val"),
-        encoder,
-        train_cfg,
-        device=device,
-        progress=progress,
-        desc=desc,
-    )
-    seconds = time.perf_counter() - t0
-    test = spike_summary(net, loaders["test"], encoder, device)
+    budget, arch = _budget_and_architecture(genotype, **kwargs)
+    run = retrain(arch, budget, [seed], desc=desc).runs[0]
     return {
-        "test_acc": test["acc"],
-        "test_loss": test["loss"],
-        "val_acc": hist.val_acc[-1] if hist.val_acc else None,
-        "nos": test["nos"],
-        "nos_per_cell": test["nos_per_cell"],
-        "firing_rate": test["firing_rate"],
-        "sops": test["sops"],
-        "macs": test["macs"],
-        "energy_uj": test["energy_uj"],
-        "params": count_parameters(net),
-        "seconds": seconds,
-        "history": hist.to_dict(),
+        "test_acc": run.test_acc,
+        "test_loss": run.test_loss,
+        "val_acc": run.val_acc,
+        "nos": run.nos,
+        "nos_per_cell": run.spike_groups,
+        "firing_rate": run.firing_rate,
+        "sops": run.sops,
+        "macs": run.macs,
+        "energy_uj": run.energy_uj,
+        "params": run.params,
+        "seconds": run.seconds,
+        "history": run.history,
     }
 
 
-SEED_AVERAGED = (
-    "test_acc",
-    "test_loss",
-    "val_acc",
-    "nos",
-    "firing_rate",
-    "sops",
-    "macs",
-    "energy_uj",
-)
+def seed_averaged(result: RetrainResult) -> dict:
+    """The dict of :func:`train_genotype_seeds` from a retraining over seeds."""
+    out = {k: result.mean(k) for k in SEED_AVERAGED}
+    out["nos_per_cell"] = result.spike_groups or {}
+    out["test_acc_sd"] = result.test_acc_sd
+    out.update(
+        params=result.params,
+        seconds=result.seconds,
+        seeds=result.seeds,
+        test_accs=result.test_accs,
+        history=result.histories[0],
+    )
+    return out
 
 
-def train_genotype_seeds(genotype: Genotype, seeds: list[int] | tuple[int, ...], **kwargs) -> dict:
+def train_genotype_seeds(
+    genotype: Genotype, seeds: list[int] | tuple[int, ...], *, desc: str = "retrain", **kwargs
+) -> dict:
     """:func:`train_genotype` once per seed (initialisation and data order); the mean over seeds.
 
     On small test sets one retraining resolves about one binomial standard error (1.1 points
@@ -121,28 +152,9 @@ def train_genotype_seeds(genotype: Genotype, seeds: list[int] | tuple[int, ...],
     Returns the numbers of :func:`train_genotype` averaged over seeds (``SEED_AVERAGED``;
     ``nos_per_cell`` averaged per cell), ``params``, ``seconds`` summed, and per seed
     ``seeds``, ``test_accs`` with their sample standard deviation ``test_acc_sd`` (0 for one
-    seed) and the first seed's ``history``.
+    seed) and the first seed's ``history`` (:func:`seed_averaged`).
     """
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds: give at least one seed")
-    runs = [train_genotype(genotype, seed=s, **kwargs) for s in seeds]
-    out = {
-        k: (sum(r[k] for r in runs) / len(runs) if all(r[k] is not None for r in runs) else None)
-        for k in SEED_AVERAGED
-    }
-    cells = runs[0]["nos_per_cell"] or {}
-    out["nos_per_cell"] = {c: sum(r["nos_per_cell"][c] for r in runs) / len(runs) for c in cells}
-    accs = [r["test_acc"] for r in runs]
-    mean = out["test_acc"]
-    out["test_acc_sd"] = (
-        (sum((a - mean) ** 2 for a in accs) / (len(accs) - 1)) ** 0.5 if len(accs) > 1 else 0.0
-    )
-    out.update(
-        params=runs[0]["params"],
-        seconds=sum(r["seconds"] for r in runs),
-        seeds=seeds,
-        test_accs=accs,
-        history=runs[0]["history"],
-    )
-    return out
+    if not list(seeds):
+        raise ConfigError("seeds: give at least one seed")
+    budget, arch = _budget_and_architecture(genotype, **kwargs)
+    return seed_averaged(retrain(arch, budget, seeds, desc=desc))

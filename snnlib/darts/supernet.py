@@ -303,6 +303,7 @@ class SearchNetwork(nn.Module):
                 prev, cur = cur, next(cells)(prev, cur, w_normal)
                 y = depth_w[stage, d] * cur
                 mixed = y if mixed is None else mixed + y
-            # the next reduction reads the mixture; the normal cell after it reads (mixture, reduction)
+            # the next reduction reads the mixture; the normal cell after it reads
+            # (mixture, reduction)
             cur = mixed
         return self.head(cur)

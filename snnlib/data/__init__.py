@@ -7,7 +7,11 @@
 - event datasets (``digits-dvs``, ``cifar10-dvs``, ``dvs-gesture``): ``[T, P, H, W]`` event
   counts in ``T = time_steps`` time bins and ``P = 2`` polarities (OFF, ON).
 
-Items are *not* time-major; ``snnlib.encoding`` turns a batch into ``[T, B, ...]``. Every
+Items are *not* time-major; ``snnlib.encoding`` turns a batch into ``[T, B, ...]``.
+
+Any other data set is one line away: :func:`register_dataset` (a loader or a factory),
+:func:`from_tensors` (tensors in memory) or :func:`from_events` (tonic event arrays), after
+which its name works everywhere a built-in one does (see :mod:`snnlib.data.registry`). Every
 dataset carries ``.info`` (:class:`DatasetInfo`), ``.targets`` and ``.indices`` (the source
 indices of its items), and event datasets ``.events(i)`` (the raw events of item ``i``).
 
@@ -22,7 +26,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import torch
@@ -33,7 +36,16 @@ from ..validation import ConfigError, check_choice, check_range
 from . import cifar, digits, digits_dvs, neuromorphic
 from .base import DatasetInfo, SplitDataset
 from .errors import DatasetNotFound
+from .registry import (
+    DatasetEntry,
+    dataset_names,
+    get_entry,
+    register_builtin,
+    register_dataset,
+    unregister_dataset,
+)
 from .splits import stratified_limit
+from .user import from_events, from_tensors
 
 __all__ = [
     "DATASETS",
@@ -41,25 +53,27 @@ __all__ = [
     "DATA_ROOT",
     "DatasetInfo",
     "DatasetNotFound",
+    "DatasetEntry",
     "ConfigError",
     "dataset_info",
+    "dataset_names",
     "load_dataset",
     "make_loaders",
     "data_root",
+    "register_dataset",
+    "unregister_dataset",
+    "from_tensors",
+    "from_events",
 ]
 
+#: the built-in data sets (more can be registered: :func:`register_dataset`)
 DATASETS = ("digits", "digits-dvs", "cifar10", "cifar100", "cifar10-dvs", "dvs-gesture")
 SPLITS = ("train", "val", "test")
 DATA_ROOT = Path(os.environ.get("SNNLIB_DATA", REPO_ROOT / "data" / "datasets"))
 
-_MODULES: dict[str, ModuleType] = {
-    "digits": digits,
-    "digits-dvs": digits_dvs,
-    "cifar10": cifar,
-    "cifar100": cifar,
-    "cifar10-dvs": neuromorphic,
-    "dvs-gesture": neuromorphic,
-}
+for _name, _module in zip(DATASETS, (digits, digits_dvs, cifar, cifar, neuromorphic, neuromorphic)):
+    register_builtin(_name, _module)
+del _name, _module
 
 
 def data_root(root: str | Path | None = None) -> Path:
@@ -69,24 +83,31 @@ def data_root(root: str | Path | None = None) -> Path:
     return Path(os.environ.get("SNNLIB_DATA", DATA_ROOT)).expanduser()
 
 
-def _module(name: str, options: dict[str, Any]) -> ModuleType:
-    check_choice("dataset", name, DATASETS)
-    module = _MODULES[name]
-    unknown = sorted(set(options) - set(module.OPTIONS))
+def _entry(name: str, options: dict[str, Any], root=None) -> DatasetEntry:
+    entry = get_entry(name, root)
+    given = {k for k, v in options.items() if not (k == "image_size" and v is None)}
+    unknown = sorted(given - set(entry.options))
     if unknown:
         raise ConfigError(
             f"option(s) {unknown} not known for dataset {name!r}; "
-            f"choose among {list(module.OPTIONS)}"
+            f"choose among {list(entry.options)}"
         )
     if options.get("image_size") is not None:
         check_range("image_size", options["image_size"], 1, 1024, integer=True)
-    return module
+    return entry
 
 
-def dataset_info(name: str, **options) -> DatasetInfo:
-    """Classes, channels, kind and item size of ``name`` with the given options."""
-    module = _module(name, options)
-    return module.info(name, **options)
+def dataset_info(name: str, *, root: str | Path | None = None, **options) -> DatasetInfo:
+    """Classes, channels, kind and item size of ``name`` with the given options.
+
+    Example:
+        >>> dataset_info("digits", image_size=8)
+        DatasetInfo(name='digits', kind='static', num_classes=10, in_channels=1, size=(8, 8))
+    """
+    entry = _entry(name, options, root)
+    if options.get("image_size") is None and "image_size" not in entry.options:
+        options = {k: v for k, v in options.items() if k != "image_size"}
+    return entry.info(name, **options)
 
 
 def load_dataset(
@@ -107,10 +128,10 @@ def load_dataset(
     ``options`` are dataset specific: ``augment`` (cifar), simulator parameters, ``sim_seed``
     and ``cache`` (digits-dvs).
     """
-    module = _module(name, {"image_size": image_size, **options})
+    entry = _entry(name, {"image_size": image_size, **options}, root)
     check_choice("split", split, SPLITS)
     check_range("time_steps", time_steps, 1, 10_000, integer=True)
-    dataset = module.load(
+    dataset = entry.load(
         name,
         split,
         root=data_root(root),

@@ -41,7 +41,7 @@ def digit_images() -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=1)
-def split_indices() -> dict[str, np.ndarray]:
+def fixed_splits() -> dict[str, np.ndarray]:
     """The fixed stratified 60/20/20 split: source indices per split (sorted, disjoint)."""
     _, labels = digit_images()
     rest, test = carve_per_class(labels, 0.2, seed=0)
@@ -62,7 +62,7 @@ def _normalised(size: int) -> torch.Tensor:
     """All images at ``size``, normalised with the train split's mean and std."""
     images, _ = digit_images()
     x = upsample(images, size)
-    train = x[torch.as_tensor(split_indices()["train"])]
+    train = x[torch.as_tensor(fixed_splits()["train"])]
     return (x - train.mean()) / train.std()
 
 
@@ -76,7 +76,7 @@ class DigitsDataset(SplitDataset):
 
     def __init__(self, split: str, image_size: int | None = None):
         _, labels = digit_images()
-        indices = split_indices()[split]
+        indices = fixed_splits()[split]
         super().__init__(info(image_size=image_size), split, indices, labels[indices])
         self._images = _normalised(self.info.size[0])
 

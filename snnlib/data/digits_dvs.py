@@ -88,7 +88,7 @@ class DigitsDVSDataset(SplitDataset):
     ):
         self.config = config_for(image_size, **sim_options)
         _, labels = digits.digit_images()
-        indices = digits.split_indices()[split]
+        indices = digits.fixed_splits()[split]
         super().__init__(info(image_size=self.config.size), split, indices, labels[indices])
         self.time_steps = int(time_steps)
         self._events, self._offsets = all_events(self.config, sim_seed, root=root, cache=cache)

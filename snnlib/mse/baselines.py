@@ -24,9 +24,9 @@ given ``(genome, seed)`` because all randomness inside it is seeded by
   numbers read the same as theirs; pass the substrate network's NoS to make
   :math:`F \approx \mathrm{acc}` for a network as active as the reference.
 - :func:`random_search`: ``n_candidates`` distinct random genomes, each evaluated once by
-  the same fitness; returns a :class:`snnlib.mse.SearchResult` like :func:`~snnlib.mse.evolve`.
+  the same fitness; returns a :class:`snnlib.mse.EvolutionResult` like :func:`~snnlib.mse.evolve`.
   Equal budget = the same number of fitness evaluations as an evolution
-  (``SearchResult.evaluations``).
+  (``EvolutionResult.evaluations``).
 
 Plain spiking DARTS is not here: it is :mod:`snnlib.darts` with ``attention="none"``.
 """
@@ -47,12 +47,13 @@ from ..nas.executors import SyncExecutor
 from ..nas.proxies import sahd_score
 from ..nas.seeding import derive_seed
 from ..runtime import torch_threads
-from ..train import evaluate, fit
+from ..train import evaluate
 from ..validation import ConfigError
 from .decode import NetConfig, build_network
-from .evolution import SearchResult
+from .evolution import EvolutionResult
 from .fitness import AccuracyEvaluator, DataSpec
-from .genome import Genome, SearchSpace, random_genome
+from .genome import Genome, SearchSpace
+from .sampling import sample_genomes
 
 AUTOSNN_REFERENCE_SPIKES = 110_000.0
 AUTOSNN_EXPONENT = -0.08
@@ -168,11 +169,11 @@ def random_search(
     n_candidates: int,
     seed: int,
     executor: Executor | None = None,
-) -> SearchResult:
-    """Evaluate ``n_candidates`` distinct random genomes (drawn by ``numpy.random.default_rng(seed)``)
-    with ``fitness_fn(genome, seed)`` and keep the best.
+) -> EvolutionResult:
+    """Evaluate ``n_candidates`` distinct random genomes (:func:`snnlib.mse.sample_genomes`
+    from ``numpy.random.default_rng(seed)``) with ``fitness_fn(genome, seed)``; keep the best.
 
-    Returns a :class:`snnlib.mse.SearchResult` (``best``, ``best_fitness``, ``evaluations``,
+    Returns a :class:`snnlib.mse.EvolutionResult` (``best``, ``best_fitness``, ``evaluations``,
     ``seconds``, the fitness ``cache`` and ``archive`` by hash); its ``history`` has one
     record per candidate (``evaluations``, ``fitness``, ``best_so_far``, ``seconds``).
     Non-finite fitness counts as ``-inf``. If the space has fewer distinct genomes than
@@ -183,13 +184,8 @@ def random_search(
     executor = executor or SyncExecutor()
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    genomes: dict[str, Genome] = {}
-    for _ in range(n_candidates):
-        for _ in range(100):
-            g = random_genome(rng, space)
-            if g.hash() not in genomes:
-                genomes[g.hash()] = g
-                break
+    sampled = sample_genomes(rng, space, n_candidates, max_tries=100, on_exhausted="skip")
+    genomes: dict[str, Genome] = {g.hash(): g for g in sampled}
     futures = [(h, executor.submit(fitness_fn, g, seed)) for h, g in genomes.items()]
     cache: dict[str, float] = {}
     history: list[dict] = []
@@ -208,7 +204,7 @@ def random_search(
         )
     best_h = max(cache, key=lambda h: cache[h])  # first of equal best (dicts keep order)
     pop = list(genomes.values())
-    return SearchResult(
+    return EvolutionResult(
         best=genomes[best_h],
         best_fitness=cache[best_h],
         history=history,
@@ -219,55 +215,3 @@ def random_search(
         evaluations=len(cache),
         seconds=time.perf_counter() - t0,
     )
-
-
-# -- retraining a found genome and the accuracy-energy front --------------------------------------
-def train_genome(
-    genome: Genome,
-    *,
-    data: DataSpec,
-    loaders: dict,
-    train_cfg,
-    net: NetConfig | None = None,
-    seed: int = 0,
-    device="cpu",
-    progress: bool = True,
-    desc: str = "retrain",
-) -> dict:
-    """Retrain an MSE genome at a fixed budget, like :func:`snnlib.darts.train_genotype` does
-    for a DARTS genotype: seeded build, :func:`snnlib.train.fit` on ``loaders["train"]``
-    (validating on ``loaders["val"]`` if present), test on ``loaders["test"]`` with a spike
-    monitor. Returns ``test_acc``, ``nos``, ``firing_rate``, ``sops``, ``macs``,
-    ``energy_uj`` (per test image), ``params`` and ``seconds`` (training wall time)."""
-    from ..runtime import seed_everything
-
-    seed_everything(seed)
-    model = build_network(genome, data.in_channels, data.num_classes, net or NetConfig())
-    enc = data.encoder()
-    t0 = time.perf_counter()
-    hist = fit(
-        model,
-        loaders["train"],
-        loaders.get("val"),
-        enc,
-        train_cfg,
-        device=device,
-        progress=progress,
-        desc=desc,
-    )
-    seconds = time.perf_counter() - t0
-    ev = evaluate(model, loaders["test"], enc, device, spikes=True)
-    rep = ev["spikes"]
-    return {
-        "test_acc": float(ev["acc"]),
-        "test_loss": float(ev["loss"]),
-        "val_acc": hist.val_acc[-1] if hist.val_acc else None,
-        "nos": rep.nos,
-        "firing_rate": rep.mean_firing_rate,
-        "sops": rep.sops,
-        "macs": rep.macs,
-        "energy_uj": rep.energy_uj,
-        "params": int(sum(p.numel() for p in model.parameters() if p.requires_grad)),
-        "seconds": seconds,
-        "history": hist.to_dict(),
-    }

@@ -36,9 +36,10 @@ dense macro fan-in can average states and the parameter count does not grow with
 loops over T internally; convolutions see T x B images). A motif with feedback edges is
 simulated step by step with :meth:`snnlib.neurons.LIF.step`: at each step t its nodes are
 computed in order, and a feedback edge j -> i adds ``op(n_j[t-1])`` to node i, with
-:math:`n_j[-1] = 0` (the source at rest; so every neuron runs for all T steps). Ops whose source is a cell input do not depend on the loop and still run on all T at
-once. In training mode, batch norm inside the loop normalises each step over the batch,
-and over all T x B in the fast path; in evaluation mode both are identical.
+:math:`n_j[-1] = 0` (the source at rest; so every neuron runs for all T steps). Ops whose
+source is a cell input do not depend on the loop and still run on all T at once. In training
+mode, batch norm inside the loop normalises each step over the batch, and over all T x B in
+the fast path; in evaluation mode both are identical.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from ..layers import ConvBN, SpikingConv, SpikingHead
-from ..neurons import LIF, NeuronConfig
+from ..layers import ConvBN, FactorizedReduce, SpikingConv, SpikingHead
+from ..neurons import NeuronConfig
 from ..validation import ConfigError
 from .genome import CellGene, Genome
 from .motifs import Motif, get_motif
@@ -59,34 +60,6 @@ def op_step(op: SpikingConv, x_t: torch.Tensor, state):
     """One time step of a spiking op: ``x_t`` is ``[B, C, H, W]``; returns ``(y_t, state)``."""
     s, state = op.lif.step(x_t, state)
     return op.sign(op.body(s.unsqueeze(0)))[0], state
-
-
-class FactorizedReduce(nn.Module):
-    """LIF -> two 1x1 convs of stride ``s`` (input, and input shifted by ``s // 2``) -> concat -> BN.
-
-    DARTS's resizing of earlier cell outputs, generalised to any power-of-two stride; the
-    shifted path sees the pixels the first one skips. The shifted input is zero-padded back
-    to the input size, so the output is ``ceil(H / s)`` like a chain of stride-2 convs.
-    """
-
-    def __init__(self, c_in: int, c_out: int, stride: int, neuron: NeuronConfig | None = None):
-        super().__init__()
-        if stride < 2:
-            raise ConfigError(f"FactorizedReduce stride={stride} must be >= 2")
-        self.stride = stride
-        self.lif = LIF(neuron)
-        half = c_out // 2
-        self.conv_a = nn.Conv2d(c_in, half, 1, stride, bias=False)
-        self.conv_b = nn.Conv2d(c_in, c_out - half, 1, stride, bias=False)
-        self.bn = nn.BatchNorm2d(c_out)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        T, B = x.shape[:2]
-        s = self.lif(x).flatten(0, 1)
-        k = self.stride // 2
-        shifted = nn.functional.pad(s[..., k:, k:], (0, k, 0, k))
-        y = self.bn(torch.cat([self.conv_a(s), self.conv_b(shifted)], dim=1))
-        return y.view(T, B, *y.shape[1:])
 
 
 class MotifCell(nn.Module):
@@ -312,7 +285,6 @@ __all__ = [
     "NetConfig",
     "MSENet",
     "MotifCell",
-    "FactorizedReduce",
     "build_network",
     "cell_inputs",
     "reduction_positions",

@@ -303,7 +303,7 @@ def strip_plot(
     else:
         fig = ax.figure
     rng = np.random.default_rng(seed)
-    for k, (name, vals) in enumerate(groups.items()):
+    for k, vals in enumerate(groups.values()):
         v = np.asarray(vals, dtype=float)
         ax.scatter(k + rng.uniform(-0.12, 0.12, len(v)), v, s=22, alpha=0.8, zorder=3)
         ax.hlines(np.median(v), k - 0.25, k + 0.25, color="k", lw=1.5, zorder=4)

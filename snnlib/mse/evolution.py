@@ -57,7 +57,8 @@ from tqdm.auto import tqdm
 from ..fileio import atomic_write
 from ..nas.executors import SyncExecutor
 from ..validation import ConfigError
-from .genome import Genome, SearchSpace, crossover, from_dict, gene_distance, mutate, random_genome
+from .genome import Genome, SearchSpace, crossover, from_dict, gene_distance, mutate
+from .sampling import sample_genomes
 
 CHECKPOINT_VERSION = 1
 
@@ -107,7 +108,8 @@ class EvolutionConfig:
 
 @dataclass
 class SearchState:
-    """Everything needed to continue a search (what a checkpoint holds)."""
+    """Everything needed to continue a search (what a checkpoint holds). ``generation`` is the
+    last finished generation, -1 before generation 0 is drawn."""
 
     config: EvolutionConfig
     space: SearchSpace
@@ -162,8 +164,8 @@ class SearchState:
 
 
 @dataclass
-class SearchResult:
-    """The outcome of :func:`evolve`."""
+class EvolutionResult:
+    """The outcome of :func:`evolve` (and of :func:`snnlib.mse.baselines.random_search`)."""
 
     best: Genome
     best_fitness: float
@@ -193,7 +195,7 @@ def save_checkpoint(state: SearchState, path: str | Path) -> Path:
     )
 
 
-def load_checkpoint(path: str | Path) -> SearchState:
+def load_evolution_state(path: str | Path) -> SearchState:
     """Read a checkpoint written by :func:`save_checkpoint`."""
     path = Path(path)
     try:
@@ -277,16 +279,9 @@ def _breed(state: SearchState, rng: np.random.Generator) -> list[Genome]:
 
 
 def _initial(cfg: EvolutionConfig, space: SearchSpace, rng: np.random.Generator) -> list[Genome]:
-    pop: list[Genome] = []
-    seen: set[str] = set()
-    while len(pop) < cfg.population:
-        for _ in range(cfg.dedup_tries + 1):
-            g = random_genome(rng, space)
-            if g.hash() not in seen:
-                break
-        seen.add(g.hash())
-        pop.append(g)
-    return pop
+    """Generation 0: ``population`` distinct random genomes (a duplicate only after
+    ``dedup_tries + 1`` draws, in a space smaller than the population)."""
+    return sample_genomes(rng, space, cfg.population, max_tries=cfg.dedup_tries + 1)
 
 
 def _compatible(old: SearchState, cfg: EvolutionConfig, space: SearchSpace) -> None:
@@ -304,6 +299,61 @@ def _compatible(old: SearchState, cfg: EvolutionConfig, space: SearchSpace) -> N
         )
 
 
+def _resumed(
+    checkpoint: str | Path, config: EvolutionConfig, space: SearchSpace, rng: np.random.Generator
+) -> SearchState | None:
+    """The state saved in ``checkpoint`` (if it exists), checked against ``config`` and
+    ``space``, with ``rng`` set to where it stopped; ``None`` when there is nothing to resume."""
+    if not Path(checkpoint).exists():
+        return None
+    state = load_evolution_state(checkpoint)
+    _compatible(state, config, space)
+    state.config = config
+    rng.bit_generator.state = state.rng_state
+    return state
+
+
+def _step(state: SearchState, fitness_fn, executor: Executor, rng: np.random.Generator) -> None:
+    """One generation: draw generation 0 (``state.generation == -1``) or breed the next one
+    from the current population, evaluate it, advance the generation counter and the clock."""
+    t0 = time.perf_counter()
+    if state.generation < 0:
+        pop = _initial(state.config, state.space, rng)
+    else:
+        pop = _breed(state, rng)
+    state.population = pop
+    state.fitness = _evaluate(pop, state, fitness_fn, executor)
+    state.generation += 1
+    state.seconds += time.perf_counter() - t0
+
+
+def _close_generation(
+    state: SearchState, rng: np.random.Generator, checkpoint: str | Path | None
+) -> dict:
+    """Record the generation in the history, remember the RNG and save the checkpoint."""
+    rec = _record(state)
+    state.rng_state = rng.bit_generator.state
+    if checkpoint is not None:
+        save_checkpoint(state, checkpoint)
+    return rec
+
+
+def _result(state: SearchState) -> EvolutionResult:
+    """The best genome (first evaluated among equals) and everything the search saw."""
+    best_h = max(state.cache, key=lambda h: _key(state.cache[h]))
+    return EvolutionResult(
+        best=state.archive[best_h],
+        best_fitness=state.cache[best_h],
+        history=state.history,
+        population=state.population,
+        fitness=state.fitness,
+        cache=state.cache,
+        archive=state.archive,
+        evaluations=state.evaluations,
+        seconds=state.seconds,
+    )
+
+
 def evolve(
     fitness_fn: Callable[[Genome, int], float],
     space: SearchSpace,
@@ -315,8 +365,8 @@ def evolve(
     callback: Callable[[int, SearchState], None] | None = None,
     progress: bool = True,
     desc: str = "evolve",
-) -> SearchResult:
-    """Run the search (see the module docstring); returns a :class:`SearchResult`.
+) -> EvolutionResult:
+    """Run the search (see the module docstring); returns an :class:`EvolutionResult`.
 
     ``fitness_fn(genome, seed)`` must be deterministic and, for process-based executors,
     picklable. ``callback(generation, state)`` runs after each generation's checkpoint.
@@ -325,53 +375,19 @@ def evolve(
     if resume and checkpoint is None:
         raise ConfigError("resume=True needs a checkpoint path")
     rng = np.random.default_rng(config.seed)
-    state: SearchState | None = None
-    if resume and Path(checkpoint).exists():
-        state = load_checkpoint(checkpoint)
-        _compatible(state, config, space)
-        state.config = config
-        rng.bit_generator.state = state.rng_state
+    state = _resumed(checkpoint, config, space, rng) if resume else None
+    if state is None:  # generation -1: nothing drawn yet
+        state = SearchState(config, space, -1, [], [])
     bar = tqdm(total=config.generations + 1, desc=desc, disable=not progress, leave=False)
     try:
-        if state is None:
-            t0 = time.perf_counter()
-            pop = _initial(config, space, rng)
-            state = SearchState(config, space, 0, pop, [])
-            state.fitness = _evaluate(pop, state, fitness_fn, executor)
-            state.seconds += time.perf_counter() - t0
-            _record(state)
-            state.rng_state = rng.bit_generator.state
-            if checkpoint is not None:
-                save_checkpoint(state, checkpoint)
-            if callback is not None:
-                callback(0, state)
         bar.update(state.generation + 1)
         while state.generation < config.generations:
-            t0 = time.perf_counter()
-            pop = _breed(state, rng)
-            state.population = pop
-            state.fitness = _evaluate(pop, state, fitness_fn, executor)
-            state.generation += 1
-            state.seconds += time.perf_counter() - t0
-            rec = _record(state)
-            state.rng_state = rng.bit_generator.state
-            if checkpoint is not None:
-                save_checkpoint(state, checkpoint)
+            _step(state, fitness_fn, executor, rng)
+            rec = _close_generation(state, rng, checkpoint)
             bar.update(1)
             bar.set_postfix(best=f"{rec['best_so_far']:.4f}", evals=state.evaluations)
             if callback is not None:
                 callback(state.generation, state)
     finally:
         bar.close()
-    best_h = max(state.cache, key=lambda h: _key(state.cache[h]))
-    return SearchResult(
-        best=state.archive[best_h],
-        best_fitness=state.cache[best_h],
-        history=state.history,
-        population=state.population,
-        fitness=state.fitness,
-        cache=state.cache,
-        archive=state.archive,
-        evaluations=state.evaluations,
-        seconds=state.seconds,
-    )
+    return _result(state)

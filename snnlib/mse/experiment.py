@@ -15,22 +15,33 @@ Noise models for the robustness study (applied to the raw batch, before encoding
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from ..encoding import Encoder
-from ..models import count_parameters
-from ..nas.seeding import derive_seed
-from ..train import TrainConfig, evaluate, fit
+from ..nas.rdm import RDMConfig
+from ..nas.retrain import (
+    RetrainBudget,
+    RetrainRun,
+    SeedRule,
+    register_architecture,
+    retrain_run,
+    train_and_test,
+)
+from ..train import TrainConfig, evaluate
 from ..validation import ConfigError, check_choice
 from .decode import NetConfig, build_network
 from .fitness import AccuracyEvaluator, DataSpec, RDMEvaluator, class_balanced, loader_tensors
-from .genome import Genome, random_genome
-from .rdm import RDMFitness
+from .genome import Genome
+from .sampling import first_genome
+
+# The salt of ``derive_seed(seed, genome hash, salt)`` for the weights of a retrained genome.
+# The fitness evaluators use the initialisation index as salt (0 .. n_inits - 1), so a salt far
+# above them gives retraining a weight draw of its own, never one that the search scored.
+RETRAIN_WEIGHT_SALT = 1_000_003
 
 
 @dataclass
@@ -73,7 +84,7 @@ def load_tensors(dataset: str, time_steps: int, seed: int = 0, limit=None) -> Te
 
 def rdm_evaluator(
     data: TensorData,
-    cfg: RDMFitness,
+    cfg: RDMConfig,
     net: NetConfig,
     seed: int = 0,
     device: str = "cpu",
@@ -100,6 +111,64 @@ def accuracy_evaluator(
     )
 
 
+@dataclass(frozen=True)
+class RetrainableGenome:
+    """A genome and the network it is decoded into, as :func:`snnlib.nas.retrain.retrain`
+    takes it. MSE-NAS's seed rule (``seeding``, default): weights from
+    ``derive_seed(seed, genome hash, RETRAIN_WEIGHT_SALT)``, data order from ``seed``."""
+
+    genome: Genome
+    net: NetConfig = field(default_factory=NetConfig)
+    seeding: SeedRule = SeedRule(weights="identity", salt=RETRAIN_WEIGHT_SALT)
+
+    def build(self, in_channels: int, num_classes: int) -> nn.Module:
+        return build_network(self.genome, in_channels, num_classes, self.net)
+
+    def identity(self) -> str:
+        return self.genome.hash()
+
+    def label(self) -> str:
+        return f"train {self.genome.short}"
+
+
+register_architecture(Genome, RetrainableGenome)
+
+
+def tensor_budget(
+    data: TensorData,
+    train: TrainConfig,
+    batch_size: int,
+    seed: int,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+) -> RetrainBudget:
+    """The retraining budget on tensor data: train split shuffled by ``seed``, validation and
+    test in order (batches of 256)."""
+    loaders = {
+        "train": data.loader("train", batch_size, seed),
+        "val": data.loader("val", 256),
+        "test": data.loader("test", 256),
+    }
+    spec = data.spec
+    return RetrainBudget(
+        train, loaders, spec.encoder(), spec.in_channels, spec.num_classes, device, progress
+    )
+
+
+def _measured(run: RetrainRun) -> dict:
+    """The keys of the MSE-NAS notebooks' retraining rows."""
+    return {
+        "test_acc": run.test_acc,
+        "best_val_acc": run.best_val_acc,
+        "nos": run.nos,
+        "energy_uj": run.energy_uj,
+        "sops": run.sops,
+        "params": run.params,
+        "train_seconds": run.seconds + run.test_seconds,
+        "val_acc": list(run.history["val_acc"]),
+    }
+
+
 def train_and_measure(
     model: nn.Module,
     data: TensorData,
@@ -110,31 +179,10 @@ def train_and_measure(
     desc: str = "train",
     progress: bool = True,
 ) -> dict:
-    """Train ``model`` (train split, validation per epoch), then test accuracy, NoS, energy."""
-    enc = data.spec.encoder()
-    t0 = time.perf_counter()
-    hist = fit(
-        model,
-        data.loader("train", batch_size, seed),
-        data.loader("val", 256),
-        enc,
-        train,
-        device=device,
-        progress=progress,
-        desc=desc,
-    )
-    test = evaluate(model, data.loader("test", 256), enc, device, spikes=True)
-    rep = test["spikes"]
-    return {
-        "test_acc": test["acc"],
-        "best_val_acc": max(hist.val_acc) if hist.val_acc else None,
-        "nos": rep.nos,
-        "energy_uj": rep.energy_uj,
-        "sops": rep.sops,
-        "params": count_parameters(model),
-        "train_seconds": time.perf_counter() - t0,
-        "val_acc": list(hist.val_acc),
-    }
+    """Train ``model`` (train split, validation per epoch), then test accuracy, NoS, energy
+    (:func:`snnlib.nas.retrain.train_and_test` at :func:`tensor_budget`)."""
+    budget = tensor_budget(data, train, batch_size, seed, device, progress)
+    return _measured(train_and_test(model, budget, seed, desc=desc))
 
 
 def train_genome(
@@ -148,19 +196,11 @@ def train_genome(
     progress: bool = True,
     return_model: bool = False,
 ):
-    """Decode ``genome`` (weights seeded from (seed, hash)), train it and measure it."""
-    torch.manual_seed(derive_seed(seed, genome.hash(), 1_000_003))
-    model = build_network(genome, data.spec.in_channels, data.spec.num_classes, net).to(device)
-    out = train_and_measure(
-        model,
-        data,
-        train,
-        batch_size,
-        seed,
-        device,
-        desc=f"train {genome.short}",
-        progress=progress,
-    )
+    """Decode ``genome`` (weights seeded from (seed, hash)), train it and measure it: one
+    :func:`snnlib.nas.retrain.retrain_run` of a :class:`RetrainableGenome`."""
+    budget = tensor_budget(data, train, batch_size, seed, device, progress)
+    run, model = retrain_run(RetrainableGenome(genome, net), budget, seed)
+    out = _measured(run)
     return (out, model) if return_model else out
 
 
@@ -174,17 +214,32 @@ def live_random_genome(
     rng, space, evaluator: RDMEvaluator, seed: int, max_tries: int = 100
 ) -> Genome:
     """The first random genome (drawn from ``rng``) whose untrained output layer fires on the
-    probe batch: a random baseline that can learn at all (see :mod:`snnlib.mse.rdm`, silent output)."""
-    for _ in range(max_tries):
-        g = random_genome(rng, space)
-        if output_spikes(evaluator, g, seed):
-            return g
-    raise ConfigError(f"no random genome with a spiking output layer in {max_tries} draws")
+    probe batch: a random baseline that can learn at all (see :mod:`snnlib.nas.rdm`, silent
+    output)."""
+    try:
+        return first_genome(rng, space, lambda g: output_spikes(evaluator, g, seed), max_tries)
+    except ConfigError:
+        raise ConfigError(
+            f"no random genome with a spiking output layer in {max_tries} draws"
+        ) from None
 
 
 def learned(acc: float, num_classes: int, margin: float = 1.5) -> bool:
     """Whether a test accuracy is clearly above chance (``> margin / num_classes``)."""
     return acc > margin / num_classes
+
+
+def row_accuracies(rows: list[dict], model: str, dataset: str) -> list[float]:
+    """``test_acc`` of the result rows whose ``model`` starts with ``model`` and whose
+    ``dataset`` is ``dataset``, in row order (e.g. every ``"random k"`` genome on one dataset).
+
+    >>> rows = [{"model": "random 0", "dataset": "a", "test_acc": 0.5},
+    ...         {"model": "random 1", "dataset": "b", "test_acc": 0.7},
+    ...         {"model": "random 2", "dataset": "a", "test_acc": 0.6}]
+    >>> row_accuracies(rows, "random", "a")
+    [0.5, 0.6]
+    """
+    return [r["test_acc"] for r in rows if r["model"].startswith(model) and r["dataset"] == dataset]
 
 
 # -- robustness ----------------------------------------------------------------------------

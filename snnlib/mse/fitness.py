@@ -2,7 +2,7 @@ r"""Fitness functions of the search: callables ``(genome, seed) -> float``, high
 
 Two interchangeable evaluators:
 
-- :class:`RDMEvaluator`: the training-free RDM fitness (:mod:`snnlib.mse.rdm`) of the
+- :class:`RDMEvaluator`: the training-free RDM fitness (:mod:`snnlib.nas.rdm`) of the
   untrained network on a fixed, class-balanced probe batch. One forward pass per
   initialisation.
 - :class:`AccuracyEvaluator`: validation accuracy after a short training run with
@@ -26,13 +26,13 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from ..encoding import Encoder, default_encoding
+from ..nas.rdm import RDMConfig, aggregate, categorical_rdm, record_responses
 from ..nas.seeding import derive_seed
 from ..runtime import torch_threads
 from ..train import TrainConfig, evaluate, fit
 from ..validation import ConfigError
 from .decode import MSENet, NetConfig, build_network
 from .genome import Genome
-from .rdm import RDMFitness, aggregate, categorical_rdm, record_responses
 
 
 # -- data helpers --------------------------------------------------------------------------
@@ -96,14 +96,14 @@ class DataSpec:
 # -- RDM fitness ---------------------------------------------------------------------------
 @dataclass
 class RDMEvaluator:
-    """Training-free fitness: :func:`snnlib.mse.rdm.aggregate` of an untrained network's
+    """Training-free fitness: :func:`snnlib.nas.rdm.aggregate` of an untrained network's
     responses to the probe batch ``(x, y)`` (raw items, encoded here), averaged over
     ``cfg.n_inits`` initialisations seeded by ``derive_seed(seed, hash, init)``."""
 
     x: torch.Tensor
     y: torch.Tensor
     data: DataSpec
-    cfg: RDMFitness = field(default_factory=RDMFitness)
+    cfg: RDMConfig = field(default_factory=RDMConfig)
     net: NetConfig = field(default_factory=NetConfig)
     device: str = "cpu"
     threads: int | None = None

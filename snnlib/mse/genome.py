@@ -168,7 +168,8 @@ class Genome:
                 if not isinstance(j, int) or isinstance(j, bool) or not 0 <= j < i - c.fan_in:
                     raise ConfigError(
                         f"{w}.skips contains {j!r}: a skip must be an earlier cell index j with "
-                        f"0 <= j < {i} - fan_in={c.fan_in} (cells inside the fan-in are already inputs)"
+                        f"0 <= j < {i} - fan_in={c.fan_in} "
+                        "(cells inside the fan-in are already inputs)"
                     )
             if list(c.skips) != sorted(set(c.skips)):
                 raise ConfigError(f"{w}.skips={c.skips!r} must be sorted and without repeats")
@@ -189,7 +190,8 @@ class Genome:
             )
         if not space.meso and c.motif != space.default_motif:
             raise ConfigError(
-                f"{w}.motif={c.motif!r}: meso is not searched, so it must be {space.default_motif!r}"
+                f"{w}.motif={c.motif!r}: meso is not searched, "
+                f"so it must be {space.default_motif!r}"
             )
         if not space.micro:
             if c.ops != default_ops(m):
@@ -246,7 +248,8 @@ class Genome:
             ops = " ".join(f"{o.kernel}{'E' if o.sign > 0 else 'I'}" for o in c.ops)
             sk = f" skips={list(c.skips)}" if c.skips else ""
             lines.append(
-                f"cell {i}: {c.motif:<19} ops[{ops}] thr={c.threshold} tau={c.tau} fan_in={c.fan_in}{sk}"
+                f"cell {i}: {c.motif:<19} ops[{ops}] thr={c.threshold} tau={c.tau} "
+                f"fan_in={c.fan_in}{sk}"
             )
         return "\n".join(lines)
 

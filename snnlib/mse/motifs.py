@@ -112,7 +112,8 @@ class Motif:
                 )
             elif e.feedback and e.src < e.dst:
                 raise ConfigError(
-                    f"{ewhere}: feedback edge {e.src}->{e.dst} must go to the same or an earlier node"
+                    f"{ewhere}: feedback edge {e.src}->{e.dst} "
+                    "must go to the same or an earlier node"
                 )
             elif not e.feedback and e.src >= e.dst:
                 raise ConfigError(

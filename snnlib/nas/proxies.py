@@ -13,17 +13,22 @@ r"""Training-free architecture scores ("proxies") that need only an untrained ne
   score high.
 - :func:`mean_firing_rate`, :func:`parameter_count` and :func:`random_score`: the simple
   baselines a proxy must beat.
+
+:data:`PROXIES` names them all with one signature (:func:`get_proxy`); a new score is one
+:func:`register_proxy` call.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from ..models import count_parameters
-from ..recording import record_spikes
+from ..spikes import record_spikes
+from ..validation import ConfigError, check_choice
 
 
 def sahd_kernel(spikes: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -74,3 +79,67 @@ def random_score(key: str, seed: int = 0) -> float:
     """A deterministic pseudo-random score in [0, 1) for an architecture key (the null proxy)."""
     digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
+
+
+# -- registry -------------------------------------------------------------------------------------
+ProxyFn = Callable[..., float]
+
+
+def _sahd(model: nn.Module, batches: list[torch.Tensor], key: str = "", seed: int = 0) -> float:
+    return sahd_score(model, batches)
+
+
+def _firing_rate(
+    model: nn.Module, batches: list[torch.Tensor], key: str = "", seed: int = 0
+) -> float:
+    return sum(mean_firing_rate(model, x) for x in batches) / len(batches)
+
+
+def _params(model: nn.Module, batches: list[torch.Tensor], key: str = "", seed: int = 0) -> float:
+    return parameter_count(model)
+
+
+def _random(model: nn.Module, batches: list[torch.Tensor], key: str = "", seed: int = 0) -> float:
+    return random_score(key, seed)
+
+
+PROXIES: dict[str, ProxyFn] = {
+    "sahd": _sahd,
+    "firing_rate": _firing_rate,
+    "params": _params,
+    "random": _random,
+}
+"""Proxy name -> ``score(model, batches, key="", seed=0) -> float`` (higher is better):
+``model`` untrained, ``batches`` encoded mini-batches ``[T, B, ...]``, ``key`` the
+architecture's identity and ``seed`` the search seed (used by ``random`` only)."""
+
+
+def register_proxy(name: str, score: ProxyFn) -> None:
+    """Add a proxy to :data:`PROXIES` (a name may be registered once).
+
+    >>> register_proxy("zero", lambda model, batches, key="", seed=0: 0.0)
+    >>> get_proxy("zero")(None, [])
+    0.0
+    >>> del PROXIES["zero"]
+    """
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"proxy name must be a non-empty string, got {name!r}")
+    if name in PROXIES:
+        raise ConfigError(f"proxy {name!r} is already registered")
+    if not callable(score):
+        raise ConfigError(f"proxy {name!r}: score must be callable")
+    PROXIES[name] = score
+
+
+def get_proxy(name: str) -> ProxyFn:
+    """The score function of a registered proxy.
+
+    >>> get_proxy("random")(None, [], key="abc") == random_score("abc")
+    True
+    >>> get_proxy("snip")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    snnlib.validation.ConfigError: proxy='snip' is not allowed; choose one of ['firing_rate', ...]
+    """
+    check_choice("proxy", name, sorted(PROXIES))
+    return PROXIES[name]

@@ -7,7 +7,8 @@ For :math:`n` architectures with scores :math:`s_i` and trained accuracies :math
   .. math:: \tau_b = \frac{\sum_{i<j} \mathrm{sgn}(s_i - s_j)\,\mathrm{sgn}(a_i - a_j)}
                            {\sqrt{(n_0 - n_s)(n_0 - n_a)}},
 
-  with :math:`n_0 = n(n-1)/2` and :math:`n_s`, :math:`n_a` the pairs tied in :math:`s`, in :math:`a`.
+  with :math:`n_0 = n(n-1)/2` and :math:`n_s`, :math:`n_a` the pairs tied in :math:`s`, in
+  :math:`a`.
 - **Spearman's** :math:`\rho`: the Pearson correlation of the average ranks (ties get the
   mean of their ranks).
 - **95 % bootstrap confidence intervals**: ``n_boot`` resamples of the *architectures* with
@@ -53,7 +54,12 @@ def _pair(score, acc) -> tuple[np.ndarray, np.ndarray]:
 
 
 def kendall_tau(score, acc) -> np.ndarray | float:
-    r"""Kendall's :math:`\tau_b` along the last axis (batched); NaN where either side is constant."""
+    r"""Kendall's :math:`\tau_b` along the last axis (batched); NaN where either side is
+    constant.
+
+    >>> round(kendall_tau([1, 2, 3, 4], [0.1, 0.3, 0.2, 0.4]), 4)  # one discordant pair of 6
+    0.6667
+    """
     s, a = _pair(score, acc)
     ds = np.sign(s[..., :, None] - s[..., None, :])
     da = np.sign(a[..., :, None] - a[..., None, :])
@@ -65,7 +71,12 @@ def kendall_tau(score, acc) -> np.ndarray | float:
 
 
 def spearman_rho(score, acc) -> np.ndarray | float:
-    r"""Spearman's :math:`\rho` (average ranks) along the last axis; NaN where either side is constant."""
+    r"""Spearman's :math:`\rho` (average ranks) along the last axis; NaN where either side is
+    constant.
+
+    >>> round(spearman_rho([1, 2, 3, 4], [0.1, 0.3, 0.2, 0.4]), 4)
+    0.8
+    """
     s, a = _pair(score, acc)
     rs = rankdata(s, axis=-1)
     ra = rankdata(a, axis=-1)
@@ -89,7 +100,11 @@ def _top_membership(v: np.ndarray, k: int) -> np.ndarray:
 
 def top_hit_rate(score, acc, fraction: float = 0.1) -> float:
     """Fraction of the true top-``fraction`` architectures (by accuracy) that the score's
-    top-``fraction`` contains (ties: see the module docstring)."""
+    top-``fraction`` contains (ties: see the module docstring).
+
+    >>> top_hit_rate([1, 2, 3, 4], [0.1, 0.3, 0.2, 0.4], fraction=0.25)  # both pick the 4th
+    1.0
+    """
     s, a = _pair(score, acc)
     if s.ndim != 1:
         raise ConfigError("top_hit_rate takes 1-D arrays")

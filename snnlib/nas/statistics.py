@@ -24,6 +24,12 @@ def cell_effect(per_seed: list[list[float]]) -> dict:
     (``sd_between``) and the one it would have from seed noise alone
     (``sd_within / sqrt(mean n_k)``). ``F`` and ``p`` are ``None`` with fewer than two
     candidates or without two seeds somewhere (no within-candidate variance to compare with).
+
+    >>> r = cell_effect([[0.90, 0.91, 0.92], [0.95, 0.96, 0.97]])  # 5 points apart, sd 1 point
+    >>> round(r["F"], 1), r["p"] < 0.01, r["n_runs"]
+    (37.5, True, 6)
+    >>> cell_effect([[0.9, 0.91]])["F"] is None  # one candidate: nothing to compare
+    True
     """
     groups = [np.asarray(g, dtype=np.float64) for g in per_seed if len(g)]
     k, n = len(groups), sum(len(g) for g in groups)

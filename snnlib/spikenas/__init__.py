@@ -22,8 +22,20 @@ from .space import (
 from .table import BenchTable, load_table
 
 __all__ = [
-    "EDGES", "N_ARCHS", "OPS", "all_edges", "arch_id_of", "check_arch_id", "check_edges",
-    "describe", "edges_of", "n_convs", "output_reachable",
-    "SpikeNASCell", "SpikeNASNet", "benchmark_neuron",
-    "BenchTable", "load_table",
+    "EDGES",
+    "N_ARCHS",
+    "OPS",
+    "all_edges",
+    "arch_id_of",
+    "check_arch_id",
+    "check_edges",
+    "describe",
+    "edges_of",
+    "n_convs",
+    "output_reachable",
+    "SpikeNASCell",
+    "SpikeNASNet",
+    "benchmark_neuron",
+    "BenchTable",
+    "load_table",
 ]

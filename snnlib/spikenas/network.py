@@ -114,7 +114,10 @@ class SpikeNASNet(nn.Module):
 
     ``width`` multiplies the channel counts and the hidden layer (1 = the benchmark's 128 /
     256 / 1024); ``time_steps`` defaults to the benchmark's 5. Input: images ``[B, 3, 32, 32]``
-    (normalised); output: logits ``[B, 10]`` averaged over time.
+    (normalised); output: logits ``[B, 10]`` averaged over time. ``dropout`` (the benchmark's
+    0.5) acts in training mode only; training-free scores, which run the untrained network in
+    training mode for batch statistics, build it with ``dropout=0`` so that no unit is dropped
+    at random from the responses they compare.
     """
 
     def __init__(
@@ -124,10 +127,12 @@ class SpikeNASNet(nn.Module):
         time_steps: int = TIME_STEPS,
         num_classes: int = 10,
         image_size: int = 32,
+        dropout: float = 0.5,
     ):
         super().__init__()
         check_range("width", width, 1e-3, 8.0)
         check_range("time_steps", time_steps, 1, None, integer=True)
+        check_range("dropout", dropout, 0.0, 1.0)
         if image_size % 4:
             raise ConfigError(f"image_size={image_size} must be a multiple of 4 (two 2x2 poolings)")
         c1, c2 = (max(1, round(w * width)) for w in WIDTHS)
@@ -146,8 +151,9 @@ class SpikeNASNet(nn.Module):
         )
         self.cell2 = SpikeNASCell(self.edges, c2)
         self.post = nn.Sequential(
-            TimeDistributed(nn.BatchNorm2d(c2)), LIF(benchmark_neuron(1.0)),
-            TimeDistributed(nn.AvgPool2d(2), nn.Flatten(), nn.Dropout(0.5)),
+            TimeDistributed(nn.BatchNorm2d(c2)),
+            LIF(benchmark_neuron(1.0)),
+            TimeDistributed(nn.AvgPool2d(2), nn.Flatten(), nn.Dropout(dropout)),
         )
         side = image_size // 4
         self.fc1 = TimeDistributed(nn.Linear(c2 * side * side, hidden, bias=False))
@@ -177,4 +183,3 @@ class SpikeNASNet(nn.Module):
         out = self.fc2(self.lif_fc(self.fc1(self.post(x))))  # [T, B, classes * groups]
         out = out.view(*out.shape[:2], self.num_classes, GROUPS).mean(-1)
         return out.mean(0)
-

@@ -50,8 +50,14 @@ class Run:
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
-        return {"method": self.method, "guide": self.guide, "seed": self.seed,
-                "evaluated": self.evaluated, "returned": self.returned, "seconds": self.seconds}
+        return {
+            "method": self.method,
+            "guide": self.guide,
+            "seed": self.seed,
+            "evaluated": self.evaluated,
+            "returned": self.returned,
+            "seconds": self.seconds,
+        }
 
 
 class Budget:
@@ -102,9 +108,23 @@ def _mutate(edges: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndar
     return child
 
 
-def evolution(score, budget: int, seed: int, guide: str = "", population: int = 10,
-              tournament: int = 3, mutation_rate: float = 1 / 6,
-              crossover_rate: float = 0.5, max_tries: int = 1000) -> Run:
+def _tournament(pop: list[int], fit: list[float], k: int, rng: np.random.Generator) -> int:
+    """The fittest of ``k`` distinct random members of ``pop``."""
+    contenders = rng.choice(len(pop), k, replace=False)
+    return pop[max(contenders, key=lambda i: fit[i])]
+
+
+def evolution(
+    score,
+    budget: int,
+    seed: int,
+    guide: str = "",
+    population: int = 10,
+    tournament: int = 3,
+    mutation_rate: float = 1 / 6,
+    crossover_rate: float = 0.5,
+    max_tries: int = 1000,
+) -> Run:
     """MSE-NAS-style generational evolution over the six edges (see the module docstring)."""
     check_range("population", population, 2, None, integer=True)
     check_range("tournament", tournament, 1, population, integer=True)
@@ -123,11 +143,8 @@ def evolution(score, budget: int, seed: int, guide: str = "", population: int = 
         while len(children) < population and not b.spent and tries < max_tries:
             tries += 1
 
-            def pick() -> np.ndarray:
-                contenders = rng.choice(len(pop), tournament, replace=False)
-                return table[pop[max(contenders, key=lambda i: fit[i])]]
-
-            mum, dad = pick(), pick()
+            mum = table[_tournament(pop, fit, tournament, rng)]
+            dad = table[_tournament(pop, fit, tournament, rng)]
             if rng.random() < crossover_rate:
                 child = np.where(rng.random(len(EDGES)) < 0.5, mum, dad)
             else:
@@ -143,8 +160,9 @@ def evolution(score, budget: int, seed: int, guide: str = "", population: int = 
     return run
 
 
-def regularized_evolution(score, budget: int, seed: int, guide: str = "", population: int = 10,
-                          sample: int = 3) -> Run:
+def regularized_evolution(
+    score, budget: int, seed: int, guide: str = "", population: int = 10, sample: int = 3
+) -> Run:
     """Real et al.'s aging evolution: the winner of ``sample`` random members is mutated in
     one edge; the child joins, the oldest member leaves."""
     check_range("population", population, 2, None, integer=True)

@@ -1,4 +1,4 @@
-r"""The cell space of SpikeNAS-Bench (Sun et al., IEEE Transactions on Artificial Intelligence, 2025).
+r"""The cell space of SpikeNAS-Bench (Sun et al., IEEE Trans. Artificial Intelligence, 2025).
 
 A cell is a directed acyclic graph of four nodes: the cell input :math:`x_0` and
 
@@ -54,11 +54,15 @@ def check_arch_id(arch_id) -> int:
 def check_edges(edges: Sequence[int]) -> tuple[int, ...]:
     """Six operation codes in ``0..4``, or a :class:`ConfigError` naming the edge."""
     if isinstance(edges, (str, bytes)) or len(edges) != len(EDGES):
-        raise ConfigError(f"edges={edges!r} must be {len(EDGES)} operation codes ({', '.join(EDGES)})")
+        raise ConfigError(
+            f"edges={edges!r} must be {len(EDGES)} operation codes ({', '.join(EDGES)})"
+        )
     out = []
     for name, op in zip(EDGES, edges):
         if isinstance(op, bool) or not isinstance(op, (int, np.integer)) or not 0 <= op < N_OPS:
-            raise ConfigError(f"edge {name}={op!r} is not an operation code; choose one of 0..4 {OPS}")
+            raise ConfigError(
+                f"edge {name}={op!r} is not an operation code; choose one of 0..4 {OPS}"
+            )
         out.append(int(op))
     return tuple(out)
 
@@ -75,7 +79,7 @@ def arch_id_of(edges: Sequence[int]) -> int:
 
 
 def all_edges() -> np.ndarray:
-    """``[15625, 6]`` operation codes of every architecture, row ``i`` = :func:`edges_of` ``(i)``."""
+    """``[15625, 6]`` operation codes of every architecture; row ``i`` is ``edges_of(i)``."""
     ids = np.arange(N_ARCHS)
     return np.stack([(ids // N_OPS**i) % N_OPS for i in range(len(EDGES))], axis=1)
 

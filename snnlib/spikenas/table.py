@@ -105,7 +105,9 @@ def _parse(path: Path) -> BenchTable:
 
 
 @lru_cache(maxsize=4)
-def load_table(path: str | Path | None = None, expected_sha256: str | None = TABLE_SHA256) -> BenchTable:
+def load_table(
+    path: str | Path | None = None, expected_sha256: str | None = TABLE_SHA256
+) -> BenchTable:
     """The benchmark table, checksum verified (pass ``expected_sha256=None`` for another file).
 
     >>> t = load_table()

@@ -56,7 +56,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..recording import LIFTap
+from ..spikes import ResponseRecorder
 from ..validation import ConfigError, check_choice
 
 METRICS = ("correlation", "euclidean", "hamming")
@@ -66,7 +66,7 @@ TARGETS = ("categorical",)
 
 
 @dataclass(frozen=True)
-class RDMFitness:
+class RDMConfig:
     """Settings of the RDM fitness (see the module docstring for the math).
 
     ``n_per_class`` is the number of probe stimuli per class (the probe batch has
@@ -108,39 +108,6 @@ class RDMFitness:
 
 
 # -- responses -----------------------------------------------------------------------------
-class ResponseRecorder(LIFTap):
-    """Record every :class:`LIF` layer's spikes per sample during forward passes.
-
-    ``counts()`` gives ``{layer: [B, N]}`` spike counts summed over time; with
-    ``temporal=True``, ``patterns()`` gives ``{layer: [B, T * N]}`` binary spike patterns.
-    Layers appear in the order they first fired during the forward pass, so the last entry
-    is the last spiking layer (the head's). Works for the whole-sequence and the step-by-step
-    (:meth:`LIF.step`) paths alike.
-    """
-
-    def __init__(self, model: nn.Module, temporal: bool = False):
-        super().__init__(model)
-        self.temporal = temporal
-        self._counts: dict[str, torch.Tensor] = {}
-        self._steps: dict[str, list[torch.Tensor]] = {}
-
-    def _record(self, module: nn.Module, spikes: torch.Tensor) -> None:
-        name = self._layer_name(module, len(self._counts))
-        s = spikes.detach().flatten(2)  # [t, B, N]
-        c = s.sum(0)
-        self._counts[name] = self._counts[name] + c if name in self._counts else c
-        if self.temporal:
-            self._steps.setdefault(name, []).append(s.to(torch.uint8))
-
-    def counts(self) -> dict[str, torch.Tensor]:
-        return dict(self._counts)
-
-    def patterns(self) -> dict[str, torch.Tensor]:
-        if not self.temporal:
-            raise ConfigError("patterns() needs ResponseRecorder(temporal=True)")
-        return {k: torch.cat(v, 0).transpose(0, 1).flatten(1) for k, v in self._steps.items()}
-
-
 @torch.no_grad()
 def record_responses(
     model: nn.Module, x: torch.Tensor, temporal: bool = False, batch_stats: bool = True
@@ -186,7 +153,8 @@ def rdm(responses: torch.Tensor, metric: str = "correlation") -> torch.Tensor:
 
 
 def upper_stack(responses: dict[str, torch.Tensor], metric: str = "correlation") -> torch.Tensor:
-    """The upper triangles of every layer's RDM, ``[layers, n (n - 1) / 2]``, in the dict's order."""
+    """The upper triangles of every layer's RDM, ``[layers, n (n - 1) / 2]``, in the dict's
+    order."""
     items = list(responses.values())
     n = items[0].shape[0]
     i, j = torch.triu_indices(n, n, offset=1)
@@ -206,7 +174,7 @@ def upper(D: torch.Tensor) -> torch.Tensor:
     return D[i, j]
 
 
-def rankdata(v: torch.Tensor) -> torch.Tensor:
+def average_ranks(v: torch.Tensor) -> torch.Tensor:
     """1-based ranks with ties given their average rank (``scipy.stats.rankdata``)."""
     return rank_rows(v.flatten()[None])[0]
 
@@ -256,7 +224,7 @@ def compare_rows(u: torch.Tensor, target: torch.Tensor, method: str = "spearman"
         return torch.tensor([compare(row, target, method) for row in u], dtype=torch.float64)
     constant = (u == u[:, :1]).all(1) | bool((target == target[0]).all())
     if method == "spearman":
-        u, target = rank_rows(u), rankdata(target)
+        u, target = rank_rows(u), average_ranks(target)
     return torch.where(constant, 0.0, _pearson_rows(u, target))
 
 
@@ -265,7 +233,7 @@ def _sign_sum_between(a_hi: torch.Tensor, a_lo: torch.Tensor) -> torch.Tensor:
     with :math:`U = R_{hi} - n_{hi}(n_{hi}+1)/2 = \#\{>\} + \tfrac12 \#\{=\}`, the sum is
     :math:`2U - n_{hi} n_{lo}`. O(m log m) instead of O(m^2)."""
     n1, n0 = a_hi.numel(), a_lo.numel()
-    ranks = rankdata(torch.cat([a_hi, a_lo]))
+    ranks = average_ranks(torch.cat([a_hi, a_lo]))
     u = ranks[:n1].sum() - n1 * (n1 + 1) / 2.0
     return 2.0 * u - n1 * n0
 
@@ -314,14 +282,14 @@ def compare(a: torch.Tensor, b: torch.Tensor, method: str = "spearman") -> float
 
 
 def layer_scores(
-    responses: dict[str, torch.Tensor], target: torch.Tensor, cfg: RDMFitness
+    responses: dict[str, torch.Tensor], target: torch.Tensor, cfg: RDMConfig
 ) -> dict[str, float]:
     """The comparison score of every layer's RDM with the target RDM (all layers at once)."""
     scores = compare_rows(upper_stack(responses, cfg.metric), upper(target), cfg.comparison)
     return dict(zip(responses, scores.tolist()))
 
 
-def aggregate(responses: dict[str, torch.Tensor], target: torch.Tensor, cfg: RDMFitness) -> float:
+def aggregate(responses: dict[str, torch.Tensor], target: torch.Tensor, cfg: RDMConfig) -> float:
     """One score for a network's responses, by ``cfg.aggregation`` (0 for a silent output
     layer when ``cfg.require_output_spikes``)."""
     if not responses:
@@ -345,7 +313,23 @@ def mean_rdm(responses: dict[str, torch.Tensor], metric: str = "correlation") ->
     return torch.stack([rdm(r, metric) for r in responses.values()]).mean(0)
 
 
-def rdm_score(model: nn.Module, x: torch.Tensor, labels: torch.Tensor, cfg: RDMFitness) -> float:
+def rdm_score(model: nn.Module, x: torch.Tensor, labels: torch.Tensor, cfg: RDMConfig) -> float:
     """The RDM fitness of one (untrained) model on an encoded probe batch ``x`` ([T, B, ...])."""
     responses = record_responses(model, x, cfg.temporal, cfg.batch_stats)
     return aggregate(responses, categorical_rdm(labels), cfg)
+
+
+RDM_VARIANTS = {
+    "rdm correlation/spearman/mean": RDMConfig(),
+    "rdm correlation/kendall/mean": RDMConfig(comparison="kendall"),
+    "rdm correlation/pearson/mean": RDMConfig(comparison="pearson"),
+    "rdm euclidean/spearman/mean": RDMConfig(metric="euclidean"),
+    "rdm hamming/spearman/mean": RDMConfig(metric="hamming"),
+    "rdm correlation/spearman/last": RDMConfig(aggregation="last"),
+    "rdm correlation/spearman/concat": RDMConfig(aggregation="concat"),
+    "rdm correlation/spearman/max": RDMConfig(aggregation="max"),
+    # without the guard that scores a network with a silent output layer 0
+    "rdm correlation/spearman/mean/unguarded": RDMConfig(require_output_spikes=False),
+}
+"""The RDM fitness configurations the proxy studies compare, by name; the first is the
+default of the MSE-NAS search (correlation distance, Spearman comparison, mean over layers)."""

@@ -1,0 +1,402 @@
+"""The performance page: benchmark result files (``bench__<name>.json``) as tables and values.
+
+``python -m benchmarks`` writes one result file per benchmark (B1 forward+backward, B2 fitness
+cost, B3 population executors, B4 search step, B5 the book's own cost). This module reads
+them, runs the missing ones through a function the caller passes in (``benchmarks/`` is not
+part of the installed package, so nothing here imports it), and turns each into the table
+and the named values the page glues. A missing level of a file reads as NaN (or a given
+default), never as an error: a page with one missing number still builds.
+
+>>> lookup({"a": {"b": 2}}, "a", "b"), lookup({"a": None}, "a", "b", default=0)
+(2, 0)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+# B5 only reads other runs' result files: it is always run afresh, never read from disk
+READS_RESULT_FILES = ("b5_book",)
+B1_CANDIDATES = ("naive_snntorch", "snnlib", "snnlib_stepwise", "snnlib_compiled")
+B2_FITNESSES = ("rdm", "sahd", "rdm_hamming", "accuracy_1epoch")
+
+
+def lookup(d: Any, *keys: str, default: Any = math.nan) -> Any:
+    """``d[k0][k1]...`` or ``default`` when any level is missing or None."""
+    for k in keys:
+        if not isinstance(d, dict) or d.get(k) is None:
+            return default
+        d = d[k]
+    return d
+
+
+def goal_text(flag: bool | None) -> str:
+    """A goal's ``met`` flag as words: ``met``, ``not met`` or ``not measured``."""
+    return {True: "met", False: "not met"}.get(flag, "not measured")
+
+
+def fallback_source(quick: bool, repeats: int | None) -> str:
+    """How a benchmark run by the notebook itself is described in the table of sources."""
+    return "this notebook, quick" if quick else f"this notebook, {repeats} repeats"
+
+
+def collect(
+    names: Iterable[str],
+    path_of: Callable[[str], Path],
+    run_missing: Callable[[str], Path],
+    fallback: str,
+) -> tuple[dict[str, dict], list[dict]]:
+    """Read every benchmark's result file, running the missing ones.
+
+    ``path_of(name)`` is where ``make bench`` writes the file; ``run_missing(name)`` runs the
+    benchmark and returns the path it wrote; ``fallback`` describes such a run (see
+    :func:`fallback_source`). A benchmark that fails is reported and left out, not raised.
+    Returns the files by name and one row per benchmark for :func:`sources_table`.
+    """
+    bench, sources = {}, []
+    for name in names:
+        path = path_of(name)
+        if path.exists() and name not in READS_RESULT_FILES:
+            bench[name] = json.loads(path.read_text())
+            source = "make bench"
+        else:
+            try:
+                bench[name] = json.loads(run_missing(name).read_text())
+                source = (
+                    "this notebook (reads result files)" if name in READS_RESULT_FILES else fallback
+                )
+            except Exception as exc:  # noqa: BLE001 - a failing benchmark is reported, not fatal
+                print(f"{name} failed: {type(exc).__name__}: {exc}")
+                source = f"failed ({type(exc).__name__})"
+        sources.append(source_row(name, bench.get(name, {}), source))
+    return bench, sources
+
+
+def source_row(name: str, data: dict, source: str) -> dict:
+    """Where one benchmark's numbers came from, when, and how it ran."""
+    prov, p = data.get("provenance", {}), data.get("params", {})
+    return {
+        "benchmark": name,
+        "source": source,
+        "measured (UTC)": prov.get("end_utc"),
+        "quick": p.get("quick"),
+        "threads": p.get("threads"),
+        "load avg before": (prov.get("loadavg_before") or [None])[0],
+        "git commit": (prov.get("git_commit") or "")[:10],
+    }
+
+
+def sources_table(sources: list[dict]) -> pd.DataFrame:
+    """The rows of :func:`collect` indexed by benchmark."""
+    return pd.DataFrame(sources).set_index("benchmark")
+
+
+def machine_values(bench: dict[str, dict]) -> dict[str, Any]:
+    """The machine, from the provenance of the B1 file (or the first file there is)."""
+    ref = bench.get("b1_forward") or next(iter(bench.values()), {})
+    prov = ref.get("provenance", {})
+    return {
+        "machine_cpu": f"{prov.get('cpu', 'unknown CPU')}, {prov.get('cpu_count', '?')} cores",
+        "machine_threads": lookup(ref, "params", "threads", default=0),
+        "machine_device": str(prov.get("device")),
+        "torch_version": f"torch {prov.get('torch')}, snnTorch {prov.get('snntorch')}",
+    }
+
+
+def metrics_of(bench: dict[str, dict], name: str) -> dict:
+    """The ``metrics`` of one benchmark's file, ``{}`` when it is missing."""
+    return lookup(bench, name, "metrics", default={})
+
+
+# -- B1: spiking forward + backward ------------------------------------------------------
+
+
+def b1_table(b1: dict) -> pd.DataFrame:
+    """Per T: median milliseconds per candidate, speed-ups over the naive loop
+    (median [q1, q3]) and whether the equality checks passed."""
+    rows = []
+    for T in b1.get("time_steps", []):
+        t = str(T)
+        row = {"T": T}
+        for name in B1_CANDIDATES:
+            s = lookup(b1, "per_T", t, "seconds", name, default=None)
+            if s:
+                row[f"{name} (ms)"] = round(1e3 * s["median"], 1)
+        for name in B1_CANDIDATES[1:]:
+            r = lookup(b1, "per_T", t, "speedup_vs_naive", name, default=None)
+            if r:
+                row[f"speed-up {name}"] = f"{r['median']:.2f}x [{r['q1']:.2f}, {r['q3']:.2f}]"
+        row["checks"] = (
+            "pass"
+            if lookup(b1, "checks", "per_T", t, "spike_counts_equal", default=False)
+            and lookup(b1, "checks", "per_T", t, "logits_allclose", default=False)
+            else "FAIL"
+        )
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("T") if rows else pd.DataFrame()
+
+
+def b1_values(b1: dict) -> dict[str, Any]:
+    """B1's numbers for the page: speed-ups at T = 2, 4, 8, the goal and the checks."""
+    out = {}
+    for T in (2, 4, 8):
+        out[f"b1_T{T}"] = lookup(b1, "speedup_vs_naive", "snnlib", str(T))
+        out[f"b1_compiled_T{T}"] = lookup(b1, "speedup_vs_naive", "snnlib_compiled", str(T))
+        out[f"b1_stepwise_T{T}"] = lookup(b1, "speedup_vs_naive", "snnlib_stepwise", str(T))
+        out[f"b1_fused_gain_T{T}"] = lookup(b1, "fused_vs_stepwise", str(T))
+    out["b1_goal"] = goal_text(lookup(b1, "goal", "met", default=None))
+    out["b1_goal_target"] = lookup(b1, "goal", "min_speedup")
+    passed = lookup(b1, "checks", "all_passed", default=False)
+    out["b1_checks"] = "all passed" if passed else "FAILED"
+    out["b1_batch"] = lookup(b1, "batch", default=0)
+    return out
+
+
+def b1_profile(b1: dict) -> tuple[int, pd.DataFrame]:
+    """The goal's T and, for each candidate at that T, self CPU milliseconds per call by kind
+    of operator with its share (torch.profiler)."""
+    prof_T = str(lookup(b1, "goal", "time_steps", default=4))
+    prof = lookup(b1, "per_T", prof_T, "profile", default={}) or {}
+    table = (
+        pd.DataFrame(
+            {
+                name: {
+                    k: f"{v:.1f} ms ({100 * p['share'][k]:.0f}%)"
+                    for k, v in p["ms_per_call"].items()
+                }
+                for name, p in prof.items()
+            }
+        )
+        if prof
+        else pd.DataFrame()
+    )
+    return int(prof_T), table
+
+
+def b1_series(b1: dict, name: str) -> tuple[list, list[float], list[float], list[float]]:
+    """One candidate's curve: the T it was timed at, and median, q1, q3 in milliseconds."""
+    Ts = [
+        T
+        for T in b1.get("time_steps", [])
+        if lookup(b1, "per_T", str(T), "seconds", name, default=None)
+    ]
+    seconds = [b1["per_T"][str(T)]["seconds"][name] for T in Ts]
+    return (
+        Ts,
+        [1e3 * s["median"] for s in seconds],
+        [1e3 * s["q1"] for s in seconds],
+        [1e3 * s["q3"] for s in seconds],
+    )
+
+
+# -- B2: fitness cost per candidate -------------------------------------------------------
+
+
+def b2_table(b2: dict) -> pd.DataFrame:
+    """Seconds per candidate (median, q1, q3) for each fitness."""
+    rows = [
+        {
+            "fitness": k,
+            "median (s)": lookup(b2, "seconds_per_candidate", k, "median"),
+            "q1 (s)": lookup(b2, "seconds_per_candidate", k, "q1"),
+            "q3 (s)": lookup(b2, "seconds_per_candidate", k, "q3"),
+        }
+        for k in B2_FITNESSES
+    ]
+    return pd.DataFrame(rows).set_index("fitness").round(3)
+
+
+def b2_values(b2: dict) -> dict[str, Any]:
+    """B2's ratios, medians, goal and sizes for the page."""
+    return {
+        "b2_ratio": lookup(b2, "ratio"),
+        "b2_ratio_hamming": lookup(b2, "ratio_hamming"),
+        "b2_ratio_sahd": lookup(b2, "ratio_sahd"),
+        "b2_rdm_ms": 1e3 * lookup(b2, "median_seconds", "rdm"),
+        "b2_acc_s": lookup(b2, "median_seconds", "accuracy_1epoch"),
+        "b2_goal": goal_text(lookup(b2, "goal", "met", default=None)),
+        "b2_train_images": lookup(b2, "train_images", default=0),
+        "b2_probe_images": lookup(b2, "probe_images", default=0),
+        "b2_train_for_goal": lookup(b2, "train_images_for_goal_ratio"),
+    }
+
+
+def b2_breakdown_values(b2: dict) -> dict[str, Any]:
+    """Where one RDM fitness call spends its time (a genome whose output spikes)."""
+    brk = lookup(b2, "rdm_breakdown", default={})
+    parts = ("build", "forward", "rdms_and_comparison")
+    out = {f"b2_{part}_ms": lookup(brk, "ms", part) for part in parts}
+    out["b2_layers"] = lookup(brk, "layers", default=0)
+    return out
+
+
+def b2_cifar10_values(b2: dict) -> dict[str, Any]:
+    """The same evaluators at CIFAR-10 shape (timing only)."""
+    b2c = lookup(b2, "cifar10_shape", default={})
+    return {
+        "b2c_ratio": lookup(b2c, "ratio"),
+        "b2c_rdm_s": lookup(b2c, "seconds_per_candidate", "rdm", "median"),
+        "b2c_acc_s": lookup(b2c, "seconds_per_candidate", "accuracy_1epoch", "median"),
+        "b2c_train_images": lookup(b2c, "train_images", default=0),
+        "b2c_val_images": lookup(b2c, "val_images", default=0),
+        "b2c_probe_images": lookup(b2c, "probe_images", default=0),
+        "b2c_goal": goal_text(lookup(b2c, "goal", "met", default=None)),
+    }
+
+
+# -- B3: one population, in process against dask ------------------------------------------
+
+_B3_ROWS = (
+    ("population wall, in-process (s)", ("median_seconds", "in_process")),
+    ("population wall, dask (s)", ("median_seconds", "dask")),
+    (
+        "one candidate in-process, torch threads as set (s)",
+        ("breakdown_dask", "task_compute_seconds_in_process", "median"),
+    ),
+    (
+        "one candidate on a worker, 1 thread (s)",
+        ("breakdown_dask", "task_compute_seconds_worker", "median"),
+    ),
+    ("busiest worker's compute (s)", ("breakdown_dask", "busiest_worker_seconds", "median")),
+    (
+        "dask overhead: wall - busiest worker (s)",
+        ("breakdown_dask", "overhead_seconds", "median"),
+    ),
+    ("parallel efficiency", ("breakdown_dask", "parallel_efficiency", "median")),
+    ("cluster start (s, once)", ("breakdown_dask", "cluster_start_seconds")),
+    ("first population, cold workers (s, once)", ("breakdown_dask", "cold_population_seconds")),
+)
+
+
+def b3_table(b3: dict) -> pd.DataFrame:
+    """Population wall times on both executors and the dask breakdown (medians)."""
+    rows = [{"quantity": q, "median": lookup(b3, *keys)} for q, keys in _B3_ROWS]
+    return pd.DataFrame(rows).set_index("quantity").round(3)
+
+
+def b3_values(bench: dict[str, dict]) -> dict[str, Any]:
+    """B3's speed-up, efficiency, start-up costs and whether both executors agree."""
+    b3 = metrics_of(bench, "b3_population")
+    br = b3.get("breakdown_dask", {})
+    if lookup(b3, "checks", "bitwise_equal", default=False):
+        same = "identical"
+    elif lookup(b3, "checks", "same_fitness_in_process_vs_dask", default=False):
+        same = "equal within 1e-6"
+    else:
+        same = "DIFFERENT"
+    return {
+        "b3_in_process_threads": lookup(
+            bench, "b3_population", "params", "in_process_threads", default=0
+        ),
+        "b3_speedup": lookup(b3, "speedup"),
+        "b3_population": lookup(b3, "population", default=0),
+        "b3_efficiency": lookup(br, "parallel_efficiency", "median"),
+        "b3_start_s": lookup(br, "cluster_start_seconds"),
+        "b3_cold_s": lookup(br, "cold_population_seconds"),
+        "b3_same": same,
+    }
+
+
+# -- B4: MA-DARTS search step ---------------------------------------------------------------
+
+
+def b4_table(b4: dict) -> pd.DataFrame:
+    """Per T: seconds per step with and without attention, their ratio (median [q1, q3]),
+    memory saved for backward and peak memory."""
+    rows = []
+    for T in b4.get("time_steps", []):
+        t = str(T)
+        r = lookup(b4, "per_T", t, "ratio_tcsa_over_none", default={})
+        ratio = (
+            f"{r.get('median', math.nan):.2f} "
+            f"[{r.get('q1', math.nan):.2f}, {r.get('q3', math.nan):.2f}]"
+        )
+        rows.append(
+            {
+                "T": T,
+                "none (s/step)": lookup(b4, "median_seconds", "none", t),
+                "tcsa (s/step)": lookup(b4, "median_seconds", "tcsa", t),
+                "tcsa / none": ratio,
+                "saved none (MiB)": lookup(b4, "saved_for_backward_mib", "none", t),
+                "saved tcsa (MiB)": lookup(b4, "saved_for_backward_mib", "tcsa", t),
+                "peak none (MiB)": lookup(b4, "peak_mib", "none", t),
+                "peak tcsa (MiB)": lookup(b4, "peak_mib", "tcsa", t),
+            }
+        )
+    return pd.DataFrame(rows).set_index("T").round(2) if rows else pd.DataFrame()
+
+
+def b4_values(b4: dict) -> dict[str, Any]:
+    """B4's ratios at T = 2, 4, 8, the goal and how peak memory was measured."""
+    out = {f"b4_ratio_T{T}": lookup(b4, "ratio_tcsa_over_none", str(T)) for T in (2, 4, 8)}
+    out["b4_goal"] = goal_text(lookup(b4, "goal", "met", default=None))
+    out["b4_peak_method"] = str(b4.get("peak_method", "n/a"))
+    return out
+
+
+def b4_series(b4: dict, quantity: str, attention: str) -> list:
+    """``quantity`` (``median_seconds``, ``saved_for_backward_mib``, ``peak_mib``) of one
+    attention type at every T of B4."""
+    return [lookup(b4, quantity, attention, str(T)) for T in b4.get("time_steps", [])]
+
+
+# -- B5: the book's own cost ------------------------------------------------------------------
+
+
+def b5_table(b5: dict) -> pd.DataFrame:
+    """Wall seconds of every notebook run the book holds."""
+    table = pd.DataFrame(
+        [
+            {"notebook run": k, "wall seconds": v}
+            for k, v in sorted(b5.get("wall_seconds", {}).items())
+        ]
+    )
+    return table.set_index("notebook run").round(1) if len(table) else table
+
+
+def b5_missing(b5: dict, this_run: str = "50_performance") -> list[str]:
+    """Book runs without a result file, leaving out the performance page's own run."""
+    return [m for m in b5.get("missing", []) if not m.startswith(this_run)]
+
+
+def b5_values(b5: dict) -> dict[str, Any]:
+    """B5's total, count and the runs it did not find."""
+    missing = b5_missing(b5)
+    return {
+        "b5_total_s": lookup(b5, "total_wall_seconds"),
+        "b5_total_min": lookup(b5, "total_wall_seconds") / 60,
+        "b5_n": lookup(b5, "n_found", default=0),
+        "b5_missing": ", ".join(missing) if missing else "none",
+    }
+
+
+# -- the page's own result file -----------------------------------------------------------
+
+
+def performance_metrics(bench: dict[str, dict], sources: list[dict]) -> dict[str, Any]:
+    """The headline numbers of every benchmark, for the performance run's result file."""
+    b1, b2 = metrics_of(bench, "b1_forward"), metrics_of(bench, "b2_fitness")
+    b3, b4 = metrics_of(bench, "b3_population"), metrics_of(bench, "b4_search_step")
+    b5 = metrics_of(bench, "b5_book")
+    b2c = lookup(b2, "cifar10_shape", default={})
+    return {
+        "b1_speedup_vs_naive": lookup(b1, "speedup_vs_naive", default={}),
+        "b1_goal_met": lookup(b1, "goal", "met", default=None),
+        "b1_checks_passed": lookup(b1, "checks", "all_passed", default=None),
+        "b2_ratio": lookup(b2, "ratio", default=None),
+        "b2_goal_met": lookup(b2, "goal", "met", default=None),
+        "b2_cifar10_shape_ratio": lookup(b2c, "ratio", default=None),
+        "b2_cifar10_shape_goal_met": lookup(b2c, "goal", "met", default=None),
+        "b3_speedup": lookup(b3, "speedup", default=None),
+        "b4_ratio_tcsa_over_none": lookup(b4, "ratio_tcsa_over_none", default={}),
+        "b4_goal_met": lookup(b4, "goal", "met", default=None),
+        "b5_total_wall_seconds": lookup(b5, "total_wall_seconds", default=None),
+        "b5_missing": b5_missing(b5),
+        "sources": {s["benchmark"]: s["source"] for s in sources},
+    }

@@ -1,0 +1,387 @@
+"""A user's own data in one line: :func:`from_tensors` (images or frames already in memory)
+and :func:`from_events` (tonic event arrays, framed when loaded).
+
+Both fix the splits once (``test`` given, or ``test_fraction`` of every class carved out,
+then ``val_fraction`` of every class of the rest; seed 0, as the built-in data sets do, so
+the split never moves with the experiment seed), register the data set under ``name`` and
+return its source, after which every loader and every notebook's ``dataset`` parameter
+takes the name::
+
+    from_tensors(x, y, name="mnist")                       # x: [N, 1, 28, 28], y: [N]
+    from_events(events, labels, (34, 34, 2), name="nmnist", save=True)
+
+``save=True`` also writes ``<data root>/user/<name>.pt``, found by name from any process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tonic.transforms import ToFrame
+
+from ..fileio import atomic_write
+from ..validation import ConfigError, check_choice, check_range
+from .base import DatasetInfo, SplitDataset
+from .neuromorphic import resize_counts
+from .registry import USER_FOLDER, register_dataset
+from .splits import carve_per_class
+
+KINDS = ("static", "events")
+
+
+def _splits(labels: np.ndarray, n_test: int | None, test_fraction: float, val_fraction: float):
+    """Source indices per split: the last ``n_test`` items are the test set when given."""
+    n = len(labels)
+    if n_test is not None:
+        rest, test = np.arange(n - n_test), np.arange(n - n_test, n)
+    else:
+        check_range("test_fraction", test_fraction, 0.0, 1.0)
+        rest, test = carve_per_class(labels, test_fraction, seed=0)
+    check_range("val_fraction", val_fraction, 0.0, 1.0)
+    keep, val = carve_per_class(labels[rest], val_fraction, seed=0)
+    return {"train": rest[keep], "val": rest[val], "test": test}
+
+
+def _labels(y, n: int, field: str = "y") -> np.ndarray:
+    labels = np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)
+    if labels.ndim != 1 or len(labels) != n or not np.issubdtype(labels.dtype, np.integer):
+        raise ConfigError(
+            f"{field} must be {n} integer class labels (shape [{n}]), got "
+            f"dtype {labels.dtype} shape {labels.shape}"
+        )
+    if n and labels.min() < 0:
+        raise ConfigError(f"{field} holds a negative label ({labels.min()}); labels are 0..K-1")
+    return labels.astype(np.int64)
+
+
+class TensorSplit(SplitDataset):
+    """One split of an in-memory data set (items of ``source.items``)."""
+
+    def __init__(self, info: DatasetInfo, split: str, indices, targets, items: torch.Tensor):
+        super().__init__(info, split, indices, targets)
+        self._items = items
+
+    def load(self, source_index: int) -> torch.Tensor:
+        return self._items[source_index]
+
+
+class TensorSource:
+    """A data set of tensors, in the shape of a loader module (``OPTIONS``, ``info``, ``load``).
+
+    ``kind="static"``: ``x`` is ``[N, C, H, W]`` (or ``[N, H, W]``, one channel), resized to
+    ``image_size`` on request (bilinear). ``kind="events"``: ``x`` holds frames
+    ``[N, T, P, H, W]`` (event counts; resized by area, so counts are kept); their T is
+    fixed, so loading with another ``time_steps`` is refused.
+    """
+
+    OPTIONS = ("image_size",)
+
+    def __init__(self, name, x, labels, splits, kind, num_classes, normalize):
+        self.name, self.kind, self.num_classes = name, kind, int(num_classes)
+        self.x, self.labels, self.splits, self.normalize = x, labels, splits, bool(normalize)
+        self._cache: dict[int | None, torch.Tensor] = {}
+
+    def info(self, name: str | None = None, *, image_size: int | None = None) -> DatasetInfo:
+        size = (image_size, image_size) if image_size else tuple(self.x.shape[-2:])
+        channels = self.x.shape[1] if self.kind == "static" else self.x.shape[2]
+        return DatasetInfo(name or self.name, self.kind, self.num_classes, int(channels), size)
+
+    def _items(self, image_size: int | None) -> torch.Tensor:
+        if image_size not in self._cache:
+            x = self.x
+            if image_size and tuple(x.shape[-2:]) != (image_size, image_size):
+                if self.kind == "static":
+                    x = F.interpolate(x, size=(image_size, image_size), mode="bilinear")
+                else:
+                    x = resize_counts(x, (image_size, image_size))
+            if self.normalize:
+                train = x[torch.as_tensor(self.splits["train"])]
+                x = (x - train.mean()) / train.std()
+            self._cache[image_size] = x
+        return self._cache[image_size]
+
+    def load(self, name, split, *, root=None, download=False, time_steps=4, image_size=None):
+        if self.kind == "events" and time_steps != self.x.shape[1]:
+            raise ConfigError(
+                f"time_steps={time_steps} does not match the T={self.x.shape[1]} frames of "
+                f"dataset {name!r} (frames from tensors are fixed; use from_events to frame "
+                "events at any T)"
+            )
+        idx = self.splits[split]
+        return TensorSplit(
+            self.info(name, image_size=image_size),
+            split,
+            idx,
+            self.labels[idx],
+            self._items(image_size),
+        )
+
+    def state(self) -> dict:
+        return {
+            "format": "tensors",
+            "name": self.name,
+            "kind": self.kind,
+            "num_classes": self.num_classes,
+            "normalize": self.normalize,
+            "x": self.x,
+            "labels": torch.from_numpy(self.labels),
+            "splits": {k: torch.from_numpy(v) for k, v in self.splits.items()},
+        }
+
+
+def from_tensors(
+    x,
+    y,
+    *,
+    name: str,
+    kind: str = "static",
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    test: tuple | None = None,
+    num_classes: int | None = None,
+    normalize: bool = False,
+    save: bool = False,
+    root: str | Path | None = None,
+    replace: bool = False,
+) -> TensorSource:
+    """Register in-memory data (``x``: images ``[N, C, H, W]`` / ``[N, H, W]``, or event
+    frames ``[N, T, P, H, W]`` with ``kind="events"``; ``y``: ``[N]`` labels 0..K-1) as the
+    data set ``name``. ``test=(x_test, y_test)`` gives the test set (else ``test_fraction`` of
+    every class); ``val_fraction`` of every class of the rest is ``val``. ``normalize``
+    scales items by the train split's mean and std. ``save`` writes it under the data root
+    (see the module docstring). Returns the registered source.
+
+    Example:
+        >>> import torch
+        >>> from snnlib.data import load_dataset, make_loaders, unregister_dataset
+        >>> x, y = torch.rand(40, 1, 6, 6), torch.arange(40) % 4
+        >>> source = from_tensors(x, y, name="tiny", val_fraction=0.25, test_fraction=0.25)
+        >>> [len(load_dataset("tiny", s)) for s in ("train", "val", "test")]
+        [24, 8, 8]
+        >>> xb, yb = next(iter(make_loaders("tiny", batch_size=5)["test"]))
+        >>> tuple(xb.shape), load_dataset("tiny", "test", image_size=12).info.size
+        ((5, 1, 6, 6), (12, 12))
+        >>> unregister_dataset("tiny")
+    """
+    check_choice("kind", kind, KINDS)
+    x = torch.as_tensor(x).detach().cpu().to(torch.float32)
+    want = {"static": (3, 4), "events": (5,)}[kind]
+    if x.dim() not in want:
+        shapes = "[N, C, H, W] or [N, H, W]" if kind == "static" else "[N, T, P, H, W]"
+        raise ConfigError(f"x has shape {tuple(x.shape)}; kind={kind!r} needs {shapes}")
+    if kind == "static" and x.dim() == 3:
+        x = x.unsqueeze(1)
+    labels = _labels(y, len(x))
+    n_test = None
+    if test is not None:
+        x_test = torch.as_tensor(test[0]).detach().cpu().to(torch.float32)
+        if kind == "static" and x_test.dim() == 3:
+            x_test = x_test.unsqueeze(1)
+        if tuple(x_test.shape[1:]) != tuple(x.shape[1:]):
+            raise ConfigError(
+                f"test x has items of shape {tuple(x_test.shape[1:])}, x {tuple(x.shape[1:])}"
+            )
+        labels = np.concatenate([labels, _labels(test[1], len(x_test), "test y")])
+        x, n_test = torch.cat([x, x_test]), len(x_test)
+    classes = int(labels.max()) + 1 if len(labels) else 0
+    if num_classes is not None:
+        check_range("num_classes", num_classes, max(classes, 1), None, integer=True)
+        classes = num_classes
+    splits = _splits(labels, n_test, test_fraction, val_fraction)
+    source = TensorSource(name, x, labels, splits, kind, classes, normalize)
+    register_dataset(name, source, replace=replace)
+    if save:
+        _save(source, root)
+    return source
+
+
+class EventSplit(SplitDataset):
+    """One split of events given as tonic arrays, framed into ``[T, P, H, W]`` when loaded."""
+
+    def __init__(self, source: EventSource, info, split, indices, time_steps: int):
+        super().__init__(info, split, indices, source.labels[indices])
+        self.source, self.time_steps = source, int(time_steps)
+        w, h, p = source.sensor_size
+        self._shape = (self.time_steps, p, h, w)
+        if source.duration is None:  # T bins spanning each recording
+            self.to_frame = ToFrame(sensor_size=source.sensor_size, n_time_bins=self.time_steps)
+        else:  # T bins of fixed length covering [0, duration)
+            window = source.duration / self.time_steps
+            self.to_frame = ToFrame(
+                sensor_size=source.sensor_size,
+                time_window=window,
+                start_time=0,
+                end_time=window * self.time_steps,
+            )
+
+    def events(self, i: int) -> np.ndarray:
+        """Raw events (tonic structured array) of item ``i`` of this split."""
+        return self.source.events[int(self.indices[i])]
+
+    def load(self, source_index: int) -> torch.Tensor:
+        events = self.source.events[source_index]
+        if len(events) == 0:  # tonic's empty-input shortcut has another shape
+            frames = torch.zeros(self._shape)
+        else:
+            frames = torch.from_numpy(self.to_frame(events).astype(np.float32))
+        return resize_counts(frames, self.info.size)
+
+
+class EventSource:
+    """Event recordings (tonic structured arrays with fields ``x``, ``y``, ``t``, ``p``) in
+    the shape of a loader module; framed by tonic's ``ToFrame`` with the loader's
+    ``time_steps`` and resized (area, counts kept) to ``image_size``."""
+
+    OPTIONS = ("image_size",)
+
+    def __init__(self, name, events, labels, sensor_size, splits, num_classes, duration):
+        self.name, self.events, self.labels, self.splits = name, events, labels, splits
+        self.sensor_size = tuple(int(s) for s in sensor_size)
+        self.num_classes, self.duration = int(num_classes), duration
+
+    def info(self, name: str | None = None, *, image_size: int | None = None) -> DatasetInfo:
+        w, h, p = self.sensor_size
+        size = (image_size, image_size) if image_size else (h, w)
+        return DatasetInfo(name or self.name, "events", self.num_classes, p, size)
+
+    def load(self, name, split, *, root=None, download=False, time_steps=4, image_size=None):
+        info = self.info(name, image_size=image_size)
+        return EventSplit(self, info, split, self.splits[split], time_steps)
+
+    def state(self) -> dict:
+        fields = self.events[0].dtype.names if self.events else ("x", "y", "t", "p")
+        cat = np.concatenate(self.events) if self.events else np.zeros(0, _EVENT_DTYPE)
+        return {
+            "format": "events",
+            "name": self.name,
+            "num_classes": self.num_classes,
+            "duration": self.duration,
+            "sensor_size": list(self.sensor_size),
+            "fields": list(fields),
+            "dtypes": [cat.dtype[f].str for f in fields],
+            "columns": {f: torch.from_numpy(_column(cat[f])) for f in fields},
+            "lengths": torch.tensor([len(e) for e in self.events], dtype=torch.int64),
+            "labels": torch.from_numpy(self.labels),
+            "splits": {k: torch.from_numpy(v) for k, v in self.splits.items()},
+        }
+
+
+_EVENT_DTYPE = np.dtype([("x", "<i8"), ("y", "<i8"), ("t", "<i8"), ("p", "<i8")])
+
+
+def _column(values: np.ndarray) -> np.ndarray:
+    """A contiguous int64 / float64 copy of one event field (torch has no unsigned types)."""
+    kind = np.float64 if np.issubdtype(values.dtype, np.floating) else np.int64
+    return np.ascontiguousarray(values, dtype=kind)
+
+
+def _event_array(events, field: str) -> np.ndarray:
+    arr = np.asarray(events)
+    if arr.dtype.names is None or not {"x", "t", "p"} <= set(arr.dtype.names):
+        raise ConfigError(
+            f"{field} must be tonic structured arrays with fields x, y, t, p (dtype "
+            f"tonic's EVENT_DTYPE), got dtype {arr.dtype}"
+        )
+    return arr
+
+
+def from_events(
+    events: Sequence[np.ndarray],
+    labels,
+    sensor_size: tuple[int, int, int],
+    *,
+    name: str,
+    duration: float | None = None,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    test: tuple | None = None,
+    num_classes: int | None = None,
+    save: bool = False,
+    root: str | Path | None = None,
+    replace: bool = False,
+) -> EventSource:
+    """Register event recordings as the data set ``name``: ``events`` one tonic structured
+    array per sample (fields ``x``, ``y``, ``t``, ``p``), ``labels`` their classes and
+    ``sensor_size`` tonic's ``(W, H, P)``. Items are frames ``[T, P, H, W]`` of event counts
+    with T the loader's ``time_steps`` (like every event data set): T bins spanning each
+    recording (tonic's ``n_time_bins``, which leaves out a recording's last event), or, with
+    ``duration`` (in the events' time unit), T equal bins covering ``[0, duration)``.
+    Splits, ``test``, ``save`` as in :func:`from_tensors`.
+
+    Example:
+        >>> import numpy as np
+        >>> from snnlib.data import load_dataset, unregister_dataset
+        >>> dtype = np.dtype([("x", "<i8"), ("y", "<i8"), ("t", "<i8"), ("p", "<i8")])
+        >>> rec = [np.array([(0, 0, 0, 1), (1, 2, 50, 0), (3, 3, 99, 1)], dtype)] * 8
+        >>> _ = from_events(rec, [0, 1] * 4, (4, 4, 2), name="blink", duration=100)
+        >>> x, y = load_dataset("blink", "train", time_steps=2)[0]
+        >>> tuple(x.shape), x.sum().item()                    # [T, P, H, W], 3 events
+        ((2, 2, 4, 4), 3.0)
+        >>> unregister_dataset("blink")
+    """
+    if len(sensor_size) != 3:
+        raise ConfigError(f"sensor_size={sensor_size!r} must be tonic's (W, H, P)")
+    events = [_event_array(e, "events") for e in events]
+    y = _labels(labels, len(events), "labels")
+    n_test = None
+    if test is not None:
+        extra = [_event_array(e, "test events") for e in test[0]]
+        y = np.concatenate([y, _labels(test[1], len(extra), "test labels")])
+        events, n_test = events + extra, len(extra)
+    if duration is not None:
+        check_range("duration", duration, 1e-12, None)
+    classes = int(y.max()) + 1 if len(y) else 0
+    if num_classes is not None:
+        check_range("num_classes", num_classes, max(classes, 1), None, integer=True)
+        classes = num_classes
+    splits = _splits(y, n_test, test_fraction, val_fraction)
+    source = EventSource(name, events, y, sensor_size, splits, classes, duration)
+    register_dataset(name, source, replace=replace)
+    if save:
+        _save(source, root)
+    return source
+
+
+# -- saved data sets -----------------------------------------------------------------------
+def _save(source: TensorSource | EventSource, root) -> Path:
+    from . import data_root
+
+    path = data_root(root) / USER_FOLDER / f"{source.name}.pt"
+    state = source.state()
+    return atomic_write(path, lambda f: torch.save(state, f), binary=True)
+
+
+def load_saved(path: str | Path) -> TensorSource | EventSource:
+    """The source saved by ``from_tensors`` / ``from_events`` with ``save=True``."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    splits = {k: v.numpy() for k, v in state["splits"].items()}
+    labels = state["labels"].numpy()
+    if state["format"] == "tensors":
+        return TensorSource(
+            state["name"],
+            state["x"],
+            labels,
+            splits,
+            state["kind"],
+            state["num_classes"],
+            state["normalize"],
+        )
+    dtype = np.dtype(list(zip(state["fields"], state["dtypes"])))
+    cat = np.empty(int(state["lengths"].sum()), dtype)
+    for f in state["fields"]:
+        cat[f] = state["columns"][f].numpy()
+    bounds = np.concatenate([[0], np.cumsum(state["lengths"].numpy())])
+    events = [cat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    return EventSource(
+        state["name"],
+        events,
+        labels,
+        state["sensor_size"],
+        splits,
+        state["num_classes"],
+        state["duration"],
+    )

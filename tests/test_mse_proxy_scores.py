@@ -1,0 +1,152 @@
+"""The proxy study's scoring loop and recommendation rule, against independent computations."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from snnlib.mse.baselines import SAHDEvaluator
+from snnlib.mse.decode import NetConfig
+from snnlib.mse.fitness import DataSpec, RDMEvaluator
+from snnlib.mse.genome import SearchSpace
+from snnlib.mse.proxy_scores import (
+    BASELINE_SCORES,
+    ProxyScorer,
+    default_variant,
+    interval_table,
+    probe_label,
+    recommend_rdm,
+)
+from snnlib.mse.sampling import sample_genomes
+from snnlib.nas.proxies import mean_firing_rate, parameter_count, random_score
+from snnlib.nas.ranking import kendall_tau, paired_difference, study_table
+from snnlib.nas.rdm import RDMConfig
+from snnlib.validation import ConfigError
+
+DATA = DataSpec(1, 4, "direct", 2)
+NET = NetConfig(width=4, stem_stride=2)
+VARIANTS = {
+    "rdm correlation/spearman/mean": RDMConfig(),
+    "rdm euclidean/kendall/mean": RDMConfig(metric="euclidean", comparison="kendall"),
+    "rdm hamming/spearman/last": RDMConfig(metric="hamming", aggregation="last"),
+}
+
+
+def _probe(per, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(4).repeat_interleave(per)
+    return torch.randn(len(y), 1, 16, 16, generator=g) + y[:, None, None, None], y
+
+
+def _scorer():
+    x, y = _probe(3)
+    counts = RDMEvaluator(x, y, DATA, RDMConfig(n_per_class=3), NET)
+    small_x, small_y = _probe(2, seed=1)
+    return ProxyScorer(
+        VARIANTS,
+        counts=counts,
+        patterns=RDMEvaluator(x, y, DATA, RDMConfig(metric="hamming"), NET),
+        sahd=SAHDEvaluator(x[:8], DATA, net=NET),
+        probe_encoded=DATA.encoder()(x),
+        probe_evaluators={3: counts, 2: RDMEvaluator(small_x, small_y, DATA, RDMConfig(), NET)},
+        default_probe=3,
+        num_classes=4,
+    )
+
+
+def test_scores_equal_each_evaluator_called_on_its_own():
+    scorer = _scorer()
+    genomes = sample_genomes(np.random.default_rng(0), SearchSpace(n_cells=3), 3)
+    out = scorer.score(genomes, seed=5, progress=False)
+    small = probe_label(2, 4)
+    assert list(out.scores) == [*VARIANTS, small, *BASELINE_SCORES]
+    assert scorer.default_name == "rdm correlation/spearman/mean"
+    x, y = scorer.counts.x, scorer.counts.y
+    for name, cfg in VARIANTS.items():  # one evaluator of that configuration per variant
+        ev = RDMEvaluator(x, y, DATA, cfg, NET)
+        assert out.scores[name] == pytest.approx([ev(g, 5) for g in genomes], abs=1e-12)
+    assert out.scores[small] == [scorer.probe_evaluators[2](g, 5) for g in genomes]
+    assert out.scores["sahd"] == [scorer.sahd(g, 5) for g in genomes]
+    assert out.scores["random"] == [random_score(g.hash(), 5) for g in genomes]
+    models = [scorer.counts.build(g, 5) for g in genomes]
+    assert out.scores["parameters"] == [parameter_count(m) for m in models]
+    fr = [mean_firing_rate(m, scorer.probe_encoded) for m in models]
+    assert out.scores["firing rate"] == pytest.approx(fr)
+    assert set(out.probe_seconds) == {3, 2} and all(s > 0 for s in out.probe_seconds.values())
+    assert out.seconds >= sum(out.probe_seconds.values()) * len(genomes)
+    assert out.non_finite() == {k: int((~np.isfinite(v)).sum()) for k, v in out.scores.items()}
+
+
+def test_scorer_checks_its_evaluators():
+    s = _scorer()
+    with pytest.raises(ConfigError, match="default configuration"):
+        ProxyScorer(**{**s.__dict__, "counts": s.patterns})
+    with pytest.raises(ConfigError, match="hamming"):
+        ProxyScorer(**{**s.__dict__, "patterns": s.counts})
+    with pytest.raises(ConfigError, match="default probe 4"):
+        ProxyScorer(**{**s.__dict__, "default_probe": 4})
+    with pytest.raises(ConfigError, match="RDMConfig()"):
+        default_variant({"rdm x": RDMConfig(metric="euclidean")})
+
+
+def _study(seed, best_noise, default_noise, n=40):
+    rng = np.random.default_rng(seed)
+    acc = rng.random(n)
+    scores = {
+        "rdm correlation/spearman/mean": acc + default_noise * rng.standard_normal(n),
+        "rdm euclidean/kendall/mean": acc + best_noise * rng.standard_normal(n),
+        "rdm hamming/spearman/last": np.ones(n),  # constant: NaN tau, never the best
+        "sahd": acc,  # a perfect non-RDM score does not count
+    }
+    return study_table(scores, acc, n_boot=300, seed=0), scores, acc
+
+
+def test_recommendation_rule():
+    table, scores, acc = _study(0, best_noise=0.05, default_noise=1.0)
+    rec = recommend_rdm(table, VARIANTS, scores, acc, n_boot=300, seed=0)
+    assert rec.best == "rdm euclidean/kendall/mean" and rec.config == VARIANTS[rec.best]
+    assert rec.difference == paired_difference(
+        kendall_tau, scores[rec.best], scores[rec.default], acc, n_boot=300, seed=0
+    )
+    assert rec.difference["lo"] > 0
+    assert rec.advice == (
+        "switch the MSE-NAS default to RDMConfig(metric='euclidean', comparison='kendall', "
+        "aggregation='mean')"
+    )
+    # a better variant on few architectures: its interval contains 0, keep the default
+    table, scores, acc = _study(0, best_noise=0.30, default_noise=0.31, n=12)
+    rec = recommend_rdm(table, VARIANTS, scores, acc, n_boot=300, seed=0)
+    assert rec.best == "rdm euclidean/kendall/mean" and rec.difference["diff"] > 0
+    assert rec.difference["lo"] <= 0 < rec.difference["hi"]
+    assert rec.advice == (
+        "keep the default RDMConfig(): the paired interval of the difference contains 0"
+    )
+    # the default is the best
+    table, scores, acc = _study(2, best_noise=1.0, default_noise=0.05)
+    rec = recommend_rdm(table, VARIANTS, scores, acc, n_boot=300, seed=0)
+    assert rec.best == rec.default and rec.advice == "keep the default RDMConfig()"
+    with pytest.raises(ConfigError, match="finite"):
+        recommend_rdm(table.drop(index=list(VARIANTS)), VARIANTS, scores, acc, n_boot=10)
+
+
+def test_interval_table():
+    table = pd.DataFrame(
+        {
+            "tau": [0.5, np.nan],
+            "tau_lo": [0.25, np.nan],
+            "tau_hi": [0.75, np.nan],
+            "rho": [0.6, np.nan],
+            "rho_lo": [0.4, np.nan],
+            "rho_hi": [0.8, np.nan],
+            "hit_rate": [1.0, 0.0],
+        },
+        index=["a", "b"],
+    )
+    shown = interval_table(table, "score", top=0.1)
+    assert shown.index.name == "score" and list(shown.index) == ["a", "b"]
+    assert shown.loc["a"].tolist() == ["+0.500 [+0.250, +0.750]", "+0.600 [+0.400, +0.800]", "1.00"]
+    assert shown.loc["b", "Kendall tau [95% CI]"] == "NaN (constant score)"
+    assert list(interval_table(table, "score").columns) == [
+        "Kendall tau [95% CI]",
+        "Spearman rho [95% CI]",
+    ]
