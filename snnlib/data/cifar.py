@@ -1,10 +1,15 @@
-"""``cifar10`` and ``cifar100`` via torchvision's readers of the python-pickle batches.
+"""``cifar10`` and ``cifar100``: torchvision's python-pickle batches, or the embedded CIFAR-10.
 
 Files: ``<root>/cifar-10-batches-py/`` and ``<root>/cifar-100-python/`` (torchvision's
-layout, so an existing torchvision data folder can serve as the root). Items are float32
-``[3, 32, 32]`` normalised with the usual per-channel CIFAR mean/std (optionally resized
-to ``image_size``). ``augment=True`` adds, to the train split only, a random crop with 4 px
-zero padding and a random horizontal flip, drawn from torch's global RNG.
+layout, so an existing torchvision data folder can serve as the root). Without them,
+``cifar10`` reads the copy committed with the project (:mod:`snnlib.data.cifar_embedded`: all
+60,000 images as JPEG, offline, checksum verified, decoded once into a cache under
+``<root>/cache``); ``download=True`` asks torchvision for the canonical files instead. Every
+dataset says which it read: ``.source`` (``"torchvision"`` or ``"embedded-jpeg"``) and
+``.source_sha256`` (the embedded archive's checksum, ``None`` for torchvision's files).
+Items are float32 ``[3, 32, 32]`` normalised with the usual per-channel CIFAR mean/std
+(optionally resized to ``image_size``). ``augment=True`` adds, to the train split only, a
+random crop with 4 px zero padding and a random horizontal flip, drawn from torch's global RNG.
 
 Splits: ``test`` is the official test set; ``val`` is 10% of every class of the official
 train set (fixed, seed 0) and ``train`` the remaining 90%.
@@ -19,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import cifar_embedded
 from .base import DatasetInfo, SplitDataset
 from .errors import DatasetNotFound
 from .splits import carve_per_class
@@ -78,6 +84,13 @@ def _torchvision_set(name: str, root: Path, train: bool, download: bool):
     spec = _SPEC[name]
     folder = root / spec["folder"]
     missing = [f for f in spec["files"] if not (folder / f).is_file()]
+    if missing and not download and name == "cifar10":
+        key = (name, "embedded", str(root.resolve()), train)
+        source = _LOADED.get(key)
+        if source is None:
+            split = "train" if train else "test"
+            _LOADED[key] = source = cifar_embedded.load_split(split, root / "cache")
+        return source
     if missing and not download:
         raise DatasetNotFound(name, folder, _how(name, root), f"missing {', '.join(missing)}")
     key = (name, str(root.resolve()), train)
@@ -115,6 +128,8 @@ class CifarDataset(SplitDataset):
             indices = train if split == "train" else val
         super().__init__(info(name, image_size=image_size), split, indices, targets[indices])
         self._data = source.data  # uint8 [N, 32, 32, 3], HWC
+        self.source = getattr(source, "source", "torchvision")
+        self.source_sha256 = getattr(source, "sha256", None)
         self.augment = bool(augment) and split == "train"
         spec = _SPEC[name]
         self._mean = torch.tensor(spec["mean"]).view(3, 1, 1)

@@ -120,7 +120,7 @@ def load_split(split: str, cache_dir: Path, archive: Path = ARCHIVE) -> Embedded
     """The ``train`` (50,000) or ``test`` (10,000) images, decoded once and cached.
 
     The archive's checksum is verified on the first decode; later loads read the cached
-    ``.npy`` arrays (memory-mapped, ``allow_pickle=False``), which takes well under a second.
+    ``.npy`` arrays (``allow_pickle=False``), which takes well under a second.
     """
     if split not in SPLIT_SIZES:
         raise ConfigError(f"split={split!r} is not allowed; choose one of {list(SPLIT_SIZES)}")
@@ -131,7 +131,7 @@ def load_split(split: str, cache_dir: Path, archive: Path = ARCHIVE) -> Embedded
             for k, arr in (("x", x), ("y", y)):
                 atomic_write(paths[f"{s}_{k}"], lambda f, a=arr: np.save(f, a), binary=True)
     try:
-        x = np.load(paths[f"{split}_x"], mmap_mode="r", allow_pickle=False)
+        x = np.load(paths[f"{split}_x"], allow_pickle=False)
         y = np.load(paths[f"{split}_y"], allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise ConfigError(
