@@ -254,9 +254,9 @@ class MultiStepLIF(torch.autograd.Function):
                 torch.gt(h, threshold, out=s_all[t])
             else:
                 s = spike_fn(h - threshold)
-                if s_all is None:
+                if s_all is None:  # spikes in the input's dtype (snnTorch's are float32)
                     s_all = torch.empty(
-                        (x.shape[0],) + tuple(s.shape), dtype=s.dtype, device=s.device
+                        (x.shape[0],) + tuple(s.shape), dtype=h.dtype, device=s.device
                     )
                 s_all[t] = s
         return s_all, h_all

@@ -122,3 +122,17 @@ def test_paired_difference():
     assert 0 < d["lo"] <= d["diff"] <= d["hi"]
     same = paired_difference(kendall_tau, s, s, a, n_boot=200)
     assert same == {"diff": 0.0, "lo": 0.0, "hi": 0.0}
+
+
+def test_kendall_tau_of_many_architectures_equals_the_pairwise_formula(monkeypatch):
+    """Above PAIRWISE_MAX_N the tau comes from scipy's sort-based algorithm, row by row: the
+    same tau_b as all pairs, ties (and bootstrap duplicates) included."""
+    from snnlib.nas import ranking
+
+    rng = np.random.default_rng(1)
+    s = rng.normal(size=(4, 300))
+    a = np.round(s + rng.normal(size=(4, 300)), 1)
+    s[:, :40] = np.round(s[:, :40])
+    fast = ranking.kendall_tau(s, a)
+    monkeypatch.setattr(ranking, "PAIRWISE_MAX_N", 10**9)
+    assert np.allclose(fast, ranking.kendall_tau(s, a), atol=1e-12, rtol=0)

@@ -8,7 +8,9 @@ give the anytime curve. Guiding scores:
 - ``"rdm"``: MSE-NAS's training-free RDM fitness (default configuration) of the untrained
   network on the probe images; ``"sahd"``: SNASNet's SAHD score;
 - ``"val_acc"``: the table's final **validation** accuracy (a trained network's accuracy on
-  the validation half of the training set): the reference a training-free score competes with.
+  the validation half of the training set): the reference a training-free score competes with;
+- ``"random"``: a hash of the architecture id, i.e. no information: random search with it
+  returns a uniformly random cell of those it drew (the floor).
 
 Methods:
 
@@ -35,7 +37,7 @@ import numpy as np
 from ..validation import ConfigError, check_choice, check_range
 from .space import EDGES, N_ARCHS, N_OPS, all_edges, arch_id_of
 
-GUIDES = ("rdm", "sahd", "val_acc")
+GUIDES = ("rdm", "sahd", "val_acc", "random")
 
 
 @dataclass

@@ -1,0 +1,46 @@
+"""The scores that guide searches over SpikeNAS-Bench, computed once per cell and cached.
+
+A training-free guide (``rdm``, ``sahd``) scores the untrained network of a cell on the probe
+(:func:`snnlib.spikenas.ledger.score_cell`, one forward pass for both) and costs the seconds
+that took; ``val_acc`` reads the table's validation accuracy and costs the benchmark's
+recorded training seconds (one GPU run; a different machine, so reported apart); ``random``
+is a hash of the id and costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..nas.proxies import random_score
+from ..validation import check_choice
+from .ledger import DEFAULT_RDM, LedgerConfig, Probe, score_cell
+from .search import GUIDES
+from .table import BenchTable
+
+
+class Guides:
+    """``guides.score("rdm")`` is a ``arch_id -> (value, seconds)`` for :mod:`.search`."""
+
+    def __init__(self, probe: Probe, config: LedgerConfig, table: BenchTable):
+        self.probe, self.table = probe, table
+        self.config = LedgerConfig(
+            **{**config.__dict__, "rdm_variants": (DEFAULT_RDM,), "gradient_proxies": False}
+        )
+        self.rows: dict[int, dict] = {}
+
+    def row(self, arch_id: int) -> dict:
+        if arch_id not in self.rows:
+            self.rows[arch_id] = score_cell(arch_id, self.probe, self.config)
+        return self.rows[arch_id]
+
+    def score(self, guide: str) -> Callable[[int], tuple[float, float]]:
+        check_choice("guide", guide, GUIDES)
+        if guide == "val_acc":
+            return lambda a: (
+                float(self.table.final_val_acc[a]),
+                float(self.table.train_seconds[a]),
+            )
+        if guide == "random":
+            return lambda a: (random_score(f"spikenas:{a}", self.config.seed), 0.0)
+        key = DEFAULT_RDM if guide == "rdm" else "sahd"
+        return lambda a: (self.row(a)[key], self.row(a)["seconds"][key])

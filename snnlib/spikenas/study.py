@@ -1,0 +1,132 @@
+r"""What the ledger and the searches say: rank statistics against the benchmark, anytime curves.
+
+- :func:`proxy_table`: per proxy, Kendall's :math:`\tau_b` and Spearman's :math:`\rho` against
+  the table's test accuracy with 95 % bootstrap intervals (architectures resampled), the top-5 %
+  and top-1 % hit rates (the fraction of the truly best 5 % / 1 % of the sampled cells among
+  the proxy's best 5 % / 1 %), and the median seconds per candidate.
+- :func:`cross_width_table`: per proxy, the rank correlation between its scores at two widths
+  of the same cells (is the cheap network a faithful stand-in for the benchmark's?).
+- :func:`anytime_table` and :func:`paired_final`: the searches' returned test accuracy after
+  ``k`` evaluations, mean and 95 % t interval over seeds, and paired comparisons of two methods
+  run with the same seeds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..nas.ranking import (
+    bootstrap,
+    finite_floor,
+    kendall_tau,
+    percentile_ci,
+    study_table,
+    top_hit_rate,
+)
+from .ledger import Ledger
+
+
+def proxy_scores(
+    ledger: Ledger, ids: Sequence[int], proxies: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Each proxy's scores of ``ids`` (non-finite scores mapped below the finite ones)."""
+    return {p: finite_floor(ledger.column(p, ids)) for p in proxies}
+
+
+def proxy_table(
+    ledger: Ledger,
+    ids: Sequence[int],
+    test_acc: np.ndarray,
+    proxies: Sequence[str],
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """One row per proxy, sorted by tau: ``tau [lo, hi]``, ``rho [lo, hi]``, ``top5``,
+    ``top5_chance``, ``top1``, ``top1_chance``, ``seconds`` (median per candidate), ``n``."""
+    ids = np.asarray(ids)
+    acc = np.asarray(test_acc)[ids]
+    scores = proxy_scores(ledger, ids, proxies)
+    df = study_table(scores, acc, n_boot=n_boot, seed=seed, top=0.05)
+    df = df.rename(columns={"hit_rate": "top5", "chance": "top5_chance"})
+    df["top1"] = [top_hit_rate(scores[p], acc, 0.01) for p in df.index]
+    df["top1_chance"] = max(1, int(np.ceil(0.01 * len(ids) - 1e-9))) / len(ids)
+    df["seconds"] = [
+        float(np.median([ledger.rows[int(a)]["seconds"][p] for a in ids])) for p in df.index
+    ]
+    return df.drop(columns=["constant"])
+
+
+def cross_width_table(
+    narrow: Ledger,
+    wide: Ledger,
+    ids: Sequence[int],
+    test_acc: np.ndarray,
+    proxies: Sequence[str],
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Per proxy on the cells both ledgers scored: Kendall tau between the two widths' scores
+    (with a bootstrap interval), and each width's tau against the test accuracy."""
+    ids = np.asarray(ids)
+    acc = np.asarray(test_acc)[ids]
+    rows = {}
+    for p in proxies:
+        a, b = finite_floor(narrow.column(p, ids)), finite_floor(wide.column(p, ids))
+        tau = kendall_tau(a, b)
+        lo, hi = (
+            percentile_ci(bootstrap(kendall_tau, a, b, n_boot, seed))
+            if np.isfinite(tau)
+            else (np.nan, np.nan)
+        )
+        rows[p] = {
+            "tau_widths": tau,
+            "tau_widths_lo": lo,
+            "tau_widths_hi": hi,
+            "tau_narrow": kendall_tau(a, acc),
+            "tau_wide": kendall_tau(b, acc),
+            "n": len(ids),
+        }
+    df = pd.DataFrame.from_dict(rows, orient="index")
+    df.index.name = "score"
+    return df
+
+
+def t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t interval of the mean of ``x`` (``nan`` bounds for one value)."""
+    x = np.asarray(x, dtype=float)
+    m = float(x.mean())
+    if len(x) < 2 or np.all(x == x[0]):
+        return m, (m if len(x) >= 2 else np.nan), (m if len(x) >= 2 else np.nan)
+    half = stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    return m, m - half, m + half
+
+
+def anytime_table(curves: dict[str, np.ndarray], at: Sequence[int]) -> pd.DataFrame:
+    """Mean returned test accuracy and its 95 % interval after each ``k`` in ``at``
+    evaluations (``curves[name]`` is ``[seeds, budget]``)."""
+    rows = {}
+    for name, c in curves.items():
+        row = {}
+        for k in at:
+            m, lo, hi = t_interval(c[:, k - 1])
+            row[f"acc@{k}"], row[f"lo@{k}"], row[f"hi@{k}"] = m, lo, hi
+        row["seeds"] = c.shape[0]
+        rows[name] = row
+    df = pd.DataFrame.from_dict(rows, orient="index")
+    df.index.name = "method"
+    return df
+
+
+def paired_final(a: np.ndarray, b: np.ndarray) -> dict:
+    """Method ``a`` minus method ``b`` at the final budget, paired by seed: mean difference,
+    95 % t interval, paired t-test and Wilcoxon signed-rank p-values."""
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    m, lo, hi = t_interval(d)
+    nonzero = d[d != 0]
+    t_p = float(stats.ttest_rel(a, b).pvalue) if np.any(d != d[0]) else float("nan")
+    w_p = float(stats.wilcoxon(nonzero).pvalue) if len(nonzero) >= 2 else float("nan")
+    return {"diff": m, "lo": lo, "hi": hi, "t_p": t_p, "wilcoxon_p": w_p, "n": len(d)}

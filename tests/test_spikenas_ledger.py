@@ -1,0 +1,132 @@
+"""The SpikeNAS-Bench proxy ledger: scores, determinism, resume and identity."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from snnlib.nas.executors import SyncExecutor
+from snnlib.nas.proxies import sahd_kernel
+from snnlib.nas.rdm import RDM_VARIANTS, RDMConfig, rdm_score
+from snnlib.nas.zero_cost import naswot_kernel
+from snnlib.spikenas import load_table
+from snnlib.spikenas.ledger import (
+    DEFAULT_RDM,
+    LedgerConfig,
+    _hamming_kernels,
+    build,
+    make_probe,
+    run_ledger,
+    score_cell,
+    stratified_sample,
+)
+from snnlib.spikes import record_spikes
+from snnlib.validation import ConfigError
+
+CFG = LedgerConfig(width=1 / 32, time_steps=2, grad_batch=4)
+
+
+@pytest.fixture(scope="module")
+def probe():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (60, 32, 32, 3), dtype=np.uint8)
+    return make_probe(images, np.repeat(np.arange(10), 6), n_per_class=2, seed=0, source="noise")
+
+
+def test_probe_is_class_balanced_and_normalised_as_the_benchmark(probe):
+    assert probe.x.shape == (20, 3, 32, 32)
+    assert probe.y.tolist() == sorted(probe.y.tolist()) and np.bincount(probe.y).tolist() == [2] * 10
+    assert abs(float(probe.x.mean())) < 0.5
+
+
+def test_scores_of_one_cell_are_deterministic_and_complete(probe):
+    a = score_cell(12617, probe, CFG)
+    b = score_cell(12617, probe, CFG)
+    assert {k: v for k, v in a.items() if k != "seconds"} == {
+        k: v for k, v in b.items() if k != "seconds"
+    }
+    for name in (*RDM_VARIANTS, "sahd", "naswot", "firing_rate", "grad_norm", "synflow",
+                 "params", "random"):
+        assert name in a and np.isfinite(a[name]) and name in a["seconds"]
+
+
+def test_rdm_column_equals_the_core_rdm_fitness(probe):
+    """The ledger's shared recording gives what rdm_score gives on the same untrained net."""
+    row = score_cell(12617, probe, CFG)
+    for name in (DEFAULT_RDM, "rdm hamming/spearman/mean", "rdm correlation/spearman/last"):
+        net = build(12617, CFG)
+        assert row[name] == pytest.approx(rdm_score(net, probe.x, probe.y, RDM_VARIANTS[name]),
+                                           abs=1e-12)
+
+
+def test_hamming_kernels_equal_sahd_and_the_naswot_definition(probe):
+    spikes = record_spikes(build(12617, CFG), probe.x)
+    k_sahd, k_nwot = _hamming_kernels(spikes)
+    assert torch.equal(k_sahd, sahd_kernel(spikes))
+    assert torch.equal(k_nwot, naswot_kernel(spikes))
+    # the definition, for one layer and step: units on which two inputs agree
+    s = next(iter(spikes.values()))[0] > 0
+    agree = (s[:, None, :] == s[None, :, :]).sum(-1).double()
+    one = naswot_kernel({"l": next(iter(spikes.values()))[:1]})
+    assert torch.equal(one, agree)
+
+
+def test_a_dead_cell_scores_zero_rdm_and_no_output_spikes(probe):
+    row = score_cell(0, probe, CFG)  # all edges zero: nothing reaches the classifier... but
+    # the down-sampling block still sees the stem through BN of a zero map: silent output
+    assert row[DEFAULT_RDM] == 0.0
+    assert row["output_spikes"] == 0.0
+
+
+def test_ledger_resumes_to_the_uninterrupted_result(tmp_path, probe):
+    ids = [1, 7, 12617, 300, 4000]
+    full = run_ledger(ids, probe, CFG, chunk=2, progress=False)
+    ck = tmp_path / "ledger.json"
+    run_ledger(ids[:2], probe, CFG, checkpoint=ck, chunk=2, progress=False)
+    assert len(json.loads(ck.read_text())["rows"]) == 2
+    calls = []
+
+    class Counting(SyncExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            calls.append(list(args[0]))
+            return super().submit(fn, *args, **kwargs)
+
+    resumed = run_ledger(ids, probe, CFG, checkpoint=ck, chunk=2, executor=Counting(),
+                         progress=False)
+    assert sorted(a for c in calls for a in c) == [300, 4000, 12617]  # the first two were kept
+    strip = lambda rows: {a: {k: v for k, v in r.items() if k != "seconds"} for a, r in rows.items()}
+    assert strip(resumed.rows) == strip(full.rows)
+
+
+def test_a_checkpoint_of_other_settings_names_the_differing_fields(tmp_path, probe):
+    ck = tmp_path / "ledger.json"
+    run_ledger([1], probe, CFG, checkpoint=ck, progress=False)
+    before = ck.read_bytes()
+    other = LedgerConfig(width=1 / 16, time_steps=2, grad_batch=4)
+    with pytest.raises(ConfigError, match=r"differing: config\.width"):
+        run_ledger([1], probe, other, checkpoint=ck, progress=False)
+    assert ck.read_bytes() == before
+    ck.write_text("{not json")
+    with pytest.raises(ConfigError, match="unreadable"):
+        run_ledger([1], probe, CFG, checkpoint=ck, progress=False)
+
+
+def test_stratified_sample_spans_the_accuracy_range():
+    t = load_table()
+    ids = stratified_sample(t.test_acc, 500, seed=0)
+    assert len(ids) == 500 == len(set(ids.tolist()))
+    acc = t.test_acc[ids]
+    assert 8 <= (acc <= 10).sum() <= 14  # 341 / 15625 = 2.2 % dead
+    assert abs(np.median(acc) - np.median(t.test_acc)) < 0.1
+    assert np.array_equal(ids, stratified_sample(t.test_acc, 500, seed=0))
+
+
+def test_bad_ledger_settings_are_named():
+    with pytest.raises(ConfigError, match="rdm_variants"):
+        LedgerConfig(rdm_variants=("rdm cosine",))
+    with pytest.raises(ConfigError, match="width"):
+        LedgerConfig(width=0)
+    assert isinstance(RDM_VARIANTS[DEFAULT_RDM], RDMConfig) and RDM_VARIANTS[DEFAULT_RDM] == RDMConfig()
