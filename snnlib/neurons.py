@@ -41,6 +41,8 @@ from torch import nn
 from .kernels import MultiStepLIF, get_lif_backend, triangle
 from .validation import ConfigError, check_choice, check_range
 
+_HEAVISIDE = triangle(2.0)  # its forward is the Heaviside step that every surrogate shares
+
 RESETS = ("subtract", "zero", "none")
 
 
@@ -184,9 +186,14 @@ class LIF(nn.Module):
             )
         beta = self._beta()
         backend = self.backend or get_lif_backend()
+        spike_fn = self.spike_fn
+        if not torch.is_grad_enabled() and getattr(spike_fn, "triangle_alpha", None) is None:
+            # every surrogate's forward is the same step [H > theta]; without autograd the
+            # surrogate is never used, and the fused loop computes the step in one pass
+            spike_fn = _HEAVISIDE
         if backend != "stepwise":
             spikes = MultiStepLIF.apply(
-                x, beta, self.threshold, self.reset, self.spike_fn, backend == "compiled"
+                x, beta, self.threshold, self.reset, spike_fn, backend == "compiled"
             )
         else:
             zero = torch.zeros_like(x[0])

@@ -146,3 +146,17 @@ def test_compiled_backend_matches_fused():
     assert torch.equal(s_c, s_f)
     assert torch.allclose(gx_c, gx_f, rtol=1e-6, atol=1e-7) and gx_f.abs().sum() > 0
     assert torch.allclose(gb_c, gb_f, rtol=1e-5, atol=1e-7) and gb_f.abs() > 0
+
+
+@pytest.mark.parametrize("surrogate", ["atan", "fast_sigmoid", "sigmoid", "straight_through"])
+def test_spikes_without_autograd_equal_spikes_with_it(surrogate):
+    """Under torch.no_grad the LIF computes the step in the fused loop whatever the surrogate;
+    the spikes (and their dtype) are those of the surrogate's own forward."""
+    torch.manual_seed(0)
+    lif = LIF(NeuronConfig(tau=4 / 3, threshold=1.0, surrogate=surrogate))
+    x = torch.randn(6, 4, 50) * 2
+    with_grad = lif(x.clone().requires_grad_(True))
+    with torch.no_grad():
+        without = lif(x)
+    assert with_grad.sum() > 0
+    assert torch.equal(with_grad.detach(), without) and without.dtype == with_grad.dtype

@@ -135,6 +135,11 @@ class CifarDataset(SplitDataset):
         self._mean = torch.tensor(spec["mean"]).view(3, 1, 1)
         self._std = torch.tensor(spec["std"]).view(3, 1, 1)
 
+    def images_uint8(self) -> np.ndarray:
+        """The split's images as stored, uint8 ``[N, 32, 32, 3]`` (no normalisation), in the
+        order of ``self.indices``: for code that normalises as another recipe does."""
+        return np.asarray(self._data[np.asarray(self.indices)])
+
     def load(self, source_index: int) -> torch.Tensor:
         x = torch.from_numpy(self._data[source_index]).permute(2, 0, 1).float() / 255.0
         if self.augment:

@@ -4,34 +4,68 @@ A training-free guide (``rdm``, ``sahd``) scores the untrained network of a cell
 (:func:`snnlib.spikenas.ledger.score_cell`, one forward pass for both) and costs the seconds
 that took; ``val_acc`` reads the table's validation accuracy and costs the benchmark's
 recorded training seconds (one GPU run; a different machine, so reported apart); ``random``
-is a hash of the id and costs nothing.
+is a hash of the id and costs nothing. Scored cells can be kept in a JSON checkpoint (the
+ledger's format and identity check), so an interrupted notebook resumes without rescoring.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
+from ..fileio import atomic_write
 from ..nas.proxies import random_score
 from ..validation import check_choice
-from .ledger import DEFAULT_RDM, LedgerConfig, Probe, score_cell
+from .ledger import (
+    DEFAULT_RDM,
+    Ledger,
+    LedgerConfig,
+    Probe,
+    ledger_identity,
+    load_ledger,
+    score_cell,
+)
 from .search import GUIDES
 from .table import BenchTable
 
 
 class Guides:
-    """``guides.score("rdm")`` is a ``arch_id -> (value, seconds)`` for :mod:`.search`."""
+    """``guides.score("rdm")`` is an ``arch_id -> (value, seconds)`` for :mod:`.search`."""
 
-    def __init__(self, probe: Probe, config: LedgerConfig, table: BenchTable):
+    def __init__(
+        self,
+        probe: Probe,
+        config: LedgerConfig,
+        table: BenchTable,
+        checkpoint: str | Path | None = None,
+    ):
         self.probe, self.table = probe, table
-        self.config = LedgerConfig(
+        self.config = self.guide_config(config)
+        self.checkpoint = Path(checkpoint) if checkpoint else None
+        identity = ledger_identity(self.config, probe)
+        if self.checkpoint and self.checkpoint.exists():
+            self._ledger = load_ledger(self.checkpoint, identity)
+        else:
+            self._ledger = Ledger(identity)
+        self.rows: dict[int, dict] = self._ledger.rows
+
+    @staticmethod
+    def guide_config(config: LedgerConfig) -> LedgerConfig:
+        """``config`` reduced to what the guides need: the default RDM and SAHD (one pass)."""
+        return LedgerConfig(
             **{**config.__dict__, "rdm_variants": (DEFAULT_RDM,), "gradient_proxies": False}
         )
-        self.rows: dict[int, dict] = {}
 
     def row(self, arch_id: int) -> dict:
         if arch_id not in self.rows:
             self.rows[arch_id] = score_cell(arch_id, self.probe, self.config)
         return self.rows[arch_id]
+
+    def save(self) -> None:
+        """Write the scored cells to the checkpoint (JSON, atomically), if there is one."""
+        if self.checkpoint:
+            atomic_write(self.checkpoint, lambda f: json.dump(self._ledger.to_json(), f))
 
     def score(self, guide: str) -> Callable[[int], tuple[float, float]]:
         check_choice("guide", guide, GUIDES)

@@ -38,7 +38,7 @@ from ..fileio import atomic_write
 from ..models import count_parameters
 from ..nas.executors import SyncExecutor
 from ..nas.proxies import random_score
-from ..nas.rdm import RDM_VARIANTS, RDMConfig, aggregate, categorical_rdm
+from ..nas.rdm import RDM_VARIANTS, RDMConfig, aggregate, categorical_rdm, compare_rows, upper
 from ..nas.seeding import derive_seed
 from ..nas.zero_cost import grad_norm, synflow
 from ..runtime import torch_threads
@@ -97,6 +97,15 @@ def make_probe(
     return Probe(x.contiguous(), torch.as_tensor(labels[idx], dtype=torch.long), source)
 
 
+def cifar_probe(n_per_class: int, seed: int, root=None) -> Probe:
+    """A class-balanced probe of CIFAR-10 training images (``load_dataset("cifar10", "train")``:
+    torchvision's files when present, else the embedded copy), normalised as the benchmark."""
+    from ..data import load_dataset
+
+    ds = load_dataset("cifar10", "train", root=root)
+    return make_probe(ds.images_uint8(), ds.targets, n_per_class, seed, source=ds.source)
+
+
 @dataclass(frozen=True)
 class LedgerConfig:
     """What determines a ledger row: network width and time steps, the seed of the weights,
@@ -134,12 +143,16 @@ def build(arch_id: int, cfg: LedgerConfig) -> SpikeNASNet:
     return SpikeNASNet(edges_of(arch_id), width=cfg.width, time_steps=cfg.time_steps, dropout=0.0)
 
 
-def _hamming_kernels(spikes: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """SAHD's and NASWOT's kernels from one Hamming matrix per layer and step (exact integer
-    counts in float32 matrix products, the kernels in float64)."""
+def _hamming_kernels(
+    spikes: dict[str, torch.Tensor], hamming_rdms: dict | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""SAHD's and NASWOT's kernels from one Hamming matrix per layer and step (exact integer
+    counts in float32 matrix products, the kernels in float64). With ``hamming_rdms`` (a dict)
+    it also receives each layer's Hamming RDM over all steps, :math:`\sum_t H_t / (T N)`:
+    exactly :func:`snnlib.nas.rdm.rdm` ``(patterns, "hamming")``, from the same products."""
     K_sahd = K_nwot = None
     calls = 0
-    for s in spikes.values():
+    for name, s in spikes.items():
         b = (s > 0).to(torch.float32)  # [T, B, N]; counts < 2**24 are exact
         n = b.shape[-1]
         ones = b.sum(-1).to(torch.float64)
@@ -151,7 +164,32 @@ def _hamming_kernels(spikes: dict[str, torch.Tensor]) -> tuple[torch.Tensor, tor
         K_sahd = ks if K_sahd is None else K_sahd + ks
         K_nwot = kn if K_nwot is None else K_nwot + kn
         calls += b.shape[0]
+        if hamming_rdms is not None:
+            D = H.sum(0) / (b.shape[0] * n)
+            D.fill_diagonal_(0.0)
+            hamming_rdms[name] = D
     return K_sahd / calls, K_nwot
+
+
+def _score_rdms(
+    rdms: dict[str, torch.Tensor], target: torch.Tensor, rc: RDMConfig, output_spikes: bool
+) -> float:
+    """:func:`snnlib.nas.rdm.aggregate` for RDMs already computed (``mean``, ``last``, ``max``;
+    0 under ``require_output_spikes`` when the last spiking layer emitted no spike)."""
+    if rc.aggregation not in ("mean", "last", "max"):
+        raise ConfigError(f"rdm.aggregation={rc.aggregation!r} needs the responses themselves")
+    if not rdms:
+        return 0.0
+    names = list(rdms)
+    if rc.require_output_spikes and not output_spikes:
+        return 0.0
+    if rc.aggregation == "last":
+        names = names[-1:]
+    n = target.shape[0]
+    i, j = torch.triu_indices(n, n, offset=1)
+    uppers = torch.stack([rdms[k][i, j] for k in names])
+    scores = compare_rows(uppers, upper(target), rc.comparison).tolist()
+    return float(max(scores)) if rc.aggregation == "max" else float(sum(scores) / len(scores))
 
 
 def score_cell(arch_id: int, probe: Probe, cfg: LedgerConfig) -> dict:
@@ -161,30 +199,32 @@ def score_cell(arch_id: int, probe: Probe, cfg: LedgerConfig) -> dict:
         row: dict = {"arch_id": int(arch_id)}
         sec: dict = {}
         t0 = time.perf_counter()
-        spikes = record_spikes(net, probe.x)
+        with torch.no_grad():
+            spikes = record_spikes(net, probe.x)
         t_fwd = time.perf_counter() - t0
+        t = time.perf_counter()
+        hamming: dict = {}
+        K_sahd, K_nwot = _hamming_kernels(spikes, hamming)
+        row["sahd"] = float(torch.linalg.slogdet(K_sahd)[1])
+        row["naswot"] = float(torch.linalg.slogdet(K_nwot)[1])
+        t_kernels = time.perf_counter() - t
+        sec["sahd"] = sec["naswot"] = t_fwd + t_kernels / 2
         counts = {k: v.sum(0).flatten(1).to(torch.float64) for k, v in spikes.items()}
-        patterns = None
+        row["output_spikes"] = float(counts[list(counts)[-1]].sum()) if counts else 0.0
         target = categorical_rdm(probe.y)
         for name in cfg.rdm_variants:
             rc: RDMConfig = RDM_VARIANTS[name]
             t = time.perf_counter()
-            if rc.temporal and patterns is None:
-                patterns = {
-                    k: v.transpose(0, 1).flatten(1).to(torch.float64) for k, v in spikes.items()
-                }
-            row[name] = float(aggregate(patterns if rc.temporal else counts, target, rc))
-            sec[name] = t_fwd + time.perf_counter() - t
-        t = time.perf_counter()
-        K_sahd, K_nwot = _hamming_kernels(spikes)
-        row["sahd"] = float(torch.linalg.slogdet(K_sahd)[1])
-        row["naswot"] = float(torch.linalg.slogdet(K_nwot)[1])
-        sec["sahd"] = sec["naswot"] = t_fwd + (time.perf_counter() - t) / 2
+            if rc.temporal:
+                row[name] = _score_rdms(hamming, target, rc, row["output_spikes"] > 0)
+                sec[name] = t_fwd + t_kernels + time.perf_counter() - t
+            else:
+                row[name] = float(aggregate(counts, target, rc))
+                sec[name] = t_fwd + time.perf_counter() - t
         total = sum(float(s.sum()) for s in spikes.values())
         row["firing_rate"] = total / max(sum(s.numel() for s in spikes.values()), 1)
         sec["firing_rate"] = t_fwd
-        row["output_spikes"] = float(list(spikes.values())[-1].sum())
-        del spikes, counts, patterns
+        del spikes, counts, hamming
         if cfg.gradient_proxies:
             t = time.perf_counter()
             n = min(cfg.grad_batch, len(probe.y))
@@ -226,7 +266,16 @@ class Ledger:
 
 
 def ledger_identity(cfg: LedgerConfig, probe: Probe) -> dict:
+    """The full record of what determines a row: the configuration and the probe."""
     return {"config": cfg.record(), "probe": probe.identity()}
+
+
+def checkpoint_name(stem: str, identity: dict) -> str:
+    """``<stem>__<12 hex digits of the identity's sha256>.json``: settings never share a file."""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
+    return f"{stem}__{digest}.json"
 
 
 def _differing(a: dict, b: dict, prefix: str = "") -> list[str]:

@@ -201,6 +201,18 @@ METHODS = {
 }
 
 
+BOOK_METHODS = {
+    "MSE-NAS evolution, RDM": ("evolution", "rdm"),
+    "random search, RDM": ("random", "rdm"),
+    "SNASNet: random search, SAHD": ("random", "sahd"),
+    "regularised evolution, val. acc.": ("regularized_evolution", "val_acc"),
+    "random search, val. acc.": ("random", "val_acc"),
+    "random cell (no score)": ("random", "random"),
+}
+"""The searches the book compares, by label: (method, guide). The random searches of one seed
+draw the same cells (same generator), so they differ only in the score that picks among them."""
+
+
 def run_search(method: str, score, budget: int, seed: int, guide: str) -> Run:
     """One run of ``method`` (a key of :data:`METHODS`) guided by ``score``."""
     check_choice("method", method, METHODS)
