@@ -38,7 +38,9 @@ def probe():
 
 def test_probe_is_class_balanced_and_normalised_as_the_benchmark(probe):
     assert probe.x.shape == (20, 3, 32, 32)
-    assert probe.y.tolist() == sorted(probe.y.tolist()) and np.bincount(probe.y).tolist() == [2] * 10
+    assert (
+        probe.y.tolist() == sorted(probe.y.tolist()) and np.bincount(probe.y).tolist() == [2] * 10
+    )
     assert abs(float(probe.x.mean())) < 0.5
 
 
@@ -48,8 +50,16 @@ def test_scores_of_one_cell_are_deterministic_and_complete(probe):
     assert {k: v for k, v in a.items() if k != "seconds"} == {
         k: v for k, v in b.items() if k != "seconds"
     }
-    for name in (*RDM_VARIANTS, "sahd", "naswot", "firing_rate", "grad_norm", "synflow",
-                 "params", "random"):
+    for name in (
+        *RDM_VARIANTS,
+        "sahd",
+        "naswot",
+        "firing_rate",
+        "grad_norm",
+        "synflow",
+        "params",
+        "random",
+    ):
         assert name in a and np.isfinite(a[name]) and name in a["seconds"]
 
 
@@ -58,8 +68,9 @@ def test_rdm_column_equals_the_core_rdm_fitness(probe):
     row = score_cell(12617, probe, CFG)
     for name in (DEFAULT_RDM, "rdm hamming/spearman/mean", "rdm correlation/spearman/last"):
         net = build(12617, CFG)
-        assert row[name] == pytest.approx(rdm_score(net, probe.x, probe.y, RDM_VARIANTS[name]),
-                                           abs=1e-12)
+        assert row[name] == pytest.approx(
+            rdm_score(net, probe.x, probe.y, RDM_VARIANTS[name]), abs=1e-12
+        )
 
 
 def test_hamming_kernels_equal_sahd_and_the_naswot_definition(probe):
@@ -94,10 +105,13 @@ def test_ledger_resumes_to_the_uninterrupted_result(tmp_path, probe):
             calls.append(list(args[0]))
             return super().submit(fn, *args, **kwargs)
 
-    resumed = run_ledger(ids, probe, CFG, checkpoint=ck, chunk=2, executor=Counting(),
-                         progress=False)
+    resumed = run_ledger(
+        ids, probe, CFG, checkpoint=ck, chunk=2, executor=Counting(), progress=False
+    )
     assert sorted(a for c in calls for a in c) == [300, 4000, 12617]  # the first two were kept
-    strip = lambda rows: {a: {k: v for k, v in r.items() if k != "seconds"} for a, r in rows.items()}
+    strip = lambda rows: {
+        a: {k: v for k, v in r.items() if k != "seconds"} for a, r in rows.items()
+    }
     assert strip(resumed.rows) == strip(full.rows)
 
 
@@ -129,4 +143,50 @@ def test_bad_ledger_settings_are_named():
         LedgerConfig(rdm_variants=("rdm cosine",))
     with pytest.raises(ConfigError, match="width"):
         LedgerConfig(width=0)
-    assert isinstance(RDM_VARIANTS[DEFAULT_RDM], RDMConfig) and RDM_VARIANTS[DEFAULT_RDM] == RDMConfig()
+    assert (
+        isinstance(RDM_VARIANTS[DEFAULT_RDM], RDMConfig)
+        and RDM_VARIANTS[DEFAULT_RDM] == RDMConfig()
+    )
+
+
+CHILD = r"""
+import sys, numpy as np
+from pathlib import Path
+from snnlib.spikenas.ledger import LedgerConfig, make_probe, run_ledger
+rng = np.random.default_rng(0)
+images = rng.integers(0, 256, (60, 32, 32, 3), dtype=np.uint8)
+probe = make_probe(images, np.repeat(np.arange(10), 6), n_per_class=2, seed=0, source="noise")
+cfg = LedgerConfig(width=1 / 32, time_steps=2, grad_batch=4)
+run_ledger([int(a) for a in sys.argv[2].split(",")], probe, cfg, checkpoint=Path(sys.argv[1]),
+           chunk=1, progress=False)
+"""
+
+
+def test_a_ledger_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path, probe):
+    """SIGKILL after the first checkpointed chunk; the rerun keeps what was written, scores the
+    rest, and its rows equal an uninterrupted run's."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    ids = [3, 12617, 901, 4000, 77, 15000, 2222, 8888]
+    ck = tmp_path / "ledger.json"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(ck), ",".join(map(str, ids))])
+    deadline = time.time() + 240
+    while time.time() < deadline and child.poll() is None:
+        if ck.exists() and len(json.loads(ck.read_text())["rows"]) >= 1:
+            break
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    kept = len(json.loads(ck.read_text())["rows"])
+    assert 1 <= kept <= len(ids)
+    resumed = run_ledger(ids, probe, CFG, checkpoint=ck, chunk=1, progress=False)
+    full = run_ledger(ids, probe, CFG, chunk=4, progress=False)
+    strip = lambda rows: {
+        a: {k: v for k, v in r.items() if k != "seconds"} for a, r in rows.items()
+    }
+    assert strip(resumed.rows) == strip(full.rows)
+    assert not list(tmp_path.glob("*.tmp"))

@@ -316,33 +316,49 @@ def run_ledger(
     checkpoint: Path | None = None,
     executor=None,
     chunk: int = 20,
+    in_flight: int = 1,
     progress: bool = True,
 ) -> Ledger:
-    """Score every id of ``arch_ids`` (resuming from ``checkpoint`` when it holds rows)."""
+    """Score every id of ``arch_ids`` (resuming from ``checkpoint`` when it holds rows).
+
+    Chunks of ``chunk`` ids are submitted to ``executor`` with at most ``in_flight`` of them
+    pending (1 for the in-process executor, about twice the workers for a Dask client); the
+    checkpoint is rewritten after every finished chunk, so a killed run loses at most the
+    chunks in flight.
+    """
     ids = [check_arch_id(a) for a in arch_ids]
     if len(set(ids)) != len(ids):
         raise ConfigError("arch_ids must be distinct")
     check_range("chunk", chunk, 1, None, integer=True)
+    check_range("in_flight", in_flight, 1, None, integer=True)
     identity = ledger_identity(cfg, probe)
-    ledger = (
-        load_ledger(checkpoint, identity)
-        if checkpoint and Path(checkpoint).exists()
-        else Ledger(identity)
-    )
+    if checkpoint and Path(checkpoint).exists():
+        ledger = load_ledger(checkpoint, identity)
+    else:
+        ledger = Ledger(identity)
     todo = [a for a in ids if a not in ledger.rows]
     chunks = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
     executor = executor or SyncExecutor()
+    from collections import deque
+
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(ids), initial=len(ids) - len(todo), desc="ledger", disable=not progress)
-    futures = [executor.submit(score_chunk, c, probe, cfg) for c in chunks]
-    for fut in futures:
-        rows = fut.result()
-        for row in rows:
-            ledger.rows[row["arch_id"]] = row
-        bar.update(len(rows))
-        if checkpoint:
-            atomic_write(checkpoint, lambda f: json.dump(ledger.to_json(), f))
+    pending: deque = deque()
+
+    def drain(keep: int) -> None:
+        while len(pending) > keep:
+            rows = pending.popleft().result()
+            for row in rows:
+                ledger.rows[row["arch_id"]] = row
+            bar.update(len(rows))
+            if checkpoint:
+                atomic_write(checkpoint, lambda f: json.dump(ledger.to_json(), f))
+
+    for c in chunks:
+        pending.append(executor.submit(score_chunk, c, probe, cfg))
+        drain(in_flight - 1)
+    drain(0)
     bar.close()
     return ledger
 
