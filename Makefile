@@ -25,6 +25,7 @@ BOOK_RUNS := \
 	20_madarts_search__digits 21_madarts_retrain__digits 22_madarts_attention__digits \
 	20_madarts_search__digits-dvs 21_madarts_retrain__digits-dvs 22_madarts_attention__digits-dvs \
 	30_proxy_study__digits 30_proxy_study__digits-dvs 40_comparison__digits \
+	60_spikenas_ledger__cifar10 61_spikenas_search__cifar10 \
 	50_performance__digits
 
 
@@ -63,7 +64,7 @@ build/src/%.ipynb: notebooks/%.py $(STAMP)
 $(EXEC_DIR)/%.ipynb: build/src/$$(call NB_STEM,$$*).ipynb $$(NBDEPS_$$(call NB_STEM,$$*)) $(STAMP)
 	@mkdir -p $(dir $@)
 	@echo ">> $* (scale=$(SCALE), seed=$(SEED), device=$(DEVICE))"
-	cd notebooks && ../$(PAPERMILL) ../$< ../$@.tmp.ipynb \
+	cd notebooks && ../$(PY) ../tools/run_notebook.py ../$< ../$@.tmp.ipynb \
 		-p scale $(SCALE) -p dataset $(call NB_DATA,$*) -p seed $(SEED) -p device $(DEVICE)
 	@mv $@.tmp.ipynb $@
 
@@ -82,15 +83,19 @@ book: _build/html/index.html
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
 _build/html/index.html: $(BOOK_NBS) _config.yml _toc.yml $(wildcard book/*.md) $(wildcard book/*.bib) $(STAMP)
+	$(PYTHON) tools/check_executed.py $(BOOK_NBS)
 	$(VENV)/bin/jupyter-book build . -W --keep-going
 	@touch $@
 
 html: _build/html/index.html
 
-notebook: $(STAMP) build/src/$(NB).ipynb
+# NB is checked before any prerequisite (an empty NB used to fail on build/src/.ipynb first)
+notebook:
 	@test -n "$(NB)" || { echo "usage: make notebook NB=<stem> PARAMS='-p scale smoke -p dataset digits'"; exit 2; }
+	@test -f notebooks/$(NB).py || { echo "make notebook: no notebooks/$(NB).py; NB is one of: $(basename $(notdir $(wildcard notebooks/[0-9]*.py)))"; exit 2; }
+	@$(MAKE) --no-print-directory $(STAMP) build/src/$(NB).ipynb
 	@mkdir -p build/notebook
-	cd notebooks && ../$(PAPERMILL) ../build/src/$(NB).ipynb ../build/notebook/$(NB).ipynb \
+	cd notebooks && ../$(PY) ../tools/run_notebook.py ../build/src/$(NB).ipynb ../build/notebook/$(NB).ipynb \
 		-p scale $(SCALE) -p seed $(SEED) -p device $(DEVICE) $(PARAMS)
 
 # -- tests -----------------------------------------------------------------------------

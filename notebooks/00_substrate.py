@@ -23,6 +23,8 @@ scale = "cpu"  # smoke | cpu | paper
 dataset = "digits"  # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
 seed = 0
 device = "auto"  # auto | cpu | cuda
+overwrite = False  # replace an existing result file that other parameters wrote
+confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -36,7 +38,14 @@ from snnlib.encoding import Encoder, default_encoding
 from snnlib.models import SpikingCNN, count_parameters
 from snnlib.train import TrainConfig, evaluate, fit
 
-params = dict(scale=scale, dataset=dataset, seed=seed, device=device)
+params = dict(
+    scale=scale,
+    dataset=dataset,
+    seed=seed,
+    device=device,
+    overwrite=overwrite,
+    confirm_paper_on_cpu=confirm_paper_on_cpu,
+)
 run, dev = start("00_substrate", params)
 
 cfg = pick_scale(

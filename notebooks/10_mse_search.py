@@ -24,12 +24,14 @@ scale = "cpu"  # smoke | cpu | paper
 dataset = "digits"  # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
 seed = 0
 device = "auto"  # auto | cpu | cuda
+overwrite = False  # replace an existing result file that other parameters wrote
+confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
 metric = "correlation"  # RDM distance: correlation | euclidean | hamming
 comparison = "spearman"  # spearman | kendall | pearson
 aggregation = "mean"  # mean | last | max | concat (over spiking layers)
 workers = 0  # 0: evaluate in this process; n > 0: a dask LocalCluster of n processes
 threads = 1  # torch threads per process (0: torch's default)
-resume = False  # continue from this run's checkpoint if there is one
+resume = True  # continue this run's checkpoint if its settings match (False: start afresh)
 
 # %% tags=["hide-input"]
 import time
@@ -42,8 +44,10 @@ from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.mse import EvolutionConfig, NetConfig, RDMConfig, SearchSpace, evolve
 from snnlib.mse.draw import draw_genome, draw_motif_library, plot_history, plot_rdms
+from snnlib.mse.evolution import evolution_identity
 from snnlib.mse.experiment import load_tensors, rdm_evaluator
 from snnlib.mse.motifs import MOTIFS
+from snnlib.nas.identity import with_hash
 from snnlib.nas.rdm import mean_rdm
 from snnlib.paths import checkpoints_dir
 
@@ -52,6 +56,8 @@ params = dict(
     dataset=dataset,
     seed=seed,
     device=device,
+    overwrite=overwrite,
+    confirm_paper_on_cpu=confirm_paper_on_cpu,
     metric=metric,
     comparison=comparison,
     aggregation=aggregation,
@@ -115,9 +121,22 @@ print(f"probe: {len(evaluator.y)} stimuli, {data.spec}")
 # `LocalCluster`; the same call with `Client("tcp://scheduler:8786")` spreads them over machines.
 
 # %%
-ckpt = checkpoints_dir() / f"10_mse_search__{dataset}__{scale}__seed{seed}.pkl"
-if not resume and ckpt.exists():
-    ckpt.unlink()
+# the checkpoint carries the record of every setting that determines its fitnesses, and its
+# name the record's hash: runs with other settings never share a file. A plain rerun resumes
+# a compatible checkpoint (a finished one gives the same result at once); resume=False starts
+# afresh and keeps the old file aside
+identity = dict(
+    scale=scale,
+    seed=seed,
+    device=dev.type,
+    data=dict(dataset=dataset, time_steps=cfg["time_steps"], limit=cfg["limit"], spec=data.spec),
+    fitness=fitness_cfg.to_dict(),
+    net=cfg["net"].to_dict(),
+)
+ckpt = with_hash(
+    checkpoints_dir() / f"10_mse_search__{dataset}__{scale}__seed{seed}.json",
+    evolution_identity(cfg["space"], cfg["evolution"], identity),
+)
 client = None
 executor = None
 if workers:
@@ -137,7 +156,8 @@ try:
         cfg["evolution"],
         executor=executor,
         checkpoint=ckpt,
-        resume=resume,
+        resume="auto" if resume else False,
+        identity=identity,
         desc=f"MSE-NAS {dataset}",
     )
 finally:

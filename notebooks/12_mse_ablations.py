@@ -25,6 +25,8 @@ scale = "cpu"  # smoke | cpu | paper
 dataset = "digits"  # a static dataset (Gaussian-noise robustness)
 seed = 0
 device = "auto"  # auto | cpu | cuda
+overwrite = False  # replace an existing result file that other parameters wrote
+confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
 event_dataset = "digits-dvs"  # event dataset for event drop / jitter robustness ("" to skip)
 threads = 1  # torch threads (0: torch's default)
 
@@ -59,6 +61,8 @@ params = dict(
     dataset=dataset,
     seed=seed,
     device=device,
+    overwrite=overwrite,
+    confirm_paper_on_cpu=confirm_paper_on_cpu,
     event_dataset=event_dataset,
     threads=threads,
 )

@@ -27,6 +27,8 @@ scale = "cpu"  # smoke | cpu | paper
 dataset = "digits"  # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
 seed = 0
 device = "auto"  # auto | cpu | cuda
+overwrite = False  # replace an existing result file that other parameters wrote
+confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
 attention = "tcsa"  # none | eca | cbam | tcsa
 placement = "cell"  # cell | node: where the attention acts
 gate = "scaled_sigmoid"  # scaled_sigmoid (2*sigmoid, 1 at init) | sigmoid (the original modules)
@@ -35,6 +37,7 @@ order = "first"  # first | second: DARTS approximation of the architecture gradi
 macro = "none"  # none | depth: also search the number of cells per stage
 compare_plain = True  # also search plain spiking DARTS (attention none), same seed and budget
 threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
+resume = True  # continue this run's checkpoints if their settings match (False: start afresh)
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -57,9 +60,11 @@ from snnlib.darts import (
     seeded_search,
     sharpness_per_epoch,
 )
+from snnlib.darts.supernet_search import seeded_search_identity
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
 from snnlib.models import count_parameters
+from snnlib.nas.identity import with_hash
 from snnlib.paths import checkpoints_dir
 
 params = dict(
@@ -67,6 +72,8 @@ params = dict(
     dataset=dataset,
     seed=seed,
     device=device,
+    overwrite=overwrite,
+    confirm_paper_on_cpu=confirm_paper_on_cpu,
     attention=attention,
     placement=placement,
     gate=gate,
@@ -75,6 +82,7 @@ params = dict(
     macro=macro,
     compare_plain=compare_plain,
     threads=threads,
+    resume=resume,
 )
 run, dev = start("20_madarts_search", params, threads=threads)
 
@@ -194,10 +202,43 @@ search_kw = dict(
     seed=seed,
     device=dev,
 )
-ckpt = checkpoints_dir() / f"20_madarts_search__{dataset}__{scale}__seed{seed}"
+# each checkpoint carries the record of every setting that determines it, and its name the
+# record's hash: runs with other settings never share a file. A plain rerun resumes a
+# compatible checkpoint (a finished one gives the same result at once); resume=False starts
+# afresh and keeps the old file aside
+identity = dict(
+    scale=scale,
+    device=dev.type,
+    data=dict(
+        dataset=dataset,
+        image_size=cfg["image_size"],
+        limit=cfg["limit"],
+        batch_size=cfg["batch_size"],
+        encoding=encoder.method,
+        time_steps=time_steps,
+    ),
+)
+search_kw["resume"] = "auto" if resume else False
+search_kw["identity"] = identity
+
+
+def checkpoint_for(s: SupernetSpec):
+    """This run's checkpoint file for the supernet ``s``, named by the hash of its record."""
+    record = seeded_search_identity(
+        s,
+        cfg["search"],
+        seed=seed,
+        in_channels=info.in_channels,
+        num_classes=info.num_classes,
+        identity=identity,
+    )
+    stem = f"20_madarts_search__{dataset}__{scale}__seed{seed}__{s.attention}.pt"
+    return with_hash(checkpoints_dir() / stem, record)
+
+
 supernet, res = seeded_search(
     spec,
-    checkpoint=f"{ckpt}__{attention}.pt",
+    checkpoint=checkpoint_for(spec),
     desc=f"search {attention} {dataset}",
     **search_kw,
 )
@@ -215,7 +256,7 @@ plain = None
 if compare_plain and attention != "none":
     plain_net, plain = seeded_search(
         spec.with_attention("none"),
-        checkpoint=f"{ckpt}__none.pt",
+        checkpoint=checkpoint_for(spec.with_attention("none")),
         desc=f"search none {dataset}",
         **search_kw,
     )

@@ -31,6 +31,8 @@ scale = "cpu"  # smoke | cpu | paper
 dataset = "digits"  # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
 seed = 0
 device = "auto"  # auto | cpu | cuda
+overwrite = False  # replace an existing result file that other parameters wrote
+confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
 compare_gates = True  # add a tcsa row with the original sigmoid gates
 threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
 
@@ -60,6 +62,8 @@ params = dict(
     dataset=dataset,
     seed=seed,
     device=device,
+    overwrite=overwrite,
+    confirm_paper_on_cpu=confirm_paper_on_cpu,
     compare_gates=compare_gates,
     threads=threads,
 )

@@ -37,6 +37,8 @@ scale = "cpu"  # smoke | cpu | paper
 dataset = "digits"  # digits | digits-dvs | cifar10 | cifar100 | cifar10-dvs | dvs-gesture
 seed = 0
 device = "auto"  # auto | cpu | cuda
+overwrite = False  # replace an existing result file that other parameters wrote
+confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
 threads = 1  # torch CPU threads (on a shared 2-core machine one thread is the fastest)
 
 # %% tags=["hide-input"]
@@ -81,7 +83,15 @@ from snnlib.nas.pareto import pareto_front
 from snnlib.nas.retrain import RetrainBudget, SeedRule, retrain
 from snnlib.train import TrainConfig
 
-params = dict(scale=scale, dataset=dataset, seed=seed, device=device, threads=threads)
+params = dict(
+    scale=scale,
+    dataset=dataset,
+    seed=seed,
+    device=device,
+    overwrite=overwrite,
+    confirm_paper_on_cpu=confirm_paper_on_cpu,
+    threads=threads,
+)
 run, dev = start("40_comparison", params, threads=threads)
 t_start = time.perf_counter()
 

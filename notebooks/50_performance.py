@@ -25,6 +25,8 @@ scale = "cpu"  # smoke | cpu | paper
 dataset = "digits"  # the benchmarks use the digits set; the parameter names the run
 seed = 0
 device = "auto"  # auto | cpu | cuda
+overwrite = False  # replace an existing result file that other parameters wrote
+confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
 
 # %% tags=["hide-input"]
 import sys
@@ -46,7 +48,14 @@ if str(REPO_ROOT) not in sys.path:  # benchmarks/ lives next to snnlib/, not ins
 from benchmarks import BENCHMARKS, load
 from benchmarks.harness import BenchConfig, bench_path, default_threads, run_benchmark
 
-params = dict(scale=scale, dataset=dataset, seed=seed, device=device)
+params = dict(
+    scale=scale,
+    dataset=dataset,
+    seed=seed,
+    device=device,
+    overwrite=overwrite,
+    confirm_paper_on_cpu=confirm_paper_on_cpu,
+)
 run, dev = start("50_performance", params)
 
 cfg = pick_scale(

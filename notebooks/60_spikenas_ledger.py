@@ -20,9 +20,11 @@
 
 # %% tags=["parameters"]
 scale = "cpu"  # smoke | cpu | paper
-dataset = "cifar10"  # cifar10 (the benchmark's data)
+dataset = "cifar10"  # cifar10, the data of the benchmark
 seed = 0
-device = "auto"  # auto | cpu (the ledger runs on the CPU)
+device = "auto"  # auto | cpu, the ledger runs on the CPU
+overwrite = False  # replace a result file written with other parameters
+confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway
 n_boot = 1000  # bootstrap resamples for the intervals
 threads = 1  # CPU intra-op threads per process
 
@@ -52,7 +54,14 @@ from snnlib.validation import check_choice
 
 check_choice("dataset", dataset, ("cifar10",))
 params = dict(
-    scale=scale, dataset=dataset, seed=seed, device=device, n_boot=n_boot, threads=threads
+    scale=scale,
+    dataset=dataset,
+    seed=seed,
+    device=device,
+    overwrite=overwrite,
+    confirm_paper_on_cpu=confirm_paper_on_cpu,
+    n_boot=n_boot,
+    threads=threads,
 )
 run, dev = start("60_spikenas_ledger", params, threads=threads)
 

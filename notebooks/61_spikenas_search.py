@@ -22,9 +22,11 @@
 
 # %% tags=["parameters"]
 scale = "cpu"  # smoke | cpu | paper
-dataset = "cifar10"  # cifar10 (the benchmark's data)
+dataset = "cifar10"  # cifar10, the data of the benchmark
 seed = 0
-device = "auto"  # auto | cpu (the scores run on the CPU)
+device = "auto"  # auto | cpu, the scores run on the CPU
+overwrite = False  # replace a result file written with other parameters
+confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway
 threads = 1  # CPU intra-op threads
 
 # %% tags=["hide-input"]
@@ -47,7 +49,15 @@ from snnlib.spikenas.study import anytime_table, paired_final, t_interval
 from snnlib.validation import check_choice
 
 check_choice("dataset", dataset, ("cifar10",))
-params = dict(scale=scale, dataset=dataset, seed=seed, device=device, threads=threads)
+params = dict(
+    scale=scale,
+    dataset=dataset,
+    seed=seed,
+    device=device,
+    overwrite=overwrite,
+    confirm_paper_on_cpu=confirm_paper_on_cpu,
+    threads=threads,
+)
 run, dev = start("61_spikenas_search", params, threads=threads)
 
 cfg = pick_scale(

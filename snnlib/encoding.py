@@ -5,10 +5,13 @@
 - ``poisson``: each pixel emits a spike with probability equal to its intensity (rescaled
   to [0, 1] per batch), independently at each step.
 - ``events``: event-camera frames ``[B, T, P, H, W]`` (tonic ``ToFrame`` output) are only
-  moved to time-major order; their T is the dataset's number of time bins.
+  moved to time-major order; their T (the dataset's number of time bins) must be the
+  encoder's ``time_steps``, else a network built for one T would silently see another.
 """
 
 from __future__ import annotations
+
+import numbers
 
 import torch
 
@@ -35,6 +38,12 @@ class Encoder:
 
     def __init__(self, method: str, time_steps: int, generator: torch.Generator | None = None):
         self.method = check_choice("encoding", method, ENCODINGS)
+        if (
+            isinstance(time_steps, bool)
+            or not isinstance(time_steps, numbers.Integral)
+            or time_steps < 1
+        ):
+            raise ConfigError(f"time_steps={time_steps!r} must be an integer of at least 1")
         self.time_steps = int(time_steps)
         self.generator = generator
 
@@ -46,6 +55,13 @@ class Encoder:
             if x.dim() != 5:
                 raise ConfigError(
                     f"events encoding expects frames [B, T, P, H, W], got {tuple(x.shape)}"
+                )
+            if x.shape[1] != self.time_steps:
+                raise ConfigError(
+                    f"events encoding has time_steps={self.time_steps} but the frames have "
+                    f"T={x.shape[1]} time bins ([B, T, P, H, W] = {tuple(x.shape)}); load the "
+                    f"data set with time_steps={self.time_steps} or build the encoder with "
+                    f"time_steps={x.shape[1]}"
                 )
             return x.transpose(0, 1).contiguous()
         if x.dim() != 4:

@@ -42,9 +42,20 @@ class TrainConfig:
 
     def __post_init__(self):
         check_range("epochs", self.epochs, 0, None, integer=True)
+        for name in ("lr", "weight_decay", "momentum", "label_smoothing"):
+            value = getattr(self, name)
+            if isinstance(value, float) and not math.isfinite(value):  # NaN passes any range
+                raise ConfigError(f"{name}={value!r} must be a finite number")
         check_range("lr", self.lr, 0.0, None)
+        check_range("weight_decay", self.weight_decay, 0.0, None)
+        check_range("momentum", self.momentum, 0.0, 1.0)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_range("label_smoothing", self.label_smoothing, 0.0, 1.0)
+        check_range("warmup_epochs", self.warmup_epochs, 0, None, integer=True)
+        if self.grad_clip is not None:
+            check_range("grad_clip", self.grad_clip, 0.0, math.inf)  # inf rejects NaN too
+        if self.max_batches is not None:
+            check_range("max_batches", self.max_batches, 1, None, integer=True)
 
     def to_dict(self) -> dict:
         return asdict(self)

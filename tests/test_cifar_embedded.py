@@ -23,6 +23,12 @@ def test_test_split_is_the_10000_test_images_in_canonical_label_order():
     assert tuple(x.shape) == (3, 32, 32) and y == 0 and ce.CLASSES[0] == "airplane"
 
 
+def test_a_root_without_torchvision_files_reads_the_embedded_copy(tmp_path):
+    ds = load_dataset("cifar10", "test", root=tmp_path)
+    assert len(ds) == 10_000 and ds.source == "embedded-jpeg"
+    assert not any(tmp_path.iterdir())  # the decoded cache lives in the data root, not here
+
+
 def test_train_and_val_splits_partition_the_50000_training_images():
     tr, va = load_dataset("cifar10", "train"), load_dataset("cifar10", "val")
     assert len(tr) + len(va) == 50_000
@@ -33,7 +39,7 @@ def test_train_and_val_splits_partition_the_50000_training_images():
 def test_channel_means_are_those_of_cifar10():
     """Over all 50,000 training images the JPEG copy's per-channel means are within 0.001 of
     canonical CIFAR-10's (0.4914, 0.4822, 0.4465; JPEG compression shifts them by less)."""
-    raw = ce.load_split("train", ce.REPO_ROOT / "data" / "datasets" / "cache")
+    raw = ce.load_split("train", ce.default_cache_dir())
     sums = sum(
         np.asarray(raw.data[i : i + 5000]).reshape(-1, 3).sum(0, dtype=np.int64)
         for i in range(0, 50_000, 5000)
@@ -43,7 +49,7 @@ def test_channel_means_are_those_of_cifar10():
 
 
 def test_cached_load_is_fast():
-    cache = ce.REPO_ROOT / "data" / "datasets" / "cache"
+    cache = ce.default_cache_dir()
     ce.load_split("test", cache)
     t = time.perf_counter()
     ce.load_split("train", cache)

@@ -251,7 +251,7 @@ def test_resume_after_interruption_gives_the_same_result(tmp_path):
     assert [h["val_acc"] for h in resumed.history] == [h["val_acc"] for h in full.history]
     assert [h["nos_val"] for h in resumed.history] == [h["nos_val"] for h in full.history]
 
-    with pytest.raises(ConfigError, match="differs in \\['arch_lr'\\]"):
+    with pytest.raises(ConfigError, match=r"differing: search\.arch_lr\)"):
         torch.manual_seed(0)
         net = SearchNetwork(1, 3, time_steps=2, attention="tcsa", **TINY)
         wl, al = search_loaders(_data(), batch_size=8)
@@ -391,9 +391,10 @@ def test_the_per_epoch_evaluation_is_passed_in(tmp_path):
     state = load_bilevel_checkpoint(tmp_path / "eval.pt")
     assert state["format"] == CHECKPOINT_FORMAT and state["history"] == res.history
     assert set(state) == {
-        "format", "epoch", "config", "model", "w_opt", "a_opt", "scheduler", "rng", "history",
-        "seconds",
+        "format", "identity", "identity_hash", "epoch", "config", "model", "w_opt", "a_opt",
+        "scheduler", "rng", "history", "seconds",
     }  # fmt: skip
+    assert state["identity"] == {"search": cfg.to_dict()}
 
 
 def test_seeded_search_builds_the_spec_from_its_seed():

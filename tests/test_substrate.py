@@ -95,7 +95,7 @@ def test_training_loss_falls_and_is_reproducible():
 
 
 def test_result_file_contract(tmp_path):
-    params = dict(scale="smoke", dataset="digits", seed=3, device="cpu", extra=1)
+    params = dict(scale="smoke", dataset="digits", seed=3, device="cpu")
     run = ResultRun("00_substrate", params, device_name="cpu")
     path = run.write(
         {"test_acc": 0.5, "curve": torch.tensor([1.0, float("nan")])}, architecture={"a": 1}
@@ -118,7 +118,11 @@ def test_result_file_contract(tmp_path):
         "wall_seconds",
     ):
         assert key in prov
+    assert data["identity"]["record"] == params and len(data["identity"]["hash"]) == 8
     assert not list(path.parent.glob("*.tmp"))
+    # a parameter the notebook does not declare has no default: the name gains its hash
+    other = ResultRun("00_substrate", {**params, "extra": 1}).path.name
+    assert other.startswith("00_substrate__digits__smoke__seed3__") and len(other) == 49
     with pytest.raises(ConfigError, match="seed"):
         ResultRun("x", dict(scale="smoke", dataset="digits", device="cpu"))
     json.loads(path.read_text())

@@ -11,6 +11,14 @@ with three top-level keys, always present:
 Optional keys: ``architecture`` (a found genome or genotype) and ``artifacts`` (larger
 series such as histories). Files are written atomically (temp file + rename), so an
 interrupted run never leaves a half-written result behind.
+
+Identity: a run's file also holds ``identity`` (``record``: every parameter that determines
+its content, i.e. all but :data:`snnlib.book.params.CONTROL`; ``hash``: the short hash of that
+record). When a notebook-specific parameter differs from its declared default (e.g.
+``metric="euclidean"``) the name gains ``__<hash8>`` of those parameters, so two runs that
+differ only there write two files. An existing file of another record is never replaced
+without ``overwrite=True`` (checked when the run opens, and again, under a lock on the
+folder, when it writes); a re-run with the same record replaces its own file.
 """
 
 from __future__ import annotations
@@ -24,19 +32,27 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..fileio import atomic_write
+from ..fileio import atomic_write, folder_lock
 from ..paths import REPO_ROOT, results_dir
 from ..validation import ConfigError
+from .params import identity, name_hash, params_hash
 
 REQUIRED_PARAMS = ("scale", "dataset", "seed", "device")
 TOP_LEVEL_KEYS = ("params", "provenance", "metrics")
 
 
 def result_path(
-    notebook: str, dataset: str, scale: str, seed: int, root: str | Path | None = None
+    notebook: str,
+    dataset: str,
+    scale: str,
+    seed: int,
+    root: str | Path | None = None,
+    tag: str | None = None,
 ) -> Path:
-    """The path of a result file, by the naming contract."""
-    return Path(root or results_dir()) / f"{notebook}__{dataset}__{scale}__seed{seed}.json"
+    """The path of a result file, by the naming contract (``tag``: the hash of the
+    non-default parameters, :func:`snnlib.book.params.name_hash`)."""
+    suffix = f"__{tag}" if tag else ""
+    return Path(root or results_dir()) / f"{notebook}__{dataset}__{scale}__seed{seed}{suffix}.json"
 
 
 def _git(*args: str) -> str | None:
@@ -93,7 +109,13 @@ class ResultRun:
     >>> # path = run.write({"test_acc": 0.93})
     """
 
-    def __init__(self, notebook: str, params: dict, device_name: str | None = None):
+    def __init__(
+        self,
+        notebook: str,
+        params: dict,
+        device_name: str | None = None,
+        overwrite: bool | None = None,
+    ):
         missing = [k for k in REQUIRED_PARAMS if k not in params]
         if missing:
             raise ConfigError(
@@ -103,15 +125,55 @@ class ResultRun:
         self.notebook = notebook
         self.params = dict(params)
         self.device_name = device_name
+        self.overwrite = bool(params.get("overwrite", False) if overwrite is None else overwrite)
         self.started = _utc_now()
         self._t0 = time.perf_counter()
+        self.check_target()  # fail now, not after hours of work
 
     @property
     def path(self) -> Path:
         p = self.params
         return result_path(
-            self.notebook, p["dataset"], p["scale"], p["seed"], self.params.get("results_dir")
+            self.notebook,
+            p["dataset"],
+            p["scale"],
+            p["seed"],
+            self.params.get("results_dir"),
+            tag=name_hash(self.notebook, p),
         )
+
+    @property
+    def identity(self) -> dict:
+        """``record`` (the parameters that determine the content) and its ``hash``."""
+        record = _plain(identity(self.params))
+        return {"hash": params_hash(record), "record": record}
+
+    def check_target(self) -> None:
+        """Raise :class:`ConfigError` when :attr:`path` holds another run's result (another
+        record, or a file that cannot be read) and ``overwrite`` is not set."""
+        path = self.path
+        if self.overwrite or not path.exists():
+            return
+        try:
+            theirs = read_result(path)
+        except ConfigError as exc:
+            raise ConfigError(
+                f"{exc}; it would be replaced by this run: pass overwrite=True to replace it"
+            ) from exc
+        record = theirs.get("identity", {}).get("record")
+        if record is None:  # written before result files carried their identity
+            record = _plain(identity(theirs.get("params", {})))
+        ours = self.identity["record"]
+        differ = sorted(
+            k for k in {*record, *ours} if record.get(k, _MISSING) != ours.get(k, _MISSING)
+        )
+        if differ:
+            shown = {k: (record.get(k, "<absent>"), ours.get(k, "<absent>")) for k in differ}
+            raise ConfigError(
+                f"result file {path} was written by a run with other parameters "
+                f"(field: (theirs, this run's)): {shown}; it is kept. Pass overwrite=True "
+                "(papermill: -p overwrite True) to replace it"
+            )
 
     def provenance(self) -> dict:
         import torch
@@ -137,8 +199,24 @@ class ResultRun:
         """Write params, provenance, metrics (+ ``architecture``/``artifacts`` ...) atomically."""
         if not isinstance(metrics, dict):
             raise ConfigError("metrics must be a dict of named numbers")
-        data = {"params": self.params, "provenance": self.provenance(), "metrics": metrics, **extra}
-        return atomic_write_json(self.path, data)
+        data = {
+            "params": self.params,
+            "identity": self.identity,
+            "provenance": self.provenance(),
+            "metrics": metrics,
+            **extra,
+        }
+        with folder_lock(self.path.parent):
+            self.check_target()  # another process may have written it since this run opened
+            return atomic_write_json(self.path, data)
+
+
+_MISSING = object()
+
+
+def _plain(obj: Any) -> Any:
+    """``obj`` as it reads back from JSON (tuples become lists, NaN None), for comparisons."""
+    return json.loads(json.dumps(_jsonable(obj), default=repr))
 
 
 def read_result(path: str | Path) -> dict:
@@ -148,7 +226,18 @@ def read_result(path: str | Path) -> dict:
         raise FileNotFoundError(
             f"result file {path} does not exist; run the notebook that writes it first"
         )
-    data = json.loads(path.read_text())
+    try:
+        data = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(
+            f"result file {path} is not valid JSON ({exc}); it is truncated or corrupt: "
+            "run the notebook that writes it again"
+        ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"result file {path} holds a JSON {type(data).__name__}, not an object with keys "
+            f"{list(TOP_LEVEL_KEYS)}"
+        )
     missing = [k for k in TOP_LEVEL_KEYS if k not in data]
     if missing:
         raise ConfigError(f"result file {path} lacks keys {missing}")

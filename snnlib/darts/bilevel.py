@@ -49,10 +49,11 @@ weights far behind (see :func:`snnlib.layers.batch_norm_statistics`).
 
 Robustness: a non-finite loss stops the search with :class:`SearchDiverged` (the last
 good checkpoint is left untouched); a checkpoint (model, both optimizers, scheduler, RNG
-states, history) is written atomically after every epoch, and ``resume=True`` continues
-from it with the same result as an uninterrupted run (the data order is a function of
-(seed, epoch), see :class:`~snnlib.darts.search_data.EpochShuffle`; the checkpoint:
-:mod:`snnlib.darts.search_state`).
+states, history, and the record of the settings) is written atomically after every epoch, and
+a search finding a compatible checkpoint continues from it with the same result as an
+uninterrupted run (the data order is a function of (seed, epoch), see
+:class:`~snnlib.darts.search_data.EpochShuffle`; the checkpoint and ``resume``:
+:mod:`snnlib.darts.search_state`). A finished checkpoint returns its result without a step.
 
 The loop is four parts, each a function: resume (:func:`~snnlib.darts.search_state.resume_search`),
 the steps of an epoch (:func:`run_epoch_steps`), the per-epoch evaluation (passed in as
@@ -76,6 +77,7 @@ from tqdm.auto import tqdm
 
 from ..encoding import Encoder
 from ..layers import batch_norm_statistics
+from ..nas.identity import check_resume
 from ..train import spike_summary
 from ..validation import ConfigError, check_choice, check_range
 from .cell_spikes import nos_per_cell
@@ -84,8 +86,10 @@ from .layout import Layout, layout_to_dict
 from .search_state import (
     Resumed,
     checkpoint_state,
-    resume_search,
+    open_checkpoint,
+    restore,
     save_bilevel_checkpoint,
+    search_identity,
 )
 
 ORDERS = ("first", "second")
@@ -505,7 +509,8 @@ def search(
     val_loader=None,
     device: str | torch.device = "cpu",
     checkpoint: str | Path | None = None,
-    resume: bool = False,
+    resume: bool | str = "auto",
+    identity: dict | None = None,
     callbacks: Sequence[Callable[[int, dict], None]] = (),
     evaluate: EpochEvaluation = spike_evaluation,
     progress: bool = True,
@@ -520,7 +525,13 @@ def search(
         encoder: batch -> ``[T, B, ...]``.
         val_loader: held-out data for the per-epoch validation accuracy and NoS (default: the
             architecture half).
-        checkpoint: file written after every epoch; ``resume=True`` continues from it.
+        checkpoint: file written after every epoch (with the record of the settings).
+        resume: ``"auto"`` (default) continues from a compatible checkpoint and moves an
+            incompatible one aside; ``True`` refuses an incompatible one (a ConfigError
+            listing the differing fields); ``False`` starts afresh, moving an existing one
+            aside (:func:`~snnlib.darts.search_state.open_checkpoint`).
+        identity: the settings beyond ``cfg`` that determine the search (supernet, seed,
+            data, scale), recorded in the checkpoint and compared on resume.
         callbacks: ``f(epoch, record)`` called after each epoch's checkpoint (epoch counts from 1).
         evaluate: the per-epoch evaluation, ``evaluate(run, eval_loader) -> dict`` of history
             entries (default :func:`spike_evaluation`).
@@ -534,15 +545,19 @@ def search(
     """
     if not isinstance(cfg, SearchConfig):
         raise ConfigError("cfg must be a SearchConfig")
+    check_resume(resume)
+    record = search_identity(cfg, identity)
     device = torch.device(device)
     model.to(device)
     ckpt_path = Path(checkpoint) if checkpoint is not None else None
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     w_opt, sched, a_opt = make_search_optimizers(model, cfg)
     start = Resumed()
-    if resume and ckpt_path is not None and ckpt_path.exists():
-        start = resume_search(ckpt_path, cfg, model, w_opt, a_opt, sched)
+    found = open_checkpoint(ckpt_path, resume, record, model)
+    if found is not None:
+        start = restore(ckpt_path, found, model, w_opt, a_opt, sched)
     history = start.history
+    seconds = start.seconds  # a finished search resumed returns its own time
 
     run = SearchRun(
         model=model,
@@ -576,6 +591,7 @@ def search(
                 epoch + 1, stats, evaluation, arch_record(model), time.perf_counter() - t_epoch
             )
             history.append(rec)
+            seconds = start.seconds + time.perf_counter() - t_start
             bar.set_postfix(
                 train=f"{rec['train_acc']:.3f}", val=f"{rec.get('val_acc', float('nan')):.3f}"
             )
@@ -588,7 +604,8 @@ def search(
                     a_opt=a_opt,
                     sched=sched,
                     history=history,
-                    seconds=start.seconds + time.perf_counter() - t_start,
+                    seconds=seconds,
+                    identity=record,
                 )
                 save_bilevel_checkpoint(ckpt_path, state)
             for cb in callbacks:
@@ -599,7 +616,7 @@ def search(
         genotype=model.genotype(),
         layout=model.layout(),
         history=history,
-        seconds=start.seconds + time.perf_counter() - t_start,
+        seconds=seconds,
         checkpoint=ckpt_path,
         resumed_from_epoch=start.epoch,
         arch_weights={k: v.cpu().tolist() for k, v in model.arch_weights().items()},

@@ -151,7 +151,7 @@ def _check_cell(field: str, edges, concat) -> tuple[tuple[tuple[str, int], ...],
         if not isinstance(item, (list, tuple)) or len(item) != 2:
             raise ConfigError(f"genotype.{field}[{k}] must be an [op, input] pair, got {item!r}")
         op, j = item
-        if op not in OPS or op == "none":
+        if not isinstance(op, str) or op not in OPS or op == "none":
             raise ConfigError(
                 f"genotype.{field}[{k}]: operation {op!r} is not allowed; "
                 f"choose one of {[o for o in OPS if o != 'none']}"
@@ -178,6 +178,11 @@ def _check_cell(field: str, edges, concat) -> tuple[tuple[tuple[str, int], ...],
 
 def validate_genotype(g) -> Genotype:
     """Return ``g`` as a :class:`Genotype` of tuples, or raise :class:`ConfigError`."""
+    if not isinstance(g, (list, tuple)) or len(g) != len(Genotype._fields):
+        raise ConfigError(
+            f"a genotype must have the {len(Genotype._fields)} parts {list(Genotype._fields)}, "
+            f"got {g!r}"
+        )
     normal, normal_concat = _check_cell("normal", g[0], g[1])
     reduce, reduce_concat = _check_cell("reduce", g[2], g[3])
     if len(normal) != len(reduce):

@@ -2,11 +2,15 @@
 by :func:`~snnlib.darts.bilevel.search`. The search notebook runs it once with its
 attention and once with ``none`` (plain spiking DARTS): the same seed gives both the same
 initial weights wherever their modules agree, and the same data order.
+
+:func:`seeded_search_identity` is the record of such a search (search config, supernet, seed,
+classes and the caller's data and scale): its checkpoint stores it, and a checkpoint file
+named by its hash (:func:`snnlib.nas.identity.with_hash`) is never shared by two settings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -14,6 +18,7 @@ import torch
 from ..encoding import Encoder
 from ..runtime import seed_everything
 from .bilevel import BilevelResult, SearchConfig, search
+from .search_state import search_identity
 from .supernet import SearchNetwork
 
 
@@ -52,6 +57,30 @@ class SupernetSpec:
         )
 
 
+def _supernet_record(spec, seed, in_channels, num_classes, identity) -> dict:
+    return {
+        "supernet": asdict(spec),
+        "seed": seed,
+        "in_channels": in_channels,
+        "num_classes": num_classes,
+        **(identity or {}),
+    }
+
+
+def seeded_search_identity(
+    spec: SupernetSpec,
+    cfg: SearchConfig,
+    *,
+    seed: int,
+    in_channels: int,
+    num_classes: int,
+    identity: dict | None = None,
+) -> dict:
+    """The full record of :func:`seeded_search` with these arguments (what its checkpoint
+    stores; hash it to name the checkpoint file)."""
+    return search_identity(cfg, _supernet_record(spec, seed, in_channels, num_classes, identity))
+
+
 def seeded_search(
     spec: SupernetSpec,
     *,
@@ -65,10 +94,14 @@ def seeded_search(
     seed: int,
     device: str | torch.device = "cpu",
     checkpoint: str | Path | None = None,
+    resume: bool | str = "auto",
+    identity: dict | None = None,
     desc: str = "search",
 ) -> tuple[SearchNetwork, BilevelResult]:
     """Seed every generator with ``seed``, build ``spec``'s supernet on ``device`` and search
-    it (checkpointing to ``checkpoint``). Returns the searched supernet and the result."""
+    it (checkpointing to ``checkpoint``; ``resume`` as in :func:`~snnlib.darts.bilevel.search`;
+    ``identity``: data and scale, recorded with the spec, seed and classes). Returns the
+    searched supernet and the result."""
     seed_everything(seed)
     net = spec.build(in_channels, num_classes).to(device)
     result = search(
@@ -80,6 +113,8 @@ def seeded_search(
         val_loader=val_loader,
         device=device,
         checkpoint=checkpoint,
+        resume=resume,
+        identity=_supernet_record(spec, seed, in_channels, num_classes, identity),
         desc=desc,
     )
     return net, result

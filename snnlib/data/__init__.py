@@ -120,11 +120,16 @@ def load_dataset(
     image_size: int | None = None,
     limit: int | None = None,
     seed: int = 0,
+    every_class: bool = False,
     **options,
 ) -> SplitDataset:
     """One split of a dataset (see the module docstring for the item format).
 
-    ``limit`` keeps at most that many items, balanced over classes, chosen by ``seed``.
+    ``limit`` keeps at most that many items, balanced over classes, chosen by ``seed``; with
+    ``every_class`` (what :func:`make_loaders` asks for) a ``limit`` below the number of
+    classes is an error, since a network trained or scored on the split would never see some
+    classes (a raw sample, e.g. a batch for a timing, may be smaller). An empty split is an
+    error: an accuracy on it would read 0.0.
     ``options`` are dataset specific: ``augment`` (cifar), simulator parameters, ``sim_seed``
     and ``cache`` (digits-dvs).
     """
@@ -142,7 +147,19 @@ def load_dataset(
     )
     if limit is not None:
         check_range("limit", limit, 1, None, integer=True)
+        classes = len(set(dataset.targets))
+        if every_class and limit < min(classes, len(dataset)):
+            raise ConfigError(
+                f"limit={limit} for the {split} split of {name!r} is smaller than its "
+                f"{classes} classes: a class would have no item; use limit >= {classes}"
+            )
         dataset = dataset.select(stratified_limit(dataset.targets, limit, seed=seed))
+    if len(dataset) == 0:
+        raise ConfigError(
+            f"the {split} split of dataset {name!r} is empty: an accuracy on it would be "
+            "meaningless; give it items (e.g. from_tensors(..., val_fraction > 0)) or leave the "
+            "split out (make_loaders(..., splits=...))"
+        )
     return dataset
 
 
@@ -181,6 +198,7 @@ def make_loaders(
             image_size=image_size,
             limit=n,
             seed=seed,
+            every_class=True,
             **options,
         )
         train = split == "train"

@@ -4,7 +4,7 @@ Files: ``<root>/cifar-10-batches-py/`` and ``<root>/cifar-100-python/`` (torchvi
 layout, so an existing torchvision data folder can serve as the root). Without them,
 ``cifar10`` reads the copy committed with the project (:mod:`snnlib.data.cifar_embedded`: all
 60,000 images as JPEG, offline, checksum verified, decoded once into a cache under
-``<root>/cache``); ``download=True`` asks torchvision for the canonical files instead. Every
+``$SNNLIB_DATA/cache``); ``download=True`` asks torchvision for the canonical files instead. Every
 dataset says which it read: ``.source`` (``"torchvision"`` or ``"embedded-jpeg"``) and
 ``.source_sha256`` (the embedded archive's checksum, ``None`` for torchvision's files).
 Items are float32 ``[3, 32, 32]`` normalised with the usual per-channel CIFAR mean/std
@@ -85,11 +85,12 @@ def _torchvision_set(name: str, root: Path, train: bool, download: bool):
     folder = root / spec["folder"]
     missing = [f for f in spec["files"] if not (folder / f).is_file()]
     if missing and not download and name == "cifar10":
-        key = (name, "embedded", str(root.resolve()), train)
+        cache = cifar_embedded.default_cache_dir()
+        key = (name, "embedded", str(cache.resolve()), train)
         source = _LOADED.get(key)
         if source is None:
             split = "train" if train else "test"
-            _LOADED[key] = source = cifar_embedded.load_split(split, root / "cache")
+            _LOADED[key] = source = cifar_embedded.load_split(split, cache)
         return source
     if missing and not download:
         raise DatasetNotFound(name, folder, _how(name, root), f"missing {', '.join(missing)}")

@@ -109,6 +109,14 @@ def decode_archive(path: Path = ARCHIVE) -> dict[str, tuple[np.ndarray, np.ndarr
     return out
 
 
+def default_cache_dir() -> Path:
+    """``$SNNLIB_DATA/cache`` or ``<repo>/data/datasets/cache``: one decoded copy per machine,
+    whatever folder the canonical files are looked up in."""
+    import os
+
+    return Path(os.environ.get("SNNLIB_DATA", REPO_ROOT / "data" / "datasets")) / "cache"
+
+
 def cache_paths(cache_dir: Path, sha256: str = ARCHIVE_SHA256) -> dict[str, Path]:
     stem = f"cifar10-jpeg-{sha256[:12]}"
     return {

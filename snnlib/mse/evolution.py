@@ -32,8 +32,24 @@ evaluation, results are identical whichever process evaluates which candidate.
 
 **Checkpoints.** After every generation the whole state (population, fitness cache,
 archive of evaluated genomes, history and the numpy ``Generator``'s bit-generator state) is
-pickled atomically to ``checkpoint``. ``resume=True`` continues from it and ends with
-exactly the result of an uninterrupted run with the same seed (timings aside).
+written atomically to ``checkpoint`` as JSON (genomes as their dicts: nothing in the file can
+execute code), with the record of every setting that determines it (:mod:`snnlib.nas.identity`:
+the search space, the evolution settings but ``generations``, and what the caller passes as
+``identity``: fitness, network, data, seed, scale) and the record's hash. A search continues
+from a checkpoint written under the same record and ends with exactly the result of an
+uninterrupted run with the same seed; a finished one returns its result without evaluating
+anything (timings included), and one with fewer generations is extended. ``resume``:
+
+- ``"auto"`` (default): resume a compatible checkpoint; an incompatible one (other record) is
+  moved aside (``<name>.incompatible-<UTC time>.json``) with a warning saying where;
+- ``True``: resume a compatible checkpoint; an incompatible one is a
+  :class:`~snnlib.validation.ConfigError` listing the differing fields (the file is untouched);
+- ``False``: start afresh; an existing checkpoint is moved aside (``<name>.replaced-<UTC
+  time>.json``), never deleted.
+
+A checkpoint that cannot be read (empty, truncated, garbage, wrong version, missing or
+mistyped keys) is a :class:`~snnlib.validation.ConfigError` naming the path and what is wrong,
+whatever ``resume`` says: it is reported, never replaced.
 
 **History** per generation: best and mean fitness of the population, best so far,
 diversity (mean pairwise fraction of differing genes, and the fraction of unique hashes),
@@ -42,9 +58,10 @@ cumulative evaluations and wall seconds.
 
 from __future__ import annotations
 
+import json
 import math
-import pickle
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
@@ -56,11 +73,21 @@ from tqdm.auto import tqdm
 
 from ..fileio import atomic_write
 from ..nas.executors import SyncExecutor
+from ..nas.identity import (
+    check_identity,
+    check_resume,
+    differing_fields,
+    identity_hash,
+    move_aside,
+    plain,
+    read_json,
+    require_fields,
+)
 from ..validation import ConfigError
 from .genome import Genome, SearchSpace, crossover, from_dict, gene_distance, mutate
 from .sampling import sample_genomes
 
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 1: a pickle; 2: JSON with the identity record
 
 
 @dataclass(frozen=True)
@@ -109,7 +136,8 @@ class EvolutionConfig:
 @dataclass
 class SearchState:
     """Everything needed to continue a search (what a checkpoint holds). ``generation`` is the
-    last finished generation, -1 before generation 0 is drawn."""
+    last finished generation, -1 before generation 0 is drawn; ``identity`` the record of the
+    settings that determine the search (:func:`evolution_identity`)."""
 
     config: EvolutionConfig
     space: SearchSpace
@@ -122,13 +150,16 @@ class SearchState:
     rng_state: dict = field(default_factory=dict)
     evaluations: int = 0
     seconds: float = 0.0
+    identity: dict = field(default_factory=dict)
 
-    # -- (de)serialisation: genomes as plain dicts, so checkpoints survive code edits ------
+    # -- (de)serialisation: plain JSON data, so checkpoints survive code edits and run nothing
     def to_payload(self) -> dict:
         return {
             "version": CHECKPOINT_VERSION,
+            "identity": self.identity,
+            "identity_hash": identity_hash(self.identity),
             "config": self.config.to_dict(),
-            "space": asdict(self.space),
+            "space": plain(self.space),
             "generation": self.generation,
             "population": [g.to_dict() for g in self.population],
             "fitness": list(self.fitness),
@@ -141,26 +172,113 @@ class SearchState:
         }
 
     @classmethod
-    def from_payload(cls, p: dict) -> SearchState:
+    def from_payload(cls, p: dict, path: str | Path = "<payload>") -> SearchState:
+        """Validate a payload (version, keys, types, genomes, RNG state) before using any of
+        it; every problem is a :class:`ConfigError` naming ``path``."""
+        if not isinstance(p, dict):
+            raise ConfigError(f"checkpoint {path} holds a {type(p).__name__}, not a JSON object")
         if p.get("version") != CHECKPOINT_VERSION:
             raise ConfigError(
-                f"checkpoint version {p.get('version')!r} is not {CHECKPOINT_VERSION}"
+                f"checkpoint {path} has version {p.get('version')!r}; this version reads "
+                f"{CHECKPOINT_VERSION} (move the file away to start afresh)"
             )
+        require_fields(p, _PAYLOAD_FIELDS, path)
+        try:
+            return cls._parse(p, path)
+        except ConfigError as exc:
+            if str(path) in str(exc):
+                raise
+            raise ConfigError(f"checkpoint {path}: {exc}") from None
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ConfigError(f"checkpoint {path} is malformed: {exc!r}") from None
+
+    @classmethod
+    def _parse(cls, p: dict, path) -> SearchState:
+        if p["identity_hash"] != identity_hash(p["identity"]):
+            raise ConfigError("identity_hash does not match its identity record (edited file?)")
+        for key in ("fitness", "history"):
+            _check_items(p[key], (float, int) if key == "fitness" else dict, key)
+        _check_items(list(p["cache"].values()), (float, int), "cache")
+        if set(p["cache"]) != set(p["archive"]):
+            raise ConfigError("cache and archive must hold the same genome hashes")
+        if not isinstance(p["generation"], int) or p["generation"] < 0:
+            raise ConfigError(f"generation={p['generation']!r} must be an integer >= 0")
+        rng = np.random.default_rng()
+        try:
+            rng.bit_generator.state = p["rng_state"]
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ConfigError(f"rng_state is not a PCG64 state: {exc!r}") from None
         space = dict(p["space"])
-        space["motifs"] = tuple(space["motifs"])
+        if "motifs" in space:
+            space["motifs"] = tuple(space["motifs"])
+        population = []
+        for i, d in enumerate(p["population"]):
+            try:
+                population.append(from_dict(d))
+            except ConfigError as exc:
+                raise ConfigError(f"population[{i}]: {exc}") from None
+        archive = {}
+        for h, d in p["archive"].items():
+            try:
+                archive[h] = from_dict(d)
+            except ConfigError as exc:
+                raise ConfigError(f"archive[{h!r}]: {exc}") from None
+        if len(p["fitness"]) != len(p["population"]):
+            raise ConfigError("fitness and population must have the same length")
         return cls(
             config=EvolutionConfig(**p["config"]),
             space=SearchSpace(**space),
             generation=p["generation"],
-            population=[from_dict(d) for d in p["population"]],
-            fitness=list(p["fitness"]),
-            cache=dict(p["cache"]),
-            archive={h: from_dict(d) for h, d in p["archive"].items()},
+            population=population,
+            fitness=[float(f) for f in p["fitness"]],
+            cache={h: float(f) for h, f in p["cache"].items()},
+            archive=archive,
             history=list(p["history"]),
             rng_state=p["rng_state"],
             evaluations=p["evaluations"],
-            seconds=p["seconds"],
+            seconds=float(p["seconds"]),
+            identity=p["identity"],
         )
+
+
+_PAYLOAD_FIELDS = {
+    "version": int,
+    "identity": dict,
+    "identity_hash": str,
+    "config": dict,
+    "space": dict,
+    "generation": int,
+    "population": list,
+    "fitness": list,
+    "cache": dict,
+    "archive": dict,
+    "history": list,
+    "rng_state": dict,
+    "evaluations": int,
+    "seconds": (float, int),
+}
+
+
+def _check_items(items: list, types, name: str) -> None:
+    for i, v in enumerate(items):
+        if not isinstance(v, types) or isinstance(v, bool):
+            raise ConfigError(f"{name}[{i}]={v!r} has the wrong type")
+
+
+def evolution_identity(
+    space: SearchSpace, config: EvolutionConfig, identity: dict | None = None
+) -> dict:
+    """The record of a search: the search space, the evolution settings (but ``generations``:
+    a longer search continues a shorter one) and the caller's ``identity`` (fitness, network,
+    data, seed, scale: whatever else determines the fitness values)."""
+    extra = plain(identity or {}, "identity")
+    if not isinstance(extra, dict):
+        raise ConfigError(f"identity must be a dict, got {type(identity).__name__}")
+    clash = sorted({"space", "evolution"} & set(extra))
+    if clash:
+        raise ConfigError(f"identity must not set {clash}: evolve() records them itself")
+    evo = {k: v for k, v in config.to_dict().items() if k != "generations"}
+    return {"space": plain(space), "evolution": evo, **extra}
 
 
 @dataclass
@@ -188,24 +306,17 @@ def _key(f: float) -> float:
 
 
 def save_checkpoint(state: SearchState, path: str | Path) -> Path:
-    """Pickle ``state`` to ``path`` atomically (temp file + rename)."""
+    """Write ``state`` to ``path`` as JSON, atomically (temp file + rename)."""
     payload = state.to_payload()
-    return atomic_write(
-        path, lambda f: pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL), binary=True
-    )
+    return atomic_write(path, lambda f: json.dump(payload, f))
 
 
 def load_evolution_state(path: str | Path) -> SearchState:
-    """Read a checkpoint written by :func:`save_checkpoint`."""
+    """Read and validate a checkpoint written by :func:`save_checkpoint` (JSON only: nothing
+    in the file is executed). A missing, empty, truncated, garbage or malformed file is a
+    :class:`ConfigError` naming the path and what is wrong."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            payload = pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError) as exc:
-        raise ConfigError(f"checkpoint {path} cannot be read: {exc}") from None
-    if not isinstance(payload, dict):
-        raise ConfigError(f"checkpoint {path} is not a search checkpoint")
-    return SearchState.from_payload(payload)
+    return SearchState.from_payload(read_json(path), path)
 
 
 def diversity(population: list[Genome]) -> tuple[float, float]:
@@ -284,30 +395,44 @@ def _initial(cfg: EvolutionConfig, space: SearchSpace, rng: np.random.Generator)
     return sample_genomes(rng, space, cfg.population, max_tries=cfg.dedup_tries + 1)
 
 
-def _compatible(old: SearchState, cfg: EvolutionConfig, space: SearchSpace) -> None:
-    a = {k: v for k, v in old.config.to_dict().items() if k != "generations"}
-    b = {k: v for k, v in cfg.to_dict().items() if k != "generations"}
-    if a != b:
-        diff = sorted(k for k in a if a[k] != b[k])
-        raise ConfigError(
-            f"checkpoint was written with other evolution settings {diff}; "
-            "delete it or use resume=False"
-        )
-    if asdict(old.space) != asdict(space):
-        raise ConfigError(
-            "checkpoint was written for another search space; delete it or use resume=False"
-        )
-
-
 def _resumed(
-    checkpoint: str | Path, config: EvolutionConfig, space: SearchSpace, rng: np.random.Generator
+    checkpoint: str | Path | None,
+    resume,
+    config: EvolutionConfig,
+    record: dict,
+    rng: np.random.Generator,
 ) -> SearchState | None:
-    """The state saved in ``checkpoint`` (if it exists), checked against ``config`` and
-    ``space``, with ``rng`` set to where it stopped; ``None`` when there is nothing to resume."""
-    if not Path(checkpoint).exists():
+    """The state saved in ``checkpoint`` if it may be resumed (see the module docstring for
+    ``resume``), with ``rng`` set to where it stopped; ``None`` when the search starts afresh
+    (an existing checkpoint is then moved aside, never overwritten)."""
+    if checkpoint is None or not Path(checkpoint).exists():
+        return None
+    if resume is False:
+        aside = move_aside(checkpoint, "replaced")
+        warnings.warn(
+            f"resume=False: starting afresh; the previous checkpoint {checkpoint} is kept at "
+            f"{aside}",
+            stacklevel=3,
+        )
         return None
     state = load_evolution_state(checkpoint)
-    _compatible(state, config, space)
+    diff = differing_fields(state.identity, record)
+    if state.generation > config.generations:
+        diff.append("evolution.generations (the checkpoint is further)")
+    if diff:
+        if resume is True:
+            check_identity(checkpoint, state.identity, record)
+            raise ConfigError(
+                f"checkpoint {checkpoint} is past generations={config.generations} "
+                f"(it holds generation {state.generation}); resume=False starts afresh"
+            )
+        aside = move_aside(checkpoint, "incompatible")
+        warnings.warn(
+            f"checkpoint {checkpoint} is incompatible with this search (differing: "
+            f"{', '.join(diff)}); it was kept at {aside} and the search starts afresh",
+            stacklevel=3,
+        )
+        return None
     state.config = config
     rng.bit_generator.state = state.rng_state
     return state
@@ -361,7 +486,8 @@ def evolve(
     *,
     executor: Executor | None = None,
     checkpoint: str | Path | None = None,
-    resume: bool = False,
+    resume: bool | str = "auto",
+    identity: dict | None = None,
     callback: Callable[[int, SearchState], None] | None = None,
     progress: bool = True,
     desc: str = "evolve",
@@ -370,14 +496,19 @@ def evolve(
 
     ``fitness_fn(genome, seed)`` must be deterministic and, for process-based executors,
     picklable. ``callback(generation, state)`` runs after each generation's checkpoint.
+    ``checkpoint``, ``resume`` and ``identity`` (the settings beyond ``space`` and
+    ``config`` that determine the fitness: fitness and network configuration, data, scale):
+    see the module docstring.
     """
     executor = executor or SyncExecutor()
-    if resume and checkpoint is None:
+    check_resume(resume)
+    if resume is True and checkpoint is None:
         raise ConfigError("resume=True needs a checkpoint path")
+    record = evolution_identity(space, config, identity)
     rng = np.random.default_rng(config.seed)
-    state = _resumed(checkpoint, config, space, rng) if resume else None
+    state = _resumed(checkpoint, resume, config, record, rng)
     if state is None:  # generation -1: nothing drawn yet
-        state = SearchState(config, space, -1, [], [])
+        state = SearchState(config, space, -1, [], [], identity=record)
     bar = tqdm(total=config.generations + 1, desc=desc, disable=not progress, leave=False)
     try:
         bar.update(state.generation + 1)

@@ -1,0 +1,170 @@
+"""The identity of a checkpoint: the record of every setting that determines its content.
+
+A search checkpoint is only worth resuming under the settings that wrote it. Its *record* is
+a plain JSON dict of those settings (search space, search hyper-parameters, fitness and
+network configuration, data specification, seed, scale, ...), its *hash* the first
+:data:`HASH_LENGTH` hex digits of the SHA-256 of the record's canonical JSON. A checkpoint
+stores both; its file name carries the hash (:func:`with_hash`), so runs under different
+settings never share a file, and a checkpoint found under another record is refused with the
+dotted names of the fields that differ (:func:`differing_fields`, e.g. ``fitness.metric``).
+
+Checkpoints are read as data only (JSON, or ``torch.load(weights_only=True)``): nothing in a
+file can execute code. :func:`read_json` and :func:`require_fields` turn every way a file can
+be broken (missing, empty, truncated, garbage, wrong version, missing or mistyped keys) into a
+:class:`~snnlib.validation.ConfigError` that names the path and what is wrong.
+
+:func:`move_aside` keeps a checkpoint that cannot be resumed under a new name instead of
+overwriting it: work is never destroyed silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..validation import ConfigError
+
+HASH_LENGTH = 12
+
+#: The values of a search's ``resume`` argument: resume a compatible checkpoint and refuse an
+#: incompatible one (True), start afresh keeping the old file aside (False), or resume a
+#: compatible checkpoint and move an incompatible one aside ("auto", the default).
+RESUME_CHOICES = (True, False, "auto")
+
+
+def plain(value: Any, where: str = "record") -> Any:
+    """``value`` as plain JSON data: dataclasses as dicts, tuples as lists, numpy scalars as
+    Python numbers, paths as strings, non-finite floats as their names; anything else that
+    JSON cannot hold is a :class:`ConfigError` naming ``where``."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return plain(dataclasses.asdict(value), where)
+    if isinstance(value, dict):
+        return {str(k): plain(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, Path):
+        return value.as_posix()
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        return plain(value.item(), where)  # numpy / torch scalar
+    raise ConfigError(f"{where}={value!r} ({type(value).__name__}) cannot be part of a record")
+
+
+def canonical_json(record: dict) -> str:
+    """The record as JSON with sorted keys and no spaces: equal records, equal text."""
+    return json.dumps(plain(record), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def identity_hash(record: dict, length: int = HASH_LENGTH) -> str:
+    """The first ``length`` hex digits of the SHA-256 of :func:`canonical_json`."""
+    return hashlib.sha256(canonical_json(record).encode()).hexdigest()[:length]
+
+
+def differing_fields(stored: Any, current: Any, prefix: str = "") -> list[str]:
+    """Dotted names of the fields in which two records differ (sorted; a field present in one
+    record only counts as differing; lists are compared whole)."""
+    if isinstance(stored, dict) and isinstance(current, dict):
+        out = []
+        for k in sorted(set(stored) | set(current), key=str):
+            name = f"{prefix}.{k}" if prefix else str(k)
+            if k not in stored or k not in current:
+                out.append(name)
+            else:
+                out += differing_fields(stored[k], current[k], name)
+        return out
+    return [] if plain(stored) == plain(current) else [prefix or "record"]
+
+
+def check_identity(path: str | Path, stored: Any, current: dict, what: str = "checkpoint"):
+    """Raise :class:`ConfigError` naming ``path`` and the differing fields unless the record
+    ``stored`` in ``path`` equals ``current``."""
+    diff = differing_fields(stored, plain(current))
+    if diff:
+        raise ConfigError(
+            f"{what} {path} was written under other settings (differing: {', '.join(diff)}); "
+            "resume=False starts afresh and keeps it aside"
+        )
+
+
+def with_hash(path: str | Path, record: dict) -> Path:
+    """``path`` with ``__<hash>`` before its suffix: ``a/b.json`` -> ``a/b__1f2e3d4c5b6a.json``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}__{identity_hash(record)}{path.suffix}")
+
+
+def move_aside(path: str | Path, reason: str = "incompatible") -> Path:
+    """Rename ``path`` to ``<stem>.<reason>-<UTC time><suffix>`` in its folder (a counter is
+    added if that name exists); returns the new path."""
+    path = Path(path)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    target = path.with_name(f"{path.stem}.{reason}-{stamp}{path.suffix}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.stem}.{reason}-{stamp}-{n}{path.suffix}")
+        n += 1
+    os.replace(path, target)
+    return target
+
+
+def check_resume(resume: Any) -> Any:
+    """``resume`` if it is one of :data:`RESUME_CHOICES`, else a :class:`ConfigError`."""
+    if not any(resume is c or (isinstance(c, str) and resume == c) for c in RESUME_CHOICES):
+        raise ConfigError(f"resume={resume!r} is not allowed; choose one of [True, False, 'auto']")
+    return resume
+
+
+def read_json(path: str | Path, what: str = "checkpoint") -> Any:
+    """The JSON in ``path`` (read as data only); a missing, empty, truncated or garbage file
+    is a :class:`ConfigError` naming the path and what is wrong."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} cannot be read: {exc.strerror or exc}") from None
+    if not raw.strip():
+        raise ConfigError(f"{what} {path} is empty (delete it or move it away)")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} {path} is not a JSON text file (binary content)") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{what} {path} is not valid JSON (truncated or corrupt?): {exc.msg} at line "
+            f"{exc.lineno}, column {exc.colno}"
+        ) from None
+
+
+def require_fields(payload: Any, fields: dict[str, type | tuple], path, what="checkpoint") -> dict:
+    """``payload`` if it is a dict holding every key of ``fields`` with a value of the given
+    type(s); otherwise a :class:`ConfigError` naming ``path`` and the missing or mistyped keys."""
+    if not isinstance(payload, dict):
+        raise ConfigError(f"{what} {path} holds a {type(payload).__name__}, not a JSON object")
+    missing = [k for k in fields if k not in payload]
+    if missing:
+        raise ConfigError(f"{what} {path} lacks the keys {missing}")
+    for key, types in fields.items():
+        value = payload[key]
+        ok = isinstance(value, types)
+        if ok and isinstance(value, bool) and bool not in _as_tuple(types):
+            ok = False
+        if not ok:
+            names = [t.__name__ for t in _as_tuple(types)]
+            raise ConfigError(
+                f"{what} {path}: key {key!r} holds a {type(value).__name__}, expected {names}"
+            )
+    return payload
+
+
+def _as_tuple(types) -> tuple:
+    return types if isinstance(types, tuple) else (types,)
