@@ -285,6 +285,7 @@ values = {
         np.mean([ledger.rows[int(a)]["output_spikes"] == 0 for a in learned])
     ),
 }
+values = {k: v.item() if isinstance(v, np.generic) else v for k, v in values.items()}
 for k, v in values.items():
     glue(k, v, display=False)
 print(values)

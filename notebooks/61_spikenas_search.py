@@ -193,6 +193,7 @@ for name, key in (
 ):
     for f in ("diff", "lo", "hi", "t_p"):
         values[f"{name}_{f}"] = pairs[key][f]
+values = {k: v.item() if isinstance(v, np.generic) else v for k, v in values.items()}
 for k, v in values.items():
     glue(k, v, display=False)
 print(values)
