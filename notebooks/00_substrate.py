@@ -31,6 +31,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from myst_nb import glue
 
+from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.data import dataset_info, make_loaders
@@ -38,14 +39,7 @@ from snnlib.encoding import Encoder, default_encoding
 from snnlib.models import SpikingCNN, count_parameters
 from snnlib.train import TrainConfig, evaluate, fit
 
-params = dict(
-    scale=scale,
-    dataset=dataset,
-    seed=seed,
-    device=device,
-    overwrite=overwrite,
-    confirm_paper_on_cpu=confirm_paper_on_cpu,
-)
+params = declared_params("00_substrate", globals())
 run, dev = start("00_substrate", params)
 
 cfg = pick_scale(

@@ -40,6 +40,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from myst_nb import glue
 
+from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.mse import EvolutionConfig, NetConfig, RDMConfig, SearchSpace, evolve
@@ -51,20 +52,7 @@ from snnlib.nas.identity import with_hash
 from snnlib.nas.rdm import mean_rdm
 from snnlib.paths import checkpoints_dir
 
-params = dict(
-    scale=scale,
-    dataset=dataset,
-    seed=seed,
-    device=device,
-    overwrite=overwrite,
-    confirm_paper_on_cpu=confirm_paper_on_cpu,
-    metric=metric,
-    comparison=comparison,
-    aggregation=aggregation,
-    workers=workers,
-    threads=threads,
-    resume=resume,
-)
+params = declared_params("10_mse_search", globals())
 run, dev = start("10_mse_search", params, threads=threads)
 
 cfg = pick_scale(

@@ -41,6 +41,7 @@ import pandas as pd
 import torch
 from myst_nb import glue
 
+from snnlib.book.params import declared_params
 from snnlib.book.results import load_result
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
@@ -56,19 +57,7 @@ from snnlib.mse.experiment import (
 )
 from snnlib.train import TrainConfig
 
-params = dict(
-    scale=scale,
-    dataset=dataset,
-    seed=seed,
-    device=device,
-    overwrite=overwrite,
-    confirm_paper_on_cpu=confirm_paper_on_cpu,
-    search_dataset=search_dataset,
-    transfer_dataset=transfer_dataset,
-    n_random=n_random,
-    n_transfer_random=n_transfer_random,
-    threads=threads,
-)
+params = declared_params("11_mse_retrain", globals())
 notebook_start = time.perf_counter()
 run, dev = start("11_mse_retrain", params, threads=threads)
 

@@ -40,6 +40,7 @@ import torch
 from myst_nb import glue
 from scipy.stats import kendalltau
 
+from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.models import SpikingCNN
@@ -56,16 +57,7 @@ from snnlib.mse.experiment import (
 )
 from snnlib.train import TrainConfig
 
-params = dict(
-    scale=scale,
-    dataset=dataset,
-    seed=seed,
-    device=device,
-    overwrite=overwrite,
-    confirm_paper_on_cpu=confirm_paper_on_cpu,
-    event_dataset=event_dataset,
-    threads=threads,
-)
+params = declared_params("12_mse_ablations", globals())
 notebook_start = time.perf_counter()
 run, dev = start("12_mse_ablations", params, threads=threads)
 

@@ -44,6 +44,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from myst_nb import glue
 
+from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.darts import (
@@ -67,23 +68,7 @@ from snnlib.models import count_parameters
 from snnlib.nas.identity import with_hash
 from snnlib.paths import checkpoints_dir
 
-params = dict(
-    scale=scale,
-    dataset=dataset,
-    seed=seed,
-    device=device,
-    overwrite=overwrite,
-    confirm_paper_on_cpu=confirm_paper_on_cpu,
-    attention=attention,
-    placement=placement,
-    gate=gate,
-    time_steps=time_steps,
-    order=order,
-    macro=macro,
-    compare_plain=compare_plain,
-    threads=threads,
-    resume=resume,
-)
+params = declared_params("20_madarts_search", globals())
 run, dev = start("20_madarts_search", params, threads=threads)
 
 cfg = pick_scale(

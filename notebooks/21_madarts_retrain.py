@@ -46,6 +46,7 @@ import numpy as np
 from IPython.display import HTML
 from myst_nb import glue
 
+from snnlib.book.params import declared_params
 from snnlib.book.results import load_result
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
@@ -63,17 +64,7 @@ from snnlib.darts import (
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
 
-params = dict(
-    scale=scale,
-    dataset=dataset,
-    seed=seed,
-    device=device,
-    overwrite=overwrite,
-    confirm_paper_on_cpu=confirm_paper_on_cpu,
-    n_random=n_random,
-    n_seeds=n_seeds,
-    threads=threads,
-)
+params = declared_params("21_madarts_retrain", globals())
 run, dev = start("21_madarts_retrain", params, threads=threads)
 
 cfg = pick_scale(scale, retrain_budgets())  # the same budget as the attention ablation

@@ -41,6 +41,7 @@ import matplotlib.pyplot as plt
 from IPython.display import HTML
 from myst_nb import glue
 
+from snnlib.book.params import declared_params
 from snnlib.book.results import load_result
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
@@ -57,16 +58,7 @@ from snnlib.darts import (
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
 
-params = dict(
-    scale=scale,
-    dataset=dataset,
-    seed=seed,
-    device=device,
-    overwrite=overwrite,
-    confirm_paper_on_cpu=confirm_paper_on_cpu,
-    compare_gates=compare_gates,
-    threads=threads,
-)
+params = declared_params("22_madarts_attention", globals())
 run, dev = start("22_madarts_attention", params, threads=threads)
 
 cfg = pick_scale(scale, retrain_budgets())  # the same budget as the retraining notebook

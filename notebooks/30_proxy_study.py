@@ -40,6 +40,7 @@ import pandas as pd
 from myst_nb import glue
 from tqdm.auto import tqdm
 
+from snnlib.book.params import declared_params
 from snnlib.book.results import ResultRun
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
@@ -67,17 +68,7 @@ from snnlib.nas.ranking import finite_floor, study_table
 from snnlib.nas.rdm import RDM_VARIANTS
 from snnlib.train import TrainConfig
 
-params = dict(
-    scale=scale,
-    dataset=dataset,
-    seed=seed,
-    device=device,
-    overwrite=overwrite,
-    confirm_paper_on_cpu=confirm_paper_on_cpu,
-    n_boot=n_boot,
-    top_fraction=top_fraction,
-    threads=threads,
-)
+params = declared_params("30_proxy_study", globals())
 run, dev = start("30_proxy_study", params, threads=threads)
 bench = ResultRun("proxy_bench", params, device_name=run.device_name)  # the reusable ground truth
 t_start = time.perf_counter()

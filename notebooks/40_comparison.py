@@ -50,6 +50,7 @@ import pandas as pd
 import torch
 from myst_nb import glue
 
+from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.book.tables import book_table
@@ -83,15 +84,7 @@ from snnlib.nas.pareto import pareto_front
 from snnlib.nas.retrain import RetrainBudget, SeedRule, retrain
 from snnlib.train import TrainConfig
 
-params = dict(
-    scale=scale,
-    dataset=dataset,
-    seed=seed,
-    device=device,
-    overwrite=overwrite,
-    confirm_paper_on_cpu=confirm_paper_on_cpu,
-    threads=threads,
-)
+params = declared_params("40_comparison", globals())
 run, dev = start("40_comparison", params, threads=threads)
 t_start = time.perf_counter()
 

@@ -38,6 +38,7 @@ from myst_nb import glue
 from tqdm.auto import tqdm
 
 from snnlib.book import performance as perf
+from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.book.tables import book_table
@@ -48,14 +49,7 @@ if str(REPO_ROOT) not in sys.path:  # benchmarks/ lives next to snnlib/, not ins
 from benchmarks import BENCHMARKS, load
 from benchmarks.harness import BenchConfig, bench_path, default_threads, run_benchmark
 
-params = dict(
-    scale=scale,
-    dataset=dataset,
-    seed=seed,
-    device=device,
-    overwrite=overwrite,
-    confirm_paper_on_cpu=confirm_paper_on_cpu,
-)
+params = declared_params("50_performance", globals())
 run, dev = start("50_performance", params)
 
 cfg = pick_scale(

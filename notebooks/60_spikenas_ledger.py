@@ -34,6 +34,7 @@ import numpy as np
 from IPython.display import display
 from myst_nb import glue
 
+from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.book.tables import book_table
@@ -53,16 +54,7 @@ from snnlib.spikenas.study import cross_width_table, proxy_table
 from snnlib.validation import check_choice
 
 check_choice("dataset", dataset, ("cifar10",))
-params = dict(
-    scale=scale,
-    dataset=dataset,
-    seed=seed,
-    device=device,
-    overwrite=overwrite,
-    confirm_paper_on_cpu=confirm_paper_on_cpu,
-    n_boot=n_boot,
-    threads=threads,
-)
+params = declared_params("60_spikenas_ledger", globals())
 run, dev = start("60_spikenas_ledger", params, threads=threads)
 
 cfg = pick_scale(

@@ -37,6 +37,7 @@ from IPython.display import display
 from myst_nb import glue
 from tqdm.auto import tqdm
 
+from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.book.tables import book_table
@@ -49,15 +50,7 @@ from snnlib.spikenas.study import anytime_table, paired_final, t_interval
 from snnlib.validation import check_choice
 
 check_choice("dataset", dataset, ("cifar10",))
-params = dict(
-    scale=scale,
-    dataset=dataset,
-    seed=seed,
-    device=device,
-    overwrite=overwrite,
-    confirm_paper_on_cpu=confirm_paper_on_cpu,
-    threads=threads,
-)
+params = declared_params("61_spikenas_search", globals())
 run, dev = start("61_spikenas_search", params, threads=threads)
 
 cfg = pick_scale(

@@ -372,11 +372,17 @@ def test_the_declared_table_is_the_notebooks_parameters_cell(nb):
 
 
 def test_every_notebook_passes_all_its_parameters_to_start():
+    """Each notebook collects its own declared parameters (all of them, in the declared order)
+    from its namespace; a missing one is an error naming it."""
+    from snnlib.book.params import declared_params
+
     for nb in NOTEBOOKS:
         text = (REPO_ROOT / "notebooks" / f"{nb}.py").read_text()
-        block = text.split("params = dict(", 1)[1].split(")\n", 1)[0]
-        passed = {a.split("=")[0].strip() for a in block.replace("\n", " ").split(",") if a.strip()}
-        assert passed == set(NOTEBOOKS[nb]), nb
+        assert f'params = declared_params("{nb}", globals())' in text, nb
+        namespace = {k: p.default for k, p in NOTEBOOKS[nb].items()} | {"unrelated": 1}
+        assert list(declared_params(nb, namespace)) == list(NOTEBOOKS[nb]), nb
+    with pytest.raises(ConfigError, match=r"lacks its declared parameters \['seed'\]"):
+        declared_params("00_substrate", {k: 0 for k in NOTEBOOKS["00_substrate"] if k != "seed"})
 
 
 def test_injected_names_are_read_from_papermills_cell():

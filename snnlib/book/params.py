@@ -442,3 +442,21 @@ def paper_on_cpu_message(notebook: str) -> str:
         f"paper/cpu work ratio ~{ratio:g}; the papers' data sets take far longer). Run it on "
         "a GPU (device='cuda'), or pass confirm_paper_on_cpu=True to run it anyway"
     )
+
+
+def declared_params(notebook: str, namespace: dict) -> dict[str, Any]:
+    """The values of ``notebook``'s declared parameters in ``namespace`` (a notebook passes
+    ``globals()``), in the declared order: the ``params`` every result file records, without
+    restating the parameters cell.
+
+    >>> declared_params("50_performance", dict(scale="smoke", dataset="digits", seed=0,
+    ...     device="cpu", overwrite=False, confirm_paper_on_cpu=False, other=1))["scale"]
+    'smoke'
+    """
+    spec = spec_of(notebook)
+    if spec is None:
+        raise ConfigError(f"notebook {notebook!r} declares no parameters")
+    missing = [k for k in spec if k not in namespace]
+    if missing:
+        raise ConfigError(f"notebook {notebook!r} lacks its declared parameters {missing}")
+    return {k: namespace[k] for k in spec}
