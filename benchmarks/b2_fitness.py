@@ -104,58 +104,92 @@ def _tensors(split: str, limit: int | None, seed: int) -> tuple[torch.Tensor, to
     return torch.stack(xs), torch.tensor(ys)
 
 
-def evaluators(size: dict, seed: int, device: str = "cpu"):
-    """The RDM, SAHD, Hamming-RDM and accuracy evaluators of a benchmark size, and the space."""
-    from snnlib.mse import (
-        AccuracyEvaluator,
-        DataSpec,
-        NetConfig,
-        RDMConfig,
-        RDMEvaluator,
-        SearchSpace,
-        class_balanced,
-    )
+def build_evaluators(
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    val_x: torch.Tensor,
+    val_y: torch.Tensor,
+    data,
+    net,
+    *,
+    n_per_class: int,
+    probe_classes: int | None,
+    batch_size: int,
+    seed: int,
+    sahd_batch: int | None = None,
+    device: str = "cpu",
+) -> dict:
+    """The search's fitness evaluators on these tensors (``data``: a
+    :class:`snnlib.mse.DataSpec`, ``net``: a :class:`snnlib.mse.NetConfig`).
+
+    ``rdm``: the RDM fitness on a class-balanced probe of ``n_per_class`` training images per
+    class (``probe_classes``: the number of classes, None: those present); with
+    ``sahd_batch``, also ``sahd`` (SAHD on two mini-batches of ``sahd_batch`` training images)
+    and ``rdm_hamming`` (the Hamming-distance RDM on the same probe); ``accuracy_1epoch``: one
+    training epoch on the training tensors in batches of ``batch_size``, then validation
+    accuracy. Keys in that order.
+    """
+    from snnlib.mse import AccuracyEvaluator, RDMConfig, RDMEvaluator, class_balanced
     from snnlib.mse.baselines import SAHDEvaluator
     from snnlib.train import TrainConfig
 
-    train_x, train_y = _tensors("train", size["train_limit"], seed)
-    val_x, val_y = _tensors("val", size["val_limit"], seed)
-    data = DataSpec(1, 10, "direct", size["time_steps"])
-    net = NetConfig(width=size["width"], stem_stride=size["stem_stride"])
-    n = size["n_per_class"]
-    if size["train_limit"] is not None:  # tiny splits: fewer classes may be present
-        counts = torch.bincount(train_y, minlength=10)
-        n = max(2, min(n, int(counts[counts > 0].min())))
-    px, py = class_balanced(
-        train_x, train_y, n, seed=seed, num_classes=None if size["train_limit"] is not None else 10
-    )
-    rdm = RDMEvaluator(px, py, data, RDMConfig(n_per_class=n), net, device=device)
-    hamming = RDMEvaluator(
-        px,
-        py,
-        data,
-        RDMConfig(metric="hamming", comparison="kendall", n_per_class=n),
-        net,
-        device=device,
-    )
-    sahd = SAHDEvaluator(
-        train_x[: 2 * size["sahd_batch"]], data, net=net, n_batches=2, device=device
-    )
-    acc = AccuracyEvaluator(
+    px, py = class_balanced(train_x, train_y, n_per_class, seed=seed, num_classes=probe_classes)
+    evs = {
+        "rdm": RDMEvaluator(px, py, data, RDMConfig(n_per_class=n_per_class), net, device=device)
+    }
+    if sahd_batch is not None:
+        hamming = RDMEvaluator(
+            px,
+            py,
+            data,
+            RDMConfig(metric="hamming", comparison="kendall", n_per_class=n_per_class),
+            net,
+            device=device,
+        )
+        evs["sahd"] = SAHDEvaluator(
+            train_x[: 2 * sahd_batch], data, net=net, n_batches=2, device=device
+        )
+        evs["rdm_hamming"] = hamming
+    evs["accuracy_1epoch"] = AccuracyEvaluator(
         train_x,
         train_y,
         val_x,
         val_y,
         data,
         TrainConfig(epochs=1),
-        batch_size=size["batch_size"],
+        batch_size=batch_size,
         net=net,
         device=device,
     )
-    return (
-        {"rdm": rdm, "sahd": sahd, "rdm_hamming": hamming, "accuracy_1epoch": acc},
-        SearchSpace(n_cells=size["n_cells"]),
+    return evs
+
+
+def evaluators(size: dict, seed: int, device: str = "cpu"):
+    """The RDM, SAHD, Hamming-RDM and accuracy evaluators of a benchmark size, and the space."""
+    from snnlib.mse import DataSpec, NetConfig, SearchSpace
+
+    train_x, train_y = _tensors("train", size["train_limit"], seed)
+    val_x, val_y = _tensors("val", size["val_limit"], seed)
+    n = size["n_per_class"]
+    limited = size["train_limit"] is not None
+    if limited:  # tiny splits: fewer classes may be present
+        counts = torch.bincount(train_y, minlength=10)
+        n = max(2, min(n, int(counts[counts > 0].min())))
+    evs = build_evaluators(
+        train_x,
+        train_y,
+        val_x,
+        val_y,
+        DataSpec(1, 10, "direct", size["time_steps"]),
+        NetConfig(width=size["width"], stem_stride=size["stem_stride"]),
+        n_per_class=n,
+        probe_classes=None if limited else 10,
+        batch_size=size["batch_size"],
+        seed=seed,
+        sahd_batch=size["sahd_batch"],
+        device=device,
     )
+    return evs, SearchSpace(n_cells=size["n_cells"])
 
 
 def cifar_shape_costs(
@@ -167,44 +201,27 @@ def cifar_shape_costs(
     silent on digits, so that the RDM side does all its work); the accuracy fitness is timed
     once (one epoch over ``n_train`` images is minutes on a CPU).
     """
-    from snnlib.mse import (
-        AccuracyEvaluator,
-        DataSpec,
-        NetConfig,
-        RDMConfig,
-        RDMEvaluator,
-        class_balanced,
-    )
-    from snnlib.train import TrainConfig
+    from snnlib.mse import DataSpec, NetConfig
 
     gen = torch.Generator().manual_seed(seed)
     shape = (size["channels"], size["image"], size["image"])
     n = size["n_train"] + size["n_val"]
     x = torch.randn((n, *shape), generator=gen)
     y = torch.arange(n) % size["classes"]
-    train_x, train_y, val_x, val_y = (
+    evs = build_evaluators(
         x[: size["n_train"]],
         y[: size["n_train"]],
         x[size["n_train"] :],
         y[size["n_train"] :],
-    )
-    data = DataSpec(size["channels"], size["classes"], "direct", size["time_steps"])
-    net = NetConfig(width=size["width"], stem_stride=size["stem_stride"])
-    px, py = class_balanced(
-        train_x, train_y, size["n_per_class"], seed=seed, num_classes=size["classes"]
-    )
-    rdm = RDMEvaluator(px, py, data, RDMConfig(n_per_class=size["n_per_class"]), net, device=device)
-    acc = AccuracyEvaluator(
-        train_x,
-        train_y,
-        val_x,
-        val_y,
-        data,
-        TrainConfig(epochs=1),
+        DataSpec(size["channels"], size["classes"], "direct", size["time_steps"]),
+        NetConfig(width=size["width"], stem_stride=size["stem_stride"]),
+        n_per_class=size["n_per_class"],
+        probe_classes=size["classes"],
         batch_size=size["batch_size"],
-        net=net,
+        seed=seed,
         device=device,
     )
+    rdm, acc = evs["rdm"], evs["accuracy_1epoch"]
     rdm_s = measure({"rdm": lambda: rdm(genome, seed)}, repeats, warmup, device=device)["rdm"]
     acc_s = measure({"accuracy_1epoch": lambda: acc(genome, seed)}, 1, 0, device=device)[
         "accuracy_1epoch"
@@ -215,7 +232,7 @@ def cifar_shape_costs(
         "ratio": ratio,
         "train_images": size["n_train"],
         "val_images": size["n_val"],
-        "probe_images": int(px.shape[0]),
+        "probe_images": int(rdm.x.shape[0]),
         "input_shape": list(shape),
         "genome": genome.hash()[:10],
         "data": "synthetic Gaussian pixels (timing only; fitness values not meaningful)",

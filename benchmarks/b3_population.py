@@ -24,39 +24,18 @@ import time
 
 import numpy as np
 
+from .b2_fitness import SIZES as FITNESS_SIZES
+from .b2_fitness import evaluators
 from .harness import BenchConfig, measure, paired_ratio, summary
 
 NAME = "b3_population"
 DATASET = "digits"
 DESCRIPTION = "one population's RDM fitness: in-process vs dask LocalCluster (2 workers)"
 
+# B2's evaluator sizes (the same RDM fitness), with the population; ``genomes`` is unused here
 SIZES = {
-    "quick": dict(
-        population=2,
-        n_cells=3,
-        width=4,
-        stem_stride=2,
-        time_steps=2,
-        n_per_class=2,
-        train_limit=40,
-        val_limit=20,
-        batch_size=20,
-        genomes=1,
-        sahd_batch=4,
-    ),
-    "full": dict(
-        population=16,
-        n_cells=6,
-        width=8,
-        stem_stride=2,
-        time_steps=4,
-        n_per_class=10,
-        train_limit=None,
-        val_limit=None,
-        batch_size=64,
-        genomes=1,
-        sahd_batch=32,
-    ),
+    name: {"population": population, **FITNESS_SIZES[name], "genomes": 1}
+    for name, population in (("quick", 2), ("full", 16))
 }
 N_WORKERS = 2
 
@@ -88,8 +67,6 @@ def run(cfg: BenchConfig) -> dict:
     import benchmarks.b3_population as this
     from snnlib.mse import sample_genomes
     from snnlib.nas.executors import SyncExecutor
-
-    from .b2_fitness import evaluators
 
     size = SIZES["quick" if cfg.quick else "full"]
     evs, space = evaluators(size, cfg.seed)

@@ -59,14 +59,12 @@ from snnlib.darts import (
     search_loaders,
     search_metrics,
     seeded_search,
+    seeded_search_checkpoint,
     sharpness_per_epoch,
 )
-from snnlib.darts.supernet_search import seeded_search_identity
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
 from snnlib.models import count_parameters
-from snnlib.nas.identity import with_hash
-from snnlib.paths import checkpoints_dir
 
 params = declared_params("20_madarts_search", globals())
 run, dev = start("20_madarts_search", params, threads=threads)
@@ -205,25 +203,18 @@ identity = dict(
 )
 search_kw["resume"] = "auto" if resume else False
 search_kw["identity"] = identity
-
-
-def checkpoint_for(s: SupernetSpec):
-    """This run's checkpoint file for the supernet ``s``, named by the hash of its record."""
-    record = seeded_search_identity(
-        s,
-        cfg["search"],
-        seed=seed,
-        in_channels=info.in_channels,
-        num_classes=info.num_classes,
-        identity=identity,
-    )
-    stem = f"20_madarts_search__{dataset}__{scale}__seed{seed}__{s.attention}.pt"
-    return with_hash(checkpoints_dir() / stem, record)
-
+checkpoint_kw = dict(
+    stem=f"20_madarts_search__{dataset}__{scale}",
+    cfg=cfg["search"],
+    seed=seed,
+    in_channels=info.in_channels,
+    num_classes=info.num_classes,
+    identity=identity,
+)
 
 supernet, res = seeded_search(
     spec,
-    checkpoint=checkpoint_for(spec),
+    checkpoint=seeded_search_checkpoint(spec, **checkpoint_kw),
     desc=f"search {attention} {dataset}",
     **search_kw,
 )
@@ -241,7 +232,7 @@ plain = None
 if compare_plain and attention != "none":
     plain_net, plain = seeded_search(
         spec.with_attention("none"),
-        checkpoint=checkpoint_for(spec.with_attention("none")),
+        checkpoint=seeded_search_checkpoint(spec.with_attention("none"), **checkpoint_kw),
         desc=f"search none {dataset}",
         **search_kw,
     )

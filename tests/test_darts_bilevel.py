@@ -21,6 +21,7 @@ from snnlib.darts import (
     search,
     search_loaders,
     seeded_search,
+    seeded_search_checkpoint,
     split_weight_arch_indices,
     unrolled_arch_gradients,
     weight_step,
@@ -414,3 +415,27 @@ def test_seeded_search_builds_the_spec_from_its_seed():
     )
     runs = [seeded_search(spec, seed=s, **kw)[1].arch_weights for s in (0, 0, 1)]
     assert runs[0] == runs[1] != runs[2]
+
+
+def test_seeded_search_checkpoint_names_the_file_by_stem_seed_attention_and_hash(
+    tmp_path, monkeypatch
+):
+    spec = SupernetSpec(C=2, layers=3, steps=2, time_steps=2, attention="eca")
+    kw = dict(
+        stem="20_madarts_search__digits__smoke",
+        cfg=SearchConfig(epochs=1, max_batches=1),
+        seed=3,
+        in_channels=1,
+        num_classes=10,
+        identity=dict(scale="smoke", device="cpu", data=dict(dataset="digits", image_size=8)),
+    )
+    path = seeded_search_checkpoint(spec, directory="/ck", **kw)
+    assert str(path) == "/ck/20_madarts_search__digits__smoke__seed3__eca__0f152f6909a3.pt"
+    plain = seeded_search_checkpoint(spec.with_attention("none"), directory="/ck", **kw)
+    assert plain.name == "20_madarts_search__digits__smoke__seed3__none__0c2b676e62b2.pt"
+    # any setting of the record changes the hash; the folder defaults to checkpoints_dir()
+    other = seeded_search_checkpoint(spec, directory="/ck", **{**kw, "num_classes": 3})
+    assert other.name.startswith("20_madarts_search__digits__smoke__seed3__eca__")
+    assert other != path
+    monkeypatch.setenv("SNNLIB_CHECKPOINTS", str(tmp_path))
+    assert seeded_search_checkpoint(spec, **kw) == tmp_path / path.name

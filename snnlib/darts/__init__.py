@@ -15,7 +15,8 @@ Modules, in the order the data flows:
 - :mod:`~snnlib.darts.bilevel`: ``SearchConfig``, the two steps, ``search`` (first/second
   order) in parts: epoch steps, evaluation (``spike_evaluation``), record
 - :mod:`~snnlib.darts.search_state`: the search checkpoint, resume
-- :mod:`~snnlib.darts.supernet_search`: ``SupernetSpec``, ``seeded_search``
+- :mod:`~snnlib.darts.supernet_search`: ``SupernetSpec``, ``seeded_search``, its checkpoint
+  file (``seeded_search_checkpoint``)
 - :mod:`~snnlib.darts.cell_spikes`: NoS per cell
 - :mod:`~snnlib.darts.retrain`: ``train_genotype`` at a fixed budget (``train_genotype_seeds``:
   averaged over seeds)
@@ -85,7 +86,7 @@ from .summaries import (
     sharpness_per_epoch,
 )
 from .supernet import MixedOp, SearchCell, SearchNetwork
-from .supernet_search import SupernetSpec, seeded_search
+from .supernet_search import SupernetSpec, seeded_search, seeded_search_checkpoint
 
 __all__ = [
     "ATTENTION",
@@ -151,6 +152,7 @@ __all__ = [
     "sharpness_per_epoch",
     "SupernetSpec",
     "seeded_search",
+    "seeded_search_checkpoint",
     "MixedOp",
     "SearchCell",
     "SearchNetwork",

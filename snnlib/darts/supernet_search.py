@@ -5,7 +5,8 @@ initial weights wherever their modules agree, and the same data order.
 
 :func:`seeded_search_identity` is the record of such a search (search config, supernet, seed,
 classes and the caller's data and scale): its checkpoint stores it, and a checkpoint file
-named by its hash (:func:`snnlib.nas.identity.with_hash`) is never shared by two settings.
+named by its hash (:func:`snnlib.nas.identity.with_hash`) is never shared by two settings;
+:func:`seeded_search_checkpoint` is that file's path.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 import torch
 
 from ..encoding import Encoder
+from ..nas.identity import with_hash
+from ..paths import checkpoints_dir
 from ..runtime import seed_everything
 from .bilevel import BilevelResult, SearchConfig, search
 from .search_state import search_identity
@@ -79,6 +82,34 @@ def seeded_search_identity(
     """The full record of :func:`seeded_search` with these arguments (what its checkpoint
     stores; hash it to name the checkpoint file)."""
     return search_identity(cfg, _supernet_record(spec, seed, in_channels, num_classes, identity))
+
+
+def seeded_search_checkpoint(
+    spec: SupernetSpec,
+    cfg: SearchConfig,
+    *,
+    stem: str,
+    seed: int,
+    in_channels: int,
+    num_classes: int,
+    identity: dict | None = None,
+    directory: str | Path | None = None,
+) -> Path:
+    """The checkpoint file of :func:`seeded_search` with these arguments:
+    ``<directory>/<stem>__seed<seed>__<attention>__<hash>.pt``, the hash that of
+    :func:`seeded_search_identity` (runs under other settings never share a file).
+    ``directory``: :func:`snnlib.paths.checkpoints_dir` unless given. The search notebook
+    passes ``stem="20_madarts_search__<dataset>__<scale>"``."""
+    record = seeded_search_identity(
+        spec,
+        cfg,
+        seed=seed,
+        in_channels=in_channels,
+        num_classes=num_classes,
+        identity=identity,
+    )
+    folder = Path(directory) if directory is not None else checkpoints_dir()
+    return with_hash(folder / f"{stem}__seed{seed}__{spec.attention}.pt", record)
 
 
 def seeded_search(
