@@ -4,7 +4,7 @@
 ``(x, y)``, ``y`` a Python int and ``x`` float32:
 
 - static datasets (``digits``, ``cifar10``, ``cifar100``): ``[C, H, W]``, normalised;
-- event datasets (``digits-dvs``, ``cifar10-dvs``, ``dvs-gesture``): ``[T, P, H, W]`` event
+- event datasets (``digits-dvs``, ``nmnist``, ``cifar10-dvs``, ``dvs-gesture``): ``[T, P, H, W]`` event
   counts in ``T = time_steps`` time bins and ``P = 2`` polarities (OFF, ON).
 
 Items are *not* time-major; ``snnlib.encoding`` turns a batch into ``[T, B, ...]``.
@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader
 
 from ..paths import REPO_ROOT
 from ..validation import ConfigError, check_choice, check_range
-from . import cifar, digits, digits_dvs, neuromorphic
+from . import cifar, digits, digits_dvs, neuromorphic, nmnist
 from .base import DatasetInfo, SplitDataset
 from .errors import DatasetNotFound
 from .registry import (
@@ -67,13 +67,22 @@ __all__ = [
 ]
 
 #: the built-in data sets (more can be registered: :func:`register_dataset`)
-DATASETS = ("digits", "digits-dvs", "cifar10", "cifar100", "cifar10-dvs", "dvs-gesture")
+DATASETS = (
+    "digits",
+    "digits-dvs",
+    "cifar10",
+    "cifar100",
+    "cifar10-dvs",
+    "dvs-gesture",
+    "nmnist",
+)
 SPLITS = ("train", "val", "test")
 DATA_ROOT = Path(os.environ.get("SNNLIB_DATA", REPO_ROOT / "data" / "datasets"))
 
-for _name, _module in zip(DATASETS, (digits, digits_dvs, cifar, cifar, neuromorphic, neuromorphic)):
+_MODULES = (digits, digits_dvs, cifar, cifar, neuromorphic, neuromorphic, nmnist)
+for _name, _module in zip(DATASETS, _MODULES):
     register_builtin(_name, _module)
-del _name, _module
+del _name, _module, _MODULES
 
 
 def data_root(root: str | Path | None = None) -> Path:

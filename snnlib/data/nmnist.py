@@ -1,0 +1,244 @@
+r"""``nmnist``: real event-camera recordings of MNIST digits (N-MNIST), read as event frames.
+
+N-MNIST (Orchard et al. 2015): an ATIS sensor (34x34 pixels, 2 polarities) on a pan-tilt
+unit makes three 100 ms saccades in front of each MNIST digit shown on a monitor.
+
+Sources, as for ``cifar10``:
+
+- the full data set (60,000 train / 10,000 test recordings) in tonic's layout,
+  ``<root>/NMNIST/Train/<class>/*.bin`` and ``.../Test/...``, read by tonic (``download=True``
+  fetches it; needs network);
+- otherwise the **subset committed with the project** (:mod:`snnlib.data.nmnist_embedded`:
+  1,000 train + 100 test recordings, offline, checksum verified). ``.source`` says which
+  (``"tonic"`` or ``"embedded-subset"``): a number from the subset is a number on 100 test
+  recordings and must be labelled so.
+
+Splits: ``test`` is the official test set (or its first 100 recordings); ``val`` is 10% of every
+class of the train recordings (fixed, seed 0) and ``train`` the other 90%.
+
+Framing (``[T, 2, H, W]`` float32 event counts, channel 0 OFF, 1 ON), options:
+
+- ``binning="fixed"`` (default): T equal bins of ``[0, duration_us)``, fixed in absolute
+  time, so bin :math:`k` always holds the same part of the saccade path (a recording's
+  events after ``duration_us`` fall in the last bin); ``"span"``: T equal bins between each
+  recording's first and last event (tonic's ``ToFrame(n_time_bins=T)``).
+- ``counts="raw"`` (default): event counts; ``"log1p"``: :math:`\log(1 + n)`;
+  ``"binary"``: :math:`[n > 0]`.
+- ``image_size``: area resampling that keeps the total count (default 34, the sensor).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..validation import ConfigError, check_choice, check_range
+from . import nmnist_embedded
+from .base import DatasetInfo, SplitDataset
+from .errors import DatasetNotFound
+from .neuromorphic import resize_counts
+from .splits import carve_per_class
+
+OPTIONS = ("image_size", "binning", "counts", "duration_us")
+SENSOR = 34  # pixels per side
+DURATION_US = 300_000  # three saccades of 100 ms
+BINNINGS = ("fixed", "span")
+COUNTS = ("raw", "log1p", "binary")
+VAL_FRACTION = 0.1
+NUM_CLASSES = 10
+
+
+def info(name: str = "nmnist", *, image_size: int | None = None, **_framing) -> DatasetInfo:
+    size = image_size or SENSOR
+    return DatasetInfo(name, "events", NUM_CLASSES, 2, (size, size))
+
+
+def check_framing(binning: str, counts: str, duration_us: int) -> None:
+    check_choice("binning", binning, BINNINGS)
+    check_choice("counts", counts, COUNTS)
+    check_range("duration_us", duration_us, 1, None, integer=True)
+
+
+def frame_events(
+    events: np.ndarray,
+    offsets: np.ndarray,
+    time_steps: int,
+    *,
+    size: int = SENSOR,
+    binning: str = "fixed",
+    counts: str = "raw",
+    duration_us: int = DURATION_US,
+) -> torch.Tensor:
+    """Frames ``[N, T, 2, size, size]`` of the ``N`` recordings ``events[offsets[i]:offsets[i+1]]``.
+
+    All recordings are binned at once (one ``bincount``). Example:
+
+    >>> ev = np.zeros(3, dtype=nmnist_embedded.EVENT_DTYPE)
+    >>> ev["x"], ev["y"], ev["t"], ev["p"] = [0, 1, 1], [0, 0, 0], [0, 150_000, 299_999], True
+    >>> frame_events(ev, np.array([0, 3]), 2, size=2)[0, :, 1].tolist()
+    [[[1.0, 0.0], [0.0, 0.0]], [[0.0, 2.0], [0.0, 0.0]]]
+    """
+    check_framing(binning, counts, duration_us)
+    offsets = np.asarray(offsets, dtype=np.int64)
+    n, T = len(offsets) - 1, int(time_steps)
+    sample = np.repeat(np.arange(n), np.diff(offsets))
+    t = events["t"].astype(np.float64)
+    if binning == "fixed":
+        b = np.floor(t * T / duration_us)
+    else:  # per-recording span, as tonic's ToFrame(n_time_bins=T)
+        lo = np.minimum.reduceat(t, offsets[:-1]) if len(t) else t
+        hi = np.maximum.reduceat(t, offsets[:-1]) if len(t) else t
+        lo, hi = lo[sample], hi[sample]
+        b = np.floor((t - lo) * T / np.maximum(hi - lo, 1.0))
+    b = np.clip(b, 0, T - 1).astype(np.int64)
+    x = np.clip(events["x"].astype(np.int64), 0, SENSOR - 1)
+    y = np.clip(events["y"].astype(np.int64), 0, SENSOR - 1)
+    p = events["p"].astype(np.int64)
+    flat = (((sample * T + b) * 2 + p) * SENSOR + y) * SENSOR + x
+    hist = np.bincount(flat, minlength=n * T * 2 * SENSOR * SENSOR)
+    frames = torch.from_numpy(hist.astype(np.float32)).view(n, T, 2, SENSOR, SENSOR)
+    if size != SENSOR:
+        frames = resize_counts(frames, (size, size))
+    if counts == "log1p":
+        frames = torch.log1p(frames)
+    elif counts == "binary":
+        frames = (frames > 0).float()
+    return frames
+
+
+def _tonic_folder(root: Path, train: bool) -> Path:
+    return Path(root) / "NMNIST" / ("Train" if train else "Test")
+
+
+def _how(root: Path) -> str:
+    import tonic.datasets
+
+    cls = tonic.datasets.NMNIST
+    return (
+        f"Pass download=True (needs network) to fetch {cls.train_url} and {cls.test_url} "
+        f"into {Path(root) / 'NMNIST'}, or extract train.zip and test.zip there so that "
+        f"{_tonic_folder(root, True)}/<class>/*.bin exist. Without them the embedded subset "
+        "(1,000 + 100 recordings) is used."
+    )
+
+
+def _tonic_class():
+    """tonic's NMNIST that accepts any extracted ``.bin`` files without the archive (tonic
+    itself wants the zip and at least 10,000 files, and would try to download otherwise)."""
+    import tonic.datasets
+
+    class NMNIST(tonic.datasets.NMNIST):  # the name stays tonic's: it names the data folder
+        def _check_exists(self) -> bool:
+            folder = Path(self.location_on_system, self.folder_name)
+            return next(folder.glob("*/*.bin"), None) is not None
+
+    return NMNIST
+
+
+class _TonicRecordings:
+    """The full N-MNIST split through tonic, with the embedded subset's interface."""
+
+    source = "tonic"
+    sha256 = None
+
+    def __init__(self, root: Path, train: bool, download: bool):
+        try:
+            self._set = _tonic_class()(save_to=str(root), train=train)
+        except Exception as exc:  # no network, interrupted download, bad archive...
+            raise DatasetNotFound(
+                "nmnist", _tonic_folder(root, train), _how(root), f"{type(exc).__name__}: {exc}"
+            ) from exc
+        self.targets = np.asarray(self._set.targets, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def recording(self, i: int) -> np.ndarray:
+        raw, _ = self._set[int(i)]
+        out = np.empty(len(raw), dtype=nmnist_embedded.EVENT_DTYPE)
+        for k in ("x", "y", "t"):
+            out[k] = raw[k]
+        out["p"] = raw["p"].astype(bool)
+        return out
+
+
+def recordings(split_train: bool, root: Path, download: bool):
+    """The full train/test recordings when on disk (or ``download``), else the subset."""
+    folder = _tonic_folder(root, split_train)
+    if download or (folder.is_dir() and next(folder.glob("*/*.bin"), None) is not None):
+        return _TonicRecordings(root, split_train, download)
+    return nmnist_embedded.load_split("train" if split_train else "test")
+
+
+class NMNISTDataset(SplitDataset):
+    """One split of N-MNIST as event frames; ``events(i)`` gives item ``i``'s raw events.
+
+    The embedded subset is framed once, all recordings together, when the split is made.
+    """
+
+    def __init__(
+        self,
+        split: str,
+        *,
+        root: Path,
+        download: bool = False,
+        time_steps: int = 4,
+        image_size: int | None = None,
+        binning: str = "fixed",
+        counts: str = "raw",
+        duration_us: int = DURATION_US,
+    ):
+        check_framing(binning, counts, duration_us)
+        self.rec = recordings(split != "test", Path(root), download)
+        targets = np.asarray(self.rec.targets, dtype=np.int64)
+        indices = np.arange(len(targets))
+        if split != "test":
+            train, val = carve_per_class(targets, VAL_FRACTION, seed=0)
+            indices = train if split == "train" else val
+        super().__init__(info(image_size=image_size), split, indices, targets[indices])
+        self.source = self.rec.source
+        self.source_sha256 = self.rec.sha256
+        self.time_steps = int(time_steps)
+        self.framing = dict(
+            size=self.info.size[0], binning=binning, counts=counts, duration_us=int(duration_us)
+        )
+        self._frames = None
+        if isinstance(self.rec, nmnist_embedded.EmbeddedRecordings):
+            self._frames = frame_events(
+                self.rec.events, self.rec.offsets, self.time_steps, **self.framing
+            )
+
+    def events(self, i: int) -> np.ndarray:
+        """Raw events (tonic dtype x, y, t, p; sorted by t) of item ``i`` of this split."""
+        return self.rec.recording(int(self.indices[i])).copy()
+
+    def load(self, source_index: int) -> torch.Tensor:
+        if self._frames is not None:
+            return self._frames[source_index]
+        ev = self.rec.recording(source_index)
+        return frame_events(ev, np.array([0, len(ev)]), self.time_steps, **self.framing)[0]
+
+
+def load(
+    name: str,
+    split: str,
+    *,
+    root: Path,
+    download: bool = False,
+    time_steps: int = 4,
+    image_size: int | None = None,
+    **framing,
+) -> NMNISTDataset:
+    unknown = set(framing) - set(OPTIONS)
+    if unknown:
+        raise ConfigError(f"nmnist options {sorted(unknown)} unknown; choose among {OPTIONS}")
+    return NMNISTDataset(
+        split,
+        root=root,
+        download=download,
+        time_steps=time_steps,
+        image_size=image_size,
+        **framing,
+    )

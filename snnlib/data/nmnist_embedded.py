@@ -1,0 +1,198 @@
+"""The N-MNIST subset committed with the project: 1,100 real ATIS recordings, offline.
+
+``data/embedded/nmnist-small.tar.xz`` (13.7 MB) holds ``nmnist-small/recordings/N.bs2``
+(N-MNIST's 40-bit binary events: x, y, polarity, 23-bit microsecond timestamp), the lists
+``train1K.txt`` / ``test100.txt`` (sample number and class) and ``mnist-test-first100.npz``
+(the 100 MNIST test images, uint8 28x28, that samples 60001-60100 recorded). Samples 1-1000
+are recordings of MNIST training images 1-1000, samples 60001-60100 of MNIST test images
+1-100 (Orchard et al., Frontiers in Neuroscience 2015, CC BY-SA 4.0; files from the test data
+of the public repository bamsumit/slayerPytorch, commit 01beeeb). Numbers computed on it are
+labelled ``source: embedded-subset`` (1,000 train + 100 test recordings of the 70,000).
+
+The archive's sha256 is checked before it is read; the decoded events (tonic's structured
+dtype), offsets, sample numbers and labels are cached once as ``.npy`` files (read without
+pickle, keyed by the checksum) under the data root's cache folder.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tonic.io import events_struct
+
+from ..fileio import atomic_write
+from ..paths import REPO_ROOT
+from ..validation import ConfigError
+from .cifar_embedded import default_cache_dir, file_sha256
+
+ARCHIVE = REPO_ROOT / "data" / "embedded" / "nmnist-small.tar.xz"
+ARCHIVE_SHA256 = "da021cea124bca6e0f82eebe3c6daca41c93e4ddff1ac94e5e534843aeb61c53"
+SOURCE = "embedded-subset"
+SPLIT_SIZES = {"train": 1000, "test": 100}
+_LISTS = {"train": "nmnist-small/train1K.txt", "test": "nmnist-small/test100.txt"}
+_MNIST = "nmnist-small/mnist-test-first100.npz"
+EVENT_DTYPE = events_struct  # x int16, y int16, t int64 (us), p bool (True = ON)
+
+
+@dataclass
+class EmbeddedRecordings:
+    """One split: events of every recording (``events[offsets[i]:offsets[i+1]]``), their
+    N-MNIST sample numbers and labels."""
+
+    events: np.ndarray
+    offsets: np.ndarray
+    samples: np.ndarray
+    targets: np.ndarray
+    source: str = SOURCE
+    sha256: str = ARCHIVE_SHA256
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def recording(self, i: int) -> np.ndarray:
+        return self.events[self.offsets[i] : self.offsets[i + 1]]
+
+
+def verify_archive(path: Path = ARCHIVE, expected: str = ARCHIVE_SHA256) -> Path:
+    """``path`` if it exists and its sha256 is ``expected``; else a :class:`ConfigError`
+    naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"the embedded N-MNIST archive is missing: {path}")
+    digest = file_sha256(path)
+    if digest != expected:
+        raise ConfigError(
+            f"{path}: sha256 {digest} does not match the embedded N-MNIST archive's {expected}; "
+            "the file is corrupt or not the project's copy"
+        )
+    return path
+
+
+def _read_list(text: str, name: str) -> list[tuple[int, int]]:
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[1]) > 9:
+            raise ConfigError(f"{name}: bad line {line!r}; expected '<sample> <class 0-9>'")
+        rows.append((int(parts[0]), int(parts[1])))
+    return rows
+
+
+OVERFLOW_Y = 240  # a "y" of 240 marks a timestamp overflow record, not an event
+OVERFLOW_US = 2**13  # added to every later timestamp per overflow record (as tonic reads it)
+
+
+def decode_bs2(raw: bytes) -> np.ndarray:
+    """Events of one N-MNIST ``.bs2``/``.bin`` file (tonic's dtype, file order).
+
+    Each event is 40 bits: byte 0 = x, byte 1 = y, bit 7 of byte 2 = polarity, the other 23
+    bits of bytes 2-4 = timestamp in microseconds. A record with y = 240 is an overflow
+    marker: it adds :data:`OVERFLOW_US` to the timestamps of all later records and is
+    dropped (the convention of tonic's ``read_mnist_file``, which the tests compare with).
+    """
+    if len(raw) % 5:
+        raise ConfigError(f"an N-MNIST recording has {len(raw)} bytes, not a multiple of 5")
+    b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 5).astype(np.int64)
+    t = ((b[:, 2] & 127) << 16) | (b[:, 3] << 8) | b[:, 4]
+    overflow = b[:, 1] == OVERFLOW_Y
+    t = t + OVERFLOW_US * np.cumsum(overflow)
+    keep = ~overflow
+    out = np.empty(int(keep.sum()), dtype=EVENT_DTYPE)
+    out["x"], out["y"], out["t"] = b[keep, 0], b[keep, 1], t[keep]
+    out["p"] = (b[keep, 2] & 128) > 0
+    return out
+
+
+def decode_archive(path: Path = ARCHIVE) -> dict:
+    """``{"train": EmbeddedRecordings, "test": ..., "mnist": (images, labels)}`` from the tar."""
+    blobs: dict[str, bytes] = {}
+    with tarfile.open(path, "r:xz") as tar:
+        for m in tar:
+            if m.isfile():
+                blobs[m.name] = tar.extractfile(m).read()
+    missing = [n for n in (*_LISTS.values(), _MNIST) if n not in blobs]
+    if missing:
+        raise ConfigError(f"{path}: missing member(s) {missing}")
+    out: dict = {}
+    for split, list_name in _LISTS.items():
+        rows = _read_list(blobs[list_name].decode(), f"{path}:{list_name}")
+        if len(rows) != SPLIT_SIZES[split]:
+            raise ConfigError(
+                f"{path}:{list_name} lists {len(rows)} recordings, expected {SPLIT_SIZES[split]}"
+            )
+        chunks, counts = [], []
+        for sample, _ in rows:
+            name = f"nmnist-small/recordings/{sample}.bs2"
+            if name not in blobs:
+                raise ConfigError(f"{path}: {name} is listed in {list_name} but missing")
+            ev = decode_bs2(blobs[name])
+            chunks.append(ev)
+            counts.append(len(ev))
+        out[split] = EmbeddedRecordings(
+            events=np.concatenate(chunks),
+            offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+            samples=np.array([r[0] for r in rows], dtype=np.int64),
+            targets=np.array([r[1] for r in rows], dtype=np.int64),
+        )
+    with np.load(io.BytesIO(blobs[_MNIST]), allow_pickle=False) as f:
+        out["mnist"] = (np.asarray(f["images"]), np.asarray(f["labels"], dtype=np.int64))
+    return out
+
+
+def cache_paths(cache_dir: Path, sha256: str = ARCHIVE_SHA256) -> dict[str, Path]:
+    stem = Path(cache_dir) / f"nmnist-small-{sha256[:12]}"
+    names = [f"{s}-{k}" for s in SPLIT_SIZES for k in ("events", "offsets", "samples", "targets")]
+    names += ["mnist-images", "mnist-labels"]
+    return {n: Path(f"{stem}-{n}.npy") for n in names}
+
+
+def _cached(cache_dir: Path | None, archive: Path) -> dict[str, np.ndarray]:
+    paths = cache_paths(cache_dir or default_cache_dir())
+    if not all(p.is_file() for p in paths.values()):
+        decoded = decode_archive(verify_archive(archive))
+        arrays = {"mnist-images": decoded["mnist"][0], "mnist-labels": decoded["mnist"][1]}
+        for s in SPLIT_SIZES:
+            rec = decoded[s]
+            for k in ("events", "offsets", "samples", "targets"):
+                arrays[f"{s}-{k}"] = getattr(rec, k)
+        for n, arr in arrays.items():
+            atomic_write(paths[n], lambda f, a=arr: np.save(f, a), binary=True)
+    try:
+        return {n: np.load(p, allow_pickle=False) for n, p in paths.items()}
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"the N-MNIST cache under {paths['train-events'].parent} is unreadable ({exc}); "
+            "delete its nmnist-small-* files to rebuild"
+        ) from exc
+
+
+def load_split(
+    split: str, cache_dir: Path | None = None, archive: Path = ARCHIVE
+) -> EmbeddedRecordings:
+    """The ``train`` (1,000) or ``test`` (100) recordings, decoded once and cached."""
+    if split not in SPLIT_SIZES:
+        raise ConfigError(f"split={split!r} is not allowed; choose one of {list(SPLIT_SIZES)}")
+    a = _cached(cache_dir, archive)
+    rec = EmbeddedRecordings(
+        events=a[f"{split}-events"],
+        offsets=a[f"{split}-offsets"],
+        samples=a[f"{split}-samples"],
+        targets=a[f"{split}-targets"],
+    )
+    if rec.events.dtype != EVENT_DTYPE or len(rec.offsets) != SPLIT_SIZES[split] + 1:
+        raise ConfigError(f"the N-MNIST cache of {split} is malformed; delete it to rebuild")
+    return rec
+
+
+def mnist_images(cache_dir: Path | None = None, archive: Path = ARCHIVE):
+    """The 100 MNIST test images (uint8 ``[100, 28, 28]``) and labels that the test
+    recordings 60001-60100 recorded, in that order."""
+    a = _cached(cache_dir, archive)
+    return a["mnist-images"], a["mnist-labels"]
