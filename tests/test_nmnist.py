@@ -12,8 +12,7 @@ import torch
 from tonic.io import read_mnist_file
 from tonic.transforms import ToFrame
 
-from snnlib.data import dataset_info, load_dataset
-from snnlib.data import nmnist
+from snnlib.data import dataset_info, load_dataset, nmnist
 from snnlib.data import nmnist_embedded as ne
 from snnlib.validation import ConfigError
 

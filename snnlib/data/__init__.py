@@ -4,8 +4,8 @@
 ``(x, y)``, ``y`` a Python int and ``x`` float32:
 
 - static datasets (``digits``, ``cifar10``, ``cifar100``): ``[C, H, W]``, normalised;
-- event datasets (``digits-dvs``, ``nmnist``, ``cifar10-dvs``, ``dvs-gesture``): ``[T, P, H, W]`` event
-  counts in ``T = time_steps`` time bins and ``P = 2`` polarities (OFF, ON).
+- event datasets (``digits-dvs``, ``nmnist``, ``cifar10-dvs``, ``dvs-gesture``):
+  ``[T, P, H, W]`` event counts in ``T = time_steps`` time bins and ``P = 2`` polarities (OFF, ON).
 
 Items are *not* time-major; ``snnlib.encoding`` turns a batch into ``[T, B, ...]``.
 
