@@ -41,12 +41,13 @@ from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.book.tables import book_table
+from snnlib.nas.statistics import paired_by_seed, t_interval
 from snnlib.paths import checkpoints_dir
 from snnlib.spikenas import N_ARCHS, load_table
 from snnlib.spikenas.guides import Guides
 from snnlib.spikenas.ledger import LedgerConfig, checkpoint_name, cifar_probe, ledger_identity
 from snnlib.spikenas.search import BOOK_METHODS, anytime, run_search
-from snnlib.spikenas.study import anytime_table, paired_final, t_interval
+from snnlib.spikenas.study import anytime_table
 from snnlib.validation import check_choice
 
 check_choice("dataset", dataset, ("cifar10",))
@@ -142,7 +143,7 @@ PAIRS = [
     ("regularised evolution, val. acc.", "MSE-NAS evolution, RDM"),
     ("random search, val. acc.", "random search, RDM"),
 ]
-pairs = {f"{a} - {b}": paired_final(final[a], final[b]) for a, b in PAIRS}
+pairs = {f"{a} - {b}": paired_by_seed(final[a], final[b]) for a, b in PAIRS}
 ptab = pd.DataFrame.from_dict(pairs, orient="index")
 ptab.index.name = "difference"
 display(book_table(ptab.round(3)))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -112,6 +113,7 @@ def evaluate(
     spikes: bool = False,
     max_batches: int | None = None,
     bn: str = "running",
+    predictions: bool = False,
 ) -> dict:
     """Accuracy and mean loss on a loader; with ``spikes=True`` also the spike report.
 
@@ -120,7 +122,9 @@ def evaluate(
     trained networks) or ``"batch"`` (each batch's own statistics; running statistics left
     untouched). The model's training flag is restored afterwards. Returns ``acc``, ``loss``
     (mean cross-entropy), ``n`` (images) and, with ``spikes=True``, ``spikes``
-    (a :class:`~snnlib.spikes.SpikeReport`, per image).
+    (a :class:`~snnlib.spikes.SpikeReport`, per image); with ``predictions=True`` also
+    ``predictions`` (the predicted class of every image, in loader order: for paired tests
+    on the same test items).
 
     Example:
         >>> import torch
@@ -136,6 +140,7 @@ def evaluate(
     device = torch.device(device)
     correct = total = 0
     loss_sum = 0.0
+    predicted = []
     monitor = SpikeMonitor(model) if spikes else None
     with batch_norm_statistics(model, bn), monitor or nullcontext():
         for x, y in _batches(loader, max_batches):
@@ -144,7 +149,11 @@ def evaluate(
             loss_sum += float(nn.functional.cross_entropy(out, y, reduction="sum"))
             correct += int((out.argmax(1) == y).sum())
             total += int(y.numel())
+            if predictions:
+                predicted.append(out.argmax(1).cpu())
     result = {"acc": correct / max(total, 1), "loss": loss_sum / max(total, 1), "n": total}
+    if predictions:
+        result["predictions"] = torch.cat(predicted).numpy() if predicted else np.zeros(0, int)
     if monitor:
         result["spikes"] = monitor.report()
     return result

@@ -31,7 +31,8 @@ def test_test_split_is_the_100_listed_recordings_in_order():
     _, labels = ne.mnist_images()
     assert ds.targets == labels.tolist()  # the recorded MNIST test digits 1-100
     x, y = ds[0]
-    assert tuple(x.shape) == (4, 2, 34, 34) and y == 7
+    assert tuple(x.shape) == (4, 2, 17, 17) and y == 7  # the default: half the sensor
+    assert tuple(load_dataset("nmnist", "test", image_size=34)[0][0].shape) == (4, 2, 34, 34)
     assert dataset_info("nmnist") == ds.info
 
 
@@ -64,7 +65,7 @@ def test_overflow_records_shift_later_timestamps_and_are_dropped():
 
 
 def test_fixed_bins_equal_tonics_time_window_frames():
-    ds = load_dataset("nmnist", "test", time_steps=4, duration_us=400_000)
+    ds = load_dataset("nmnist", "test", time_steps=4, duration_us=400_000, image_size=34)
     for i in range(5):
         ev = ds.events(i)
         assert ev["t"].max() < 400_000
@@ -77,7 +78,7 @@ def test_every_event_lands_in_one_frame_for_both_binnings():
         ds = load_dataset("nmnist", "test", time_steps=3, binning=binning)
         for i in range(3):
             assert ds[i][0].sum().item() == len(ds.events(i))
-    ds = load_dataset("nmnist", "test", time_steps=4, binning="span")
+    ds = load_dataset("nmnist", "test", time_steps=4, binning="span", image_size=34)
     ev = ds.events(0)
     ref = ToFrame(sensor_size=(34, 34, 2), n_time_bins=4)(ev)
     # tonic drops the events at the very last timestamp; everything else is the same
@@ -86,9 +87,11 @@ def test_every_event_lands_in_one_frame_for_both_binnings():
 
 
 def test_count_transforms_and_resizing_keep_their_meaning():
-    raw = load_dataset("nmnist", "test")[0][0]
-    assert torch.allclose(load_dataset("nmnist", "test", counts="log1p")[0][0], torch.log1p(raw))
-    assert torch.equal(load_dataset("nmnist", "test", counts="binary")[0][0], (raw > 0).float())
+    raw = load_dataset("nmnist", "test", image_size=34)[0][0]
+    log = load_dataset("nmnist", "test", counts="log1p", image_size=34)[0][0]
+    assert torch.allclose(log, torch.log1p(raw))
+    binary = load_dataset("nmnist", "test", counts="binary", image_size=34)[0][0]
+    assert torch.equal(binary, (raw > 0).float())
     small = load_dataset("nmnist", "test", image_size=17)[0][0]
     assert tuple(small.shape) == (4, 2, 17, 17)
     assert small.sum().item() == pytest.approx(raw.sum().item(), rel=1e-5)

@@ -33,19 +33,60 @@ Model (as in N-MNIST, the still image is moved in front of the sensor):
 Events use tonic's structured dtype (``tonic.io.events_struct``: fields x, y, t, p).
 All samples of a batch are simulated together (numpy, vectorised over images and pixels);
 the random part is per sample, so a sample's events do not depend on the batch it is in.
+
+Sensor extensions (each off by default; the default configuration gives exactly the events it
+gave before they existed, which ``tests/test_dvs_sim.py`` checks against stored checksums):
+
+5. *Path and speed.* ``vertices``: the three corners :math:`(d_x, d_y)` of the saccade path
+   in pixels, visited in order and back to the first (default: the equilateral triangle
+   above; the measured N-MNIST path is not equilateral, see
+   :func:`snnlib.data.sensor_compare.estimate_path`). ``profile="smooth"`` moves along
+   each saccade with the raised-cosine progress :math:`u(s) = (1 - \cos \pi s) / 2`
+   (speed :math:`\propto \sin \pi s`: zero at both ends, highest mid-saccade, as a pan-tilt
+   unit moves) instead of at constant speed (``"linear"``).
+6. *Threshold mismatch.* ``threshold_std`` :math:`\sigma`: every pixel has its own ON and
+   OFF thresholds :math:`C_\mathrm{on} = C e^{\sigma z_1}`,
+   :math:`C_\mathrm{off} = r\, C e^{\sigma z_2}` (:math:`z` standard normal, so the median is
+   :math:`C`; :math:`r` = ``off_ratio``, default 1). The mismatch is a property of *the
+   sensor*, not of a recording: it is drawn once from ``default_rng([mismatch_seed, 7])`` and
+   is the same for every sample, every batch and every noise ``seed``, as one physical
+   camera records a whole data set.
+7. *Refractory period.* ``refractory_us`` :math:`R`: after an event at :math:`t_e` a pixel
+   is blind until :math:`t_e + R`; while blind its reference follows the input, and at
+   :math:`t_e + R` it is reset to the log intensity of that moment (the DVS pixel holds its
+   reset switch closed for :math:`R`). Crossings inside the window are lost, so a pixel
+   never fires twice within :math:`R`. With :math:`R = 0` this is rule 3. Vectorised over
+   pixels; within a step the pixels that fired are revisited until none fires again.
+8. *Noise polarity.* ``noise_on_fraction``: the probability that a shot-noise event is ON
+   (0.5, the default, is drawn as the fair coin it always was; N-MNIST's background events
+   are mostly ON). Noise events ignore the refractory period and the mismatch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tonic.io import events_struct
 
+from ..validation import ConfigError, check_choice, check_range
+
 EVENT_DTYPE = events_struct  # np.dtype([("x", int16), ("y", int16), ("t", int64), ("p", bool)])
+PROFILES = ("linear", "smooth")
+#: the fields added after digits-dvs was defined; at their defaults they change nothing
+EXTENSIONS = (
+    "refractory_us",
+    "threshold_std",
+    "off_ratio",
+    "mismatch_seed",
+    "noise_on_fraction",
+    "profile",
+    "vertices",
+)
+MISMATCH_STREAM = 7  # second word of the mismatch generator's seed
 
 
 @dataclass(frozen=True)
@@ -61,6 +102,27 @@ class DVSConfig:
     eps: float = 0.1  # log(I + eps): keeps black pixels finite
     noise_rate: float = 0.2  # shot-noise events per pixel per second
     jitter_us: float = 300.0  # std of Gaussian timestamp jitter
+    # -- sensor extensions (module docstring, rules 5-8); the defaults switch them off
+    refractory_us: float = 0.0  # a pixel that fired ignores crossings for this long
+    threshold_std: float = 0.0  # sigma of the per-pixel log-normal threshold mismatch
+    off_ratio: float = 1.0  # OFF threshold / ON threshold
+    mismatch_seed: int = 0  # seeds the sensor's fixed mismatch pattern
+    noise_on_fraction: float = 0.5  # probability that a noise event is ON
+    profile: str = "linear"  # progress along a saccade: linear | smooth (raised cosine)
+    vertices: tuple[tuple[float, float], ...] | None = None  # 3 path corners (dx, dy), px
+
+    def __post_init__(self):
+        if self.vertices is not None:
+            v = tuple((float(a), float(b)) for a, b in self.vertices)
+            if len(v) != 3:
+                raise ConfigError(f"vertices={self.vertices!r} must be three (dx, dy) corners")
+            object.__setattr__(self, "vertices", v)
+        check_range("refractory_us", self.refractory_us, 0.0, None)
+        check_range("threshold_std", self.threshold_std, 0.0, 5.0)
+        check_range("off_ratio", self.off_ratio, 1e-3, 1e3)
+        check_range("noise_on_fraction", self.noise_on_fraction, 0.0, 1.0)
+        check_range("mismatch_seed", self.mismatch_seed, 0, None, integer=True)
+        check_choice("profile", self.profile, PROFILES)
 
     @classmethod
     def for_size(cls, size: int, **overrides) -> DVSConfig:
@@ -78,20 +140,50 @@ class DVSConfig:
         return (self.size, self.size, 2)
 
     def key(self) -> str:
-        """A file-name-safe string that identifies every parameter."""
-        return "_".join(
-            f"{k}{v:g}" if isinstance(v, float) else f"{k}{v}" for k, v in asdict(self).items()
-        )
+        """A file-name-safe string that identifies every parameter (a sensor extension at its
+        default is left out, so the keys, and digits-dvs cache files, of configurations
+        without extensions are those they always were)."""
+        parts = []
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in EXTENSIONS and v == f.default:
+                continue
+            if f.name == "vertices":
+                v = "_".join(f"{a:g}x{b:g}" for a, b in v)
+            parts.append(f"{f.name}{v:g}" if isinstance(v, float) else f"{f.name}{v}")
+        return "_".join(parts)
+
+    def to_dict(self) -> dict:
+        """The fields as plain Python values (``vertices`` as lists), for a result file."""
+        d = asdict(self)
+        if d["vertices"] is not None:
+            d["vertices"] = [list(v) for v in d["vertices"]]
+        return d
+
+
+def path_corners(config: DVSConfig) -> tuple[np.ndarray, np.ndarray]:
+    """x and y offsets (px) of the closed path's four points (the first corner repeated)."""
+    if config.vertices is not None:
+        v = np.array(config.vertices + config.vertices[:1], dtype=np.float64)
+        return v[:, 0], v[:, 1]
+    angles = np.deg2rad(-75.0 + 120.0 * np.arange(4))  # closed triangle
+    return config.amplitude * np.cos(angles), config.amplitude * np.sin(angles)
+
+
+def progress(u: np.ndarray, profile: str) -> np.ndarray:
+    """Fraction of a saccade's way covered after the fraction ``u`` of its time."""
+    if profile == "smooth":
+        return 0.5 * (1.0 - np.cos(np.pi * u))
+    return u
 
 
 def saccade_path(config: DVSConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Times (us, float) and x/y offsets (px) of the ``3 * steps_per_saccade + 1`` samples."""
-    angles = np.deg2rad(-75.0 + 120.0 * np.arange(4))  # closed triangle
-    vx, vy = config.amplitude * np.cos(angles), config.amplitude * np.sin(angles)
+    vx, vy = path_corners(config)
     s = config.steps_per_saccade
     frac = np.arange(3 * s + 1) / s  # saccade number + progress
     seg = np.minimum(frac.astype(int), 2)
-    u = frac - seg
+    u = progress(frac - seg, config.profile)
     dx = vx[seg] + u * (vx[seg + 1] - vx[seg])
     dy = vy[seg] + u * (vy[seg + 1] - vy[seg])
     times = frac * config.saccade_us
@@ -137,24 +229,49 @@ def _shift(a: np.ndarray, dy: float, dx: float) -> np.ndarray:
     return out
 
 
+def thresholds(config: DVSConfig) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """ON and OFF thresholds: floats, or ``[size, size]`` arrays with ``threshold_std > 0``
+    (the sensor's fixed mismatch, the same for every sample: module docstring, rule 6)."""
+    c_on = config.contrast_threshold
+    c_off = c_on * config.off_ratio
+    if config.threshold_std > 0:
+        rng = np.random.default_rng([int(config.mismatch_seed), MISMATCH_STREAM])
+        z = rng.standard_normal((2, config.size, config.size))
+        c_on = c_on * np.exp(config.threshold_std * z[0])
+        c_off = c_off * np.exp(config.threshold_std * z[1])
+    return c_on, c_off
+
+
+def _empty_events():
+    return (np.zeros(0, np.int64),) * 3 + (np.zeros(0), np.zeros(0, bool))
+
+
 def _noiseless_events(canvas: np.ndarray, config: DVSConfig):
     """Threshold crossings of all samples: arrays (sample, x, y, t_float, p)."""
+    if config.refractory_us > 0:
+        return _refractory_events(canvas, config)
     times, dx, dy = saccade_path(config)
-    C = config.contrast_threshold
+    c_on, c_off = thresholds(config)
+    uniform = np.isscalar(c_on) and c_on == c_off
+    if not uniform:
+        c_on = np.broadcast_to(c_on, canvas.shape)
+        c_off = np.broadcast_to(c_off, canvas.shape)
     L_prev = np.log(_shift(canvas, dy[0], dx[0]) + config.eps)
     ref = L_prev.copy()
     out = {k: [] for k in ("n", "x", "y", "t", "p")}
     for k in range(1, len(times)):
         L = np.log(_shift(canvas, dy[k], dx[k]) + config.eps)
         diff = L - ref
+        C = c_on if uniform else np.where(diff > 0, c_on, c_off)
         count = np.floor(np.abs(diff) / C).astype(np.int64)
         nz = np.nonzero(count)
         if len(nz[0]):
             cnt = count[nz]
             sgn = np.sign(diff[nz])
+            Cz = C if uniform else C[nz]
             rep = np.repeat(np.arange(len(cnt)), cnt)
             j = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt) + 1
-            level = ref[nz][rep] + sgn[rep] * j * C
+            level = ref[nz][rep] + sgn[rep] * j * (Cz if uniform else Cz[rep])
             lp, ln = L_prev[nz][rep], L[nz][rep]
             denom = ln - lp
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -165,11 +282,69 @@ def _noiseless_events(canvas: np.ndarray, config: DVSConfig):
             out["x"].append(nz[2][rep])
             out["t"].append(times[k - 1] + tau * (times[k] - times[k - 1]))
             out["p"].append(sgn[rep] > 0)
-            ref[nz] += sgn * cnt * C
+            ref[nz] += sgn * cnt * Cz
         L_prev = L
     if not out["n"]:
-        return (np.zeros(0, np.int64),) * 3 + (np.zeros(0), np.zeros(0, bool))
+        return _empty_events()
     return tuple(np.concatenate(out[k]) for k in ("n", "x", "y", "t", "p"))
+
+
+def _refractory_events(canvas: np.ndarray, config: DVSConfig):
+    """:func:`_noiseless_events` with a refractory period (module docstring, rule 7).
+
+    Per step, log intensity is linear in time between ``L0`` (at ``t0``) and ``L1``. A pixel
+    is sensitive from ``s = max(t0, last + R)``; one still blind at ``t1`` takes
+    ``ref = L1``; one whose window ends inside the step is reset to ``L(s)``. Then every
+    sensitive pixel fires at most one event (its first crossing after ``s``), and those that
+    fired go round again from ``t_e + R`` until none fires within the step.
+    """
+    times, dx, dy = saccade_path(config)
+    R = float(config.refractory_us)
+    n, h, w = canvas.shape
+    c_on, c_off = (np.broadcast_to(c, canvas.shape).ravel() for c in thresholds(config))
+    L_prev = np.log(_shift(canvas, dy[0], dx[0]) + config.eps).ravel()
+    ref = L_prev.copy()
+    last = np.full(L_prev.shape, -np.inf)
+    out = {k: [] for k in ("i", "t", "p")}
+    for k in range(1, len(times)):
+        t0, t1 = times[k - 1], times[k]
+        span = t1 - t0
+        L = np.log(_shift(canvas, dy[k], dx[k]) + config.eps).ravel()
+        slope = (L - L_prev) / span
+        s = np.maximum(t0, last + R)
+        blind = s >= t1
+        ref[blind] = L[blind]
+        ending = np.flatnonzero((s > t0) & ~blind)
+        ref[ending] = L_prev[ending] + slope[ending] * (s[ending] - t0)
+        idx = np.flatnonzero(~blind)
+        start = s[idx]
+        while idx.size:
+            d = L[idx] - ref[idx]
+            up = d > 0
+            C = np.where(up, c_on[idx], c_off[idx])
+            fire = np.abs(d) >= C
+            idx, start, up, C = idx[fire], start[fire], up[fire], C[fire]
+            if not idx.size:
+                break
+            level = ref[idx] + np.where(up, C, -C)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                tau = np.where(slope[idx] != 0, (level - L_prev[idx]) / (slope[idx] * span), 1.0)
+            te = np.maximum(t0 + np.clip(tau, 0.0, 1.0) * span, start)
+            out["i"].append(idx)
+            out["t"].append(te)
+            out["p"].append(up)
+            last[idx] = te
+            ref[idx] = level
+            again = te + R < t1  # sensitive again within this step: reset to L(te + R)
+            idx, start = idx[again], te[again] + R
+            ref[idx] = L_prev[idx] + slope[idx] * (start - t0)
+        L_prev = L
+    if not out["i"]:
+        return _empty_events()
+    i = np.concatenate(out["i"])
+    sample, rest = np.divmod(i, h * w)
+    y, x = np.divmod(rest, w)
+    return sample, x, y, np.concatenate(out["t"]), np.concatenate(out["p"])
 
 
 def simulate_dvs_batch(
@@ -214,7 +389,9 @@ def simulate_dvs_batch(
                     np.full(n_noise, i, dtype=np.float64),
                     rng.integers(0, config.size, n_noise),
                     rng.integers(0, config.size, n_noise),
-                    rng.integers(0, 2, n_noise),
+                    rng.integers(0, 2, n_noise)
+                    if config.noise_on_fraction == 0.5
+                    else rng.random(n_noise) < config.noise_on_fraction,
                     rng.uniform(0, duration, n_noise),
                 ]
             )

@@ -24,7 +24,10 @@ Framing (``[T, 2, H, W]`` float32 event counts, channel 0 OFF, 1 ON), options:
   recording's first and last event (tonic's ``ToFrame(n_time_bins=T)``).
 - ``counts="raw"`` (default): event counts; ``"log1p"``: :math:`\log(1 + n)`;
   ``"binary"``: :math:`[n > 0]`.
-- ``image_size``: area resampling that keeps the total count (default 34, the sensor).
+- ``image_size``: area resampling that keeps the total count. Default **17** (half the
+  34-pixel sensor): measured in the N-MNIST chapter, the fixed spiking CNN learns real
+  recordings much better at 17 px than at 34 px, where its 3x3 layers see too little of a
+  28-pixel digit before the global average pool (``image_size=34`` keeps the sensor's grid).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from .splits import carve_per_class
 
 OPTIONS = ("image_size", "binning", "counts", "duration_us")
 SENSOR = 34  # pixels per side
+DEFAULT_SIZE = 17  # frames served by default (see the module text)
 DURATION_US = 300_000  # three saccades of 100 ms
 BINNINGS = ("fixed", "span")
 COUNTS = ("raw", "log1p", "binary")
@@ -51,7 +55,7 @@ NUM_CLASSES = 10
 
 
 def info(name: str = "nmnist", *, image_size: int | None = None, **_framing) -> DatasetInfo:
-    size = image_size or SENSOR
+    size = image_size or DEFAULT_SIZE
     return DatasetInfo(name, "events", NUM_CLASSES, 2, (size, size))
 
 
@@ -77,8 +81,11 @@ def frame_events(
 
     >>> ev = np.zeros(3, dtype=nmnist_embedded.EVENT_DTYPE)
     >>> ev["x"], ev["y"], ev["t"], ev["p"] = [0, 1, 1], [0, 0, 0], [0, 150_000, 299_999], True
-    >>> frame_events(ev, np.array([0, 3]), 2, size=2)[0, :, 1].tolist()
-    [[[1.0, 0.0], [0.0, 0.0]], [[0.0, 2.0], [0.0, 0.0]]]
+    >>> f = frame_events(ev, np.array([0, 3]), 2)     # T = 2 bins of 150 ms, 34x34
+    >>> f.shape, f[0, :, 1, 0, :2].tolist()          # ON events of row 0, x = 0, 1
+    (torch.Size([1, 2, 2, 34, 34]), [[1.0, 0.0], [0.0, 2.0]])
+    >>> frame_events(ev, np.array([0, 3]), 2, size=17)[0, :, 1, 0, 0].tolist()  # 2x2 -> 1
+    [1.0, 2.0]
     """
     check_framing(binning, counts, duration_us)
     offsets = np.asarray(offsets, dtype=np.int64)

@@ -144,6 +144,7 @@ class RetrainBudget:
     num_classes: int
     device: str | torch.device = "cpu"
     progress: bool = True
+    keep_predictions: bool = False  # each run keeps its test predictions (paired item tests)
 
     def __post_init__(self):
         if not isinstance(self.train, TrainConfig):
@@ -178,9 +179,13 @@ class RetrainRun:
     test_seconds: float
     history: dict
     spike_groups: dict | None = None
+    predictions: list[int] | None = None  # test predictions, with budget.keep_predictions
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if out["predictions"] is None:  # result files of runs without them stay as they were
+            del out["predictions"]
+        return out
 
 
 SEED_AVERAGED = (
@@ -334,7 +339,14 @@ def train_and_test(
     )
     seconds = time.perf_counter() - t0
     t1 = time.perf_counter()
-    ev = evaluate(model, budget.loaders["test"], budget.encoder, budget.device, spikes=True)
+    ev = evaluate(
+        model,
+        budget.loaders["test"],
+        budget.encoder,
+        budget.device,
+        spikes=True,
+        predictions=budget.keep_predictions,
+    )
     rep = ev["spikes"]
     return RetrainRun(
         seed=int(seed),
@@ -352,6 +364,7 @@ def train_and_test(
         test_seconds=time.perf_counter() - t1,
         history=hist.to_dict(),
         spike_groups=spike_groups(rep) if spike_groups else None,
+        predictions=ev["predictions"].tolist() if budget.keep_predictions else None,
     )
 
 

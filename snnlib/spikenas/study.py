@@ -6,9 +6,9 @@ r"""What the ledger and the searches say: rank statistics against the benchmark,
   the proxy's best 5 % / 1 %), and the median seconds per candidate.
 - :func:`cross_width_table`: per proxy, the rank correlation between its scores at two widths
   of the same cells (is the cheap network a faithful stand-in for the benchmark's?).
-- :func:`anytime_table` and :func:`paired_final`: the searches' returned test accuracy after
-  ``k`` evaluations, mean and 95 % t interval over seeds, and paired comparisons of two methods
-  run with the same seeds.
+- :func:`anytime_table`: the searches' returned test accuracy after ``k`` evaluations, mean
+  and 95 % t interval over seeds (paired comparisons of two methods run with the same seeds:
+  :func:`snnlib.nas.statistics.paired_by_seed`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..nas.ranking import (
     bootstrap,
@@ -27,6 +26,7 @@ from ..nas.ranking import (
     study_table,
     top_hit_rate,
 )
+from ..nas.statistics import t_interval
 from .ledger import Ledger
 
 
@@ -95,16 +95,6 @@ def cross_width_table(
     return df
 
 
-def t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and Student-t interval of the mean of ``x`` (``nan`` bounds for one value)."""
-    x = np.asarray(x, dtype=float)
-    m = float(x.mean())
-    if len(x) < 2 or np.all(x == x[0]):
-        return m, (m if len(x) >= 2 else np.nan), (m if len(x) >= 2 else np.nan)
-    half = stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return m, m - half, m + half
-
-
 def anytime_table(curves: dict[str, np.ndarray], at: Sequence[int]) -> pd.DataFrame:
     """Mean returned test accuracy and its 95 % interval after each ``k`` in ``at``
     evaluations (``curves[name]`` is ``[seeds, budget]``)."""
@@ -119,14 +109,3 @@ def anytime_table(curves: dict[str, np.ndarray], at: Sequence[int]) -> pd.DataFr
     df = pd.DataFrame.from_dict(rows, orient="index")
     df.index.name = "method"
     return df
-
-
-def paired_final(a: np.ndarray, b: np.ndarray) -> dict:
-    """Method ``a`` minus method ``b`` at the final budget, paired by seed: mean difference,
-    95 % t interval, paired t-test and Wilcoxon signed-rank p-values."""
-    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    m, lo, hi = t_interval(d)
-    nonzero = d[d != 0]
-    t_p = float(stats.ttest_rel(a, b).pvalue) if np.any(d != d[0]) else float("nan")
-    w_p = float(stats.wilcoxon(nonzero).pvalue) if len(nonzero) >= 2 else float("nan")
-    return {"diff": m, "lo": lo, "hi": hi, "t_p": t_p, "wilcoxon_p": w_p, "n": len(d)}
