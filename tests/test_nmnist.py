@@ -92,6 +92,9 @@ def test_count_transforms_and_resizing_keep_their_meaning():
     assert torch.allclose(log, torch.log1p(raw))
     binary = load_dataset("nmnist", "test", counts="binary", image_size=34)[0][0]
     assert torch.equal(binary, (raw > 0).float())
+    merged = load_dataset("nmnist", "test", image_size=34, polarity="merged")
+    assert merged.info.in_channels == 1 and torch.equal(merged[0][0], raw.sum(1, keepdim=True))
+    assert dataset_info("nmnist", polarity="merged").in_channels == 1
     small = load_dataset("nmnist", "test", image_size=17)[0][0]
     assert tuple(small.shape) == (4, 2, 17, 17)
     assert small.sum().item() == pytest.approx(raw.sum().item(), rel=1e-5)
@@ -99,7 +102,12 @@ def test_count_transforms_and_resizing_keep_their_meaning():
 
 @pytest.mark.parametrize(
     ("option", "value", "field"),
-    [("binning", "linear", "binning"), ("counts", "sqrt", "counts"), ("duration_us", 0, "dur")],
+    [
+        ("binning", "linear", "binning"),
+        ("counts", "sqrt", "counts"),
+        ("duration_us", 0, "dur"),
+        ("polarity", "on", "polarity"),
+    ],
 )
 def test_bad_framing_names_the_field(option, value, field):
     with pytest.raises(ConfigError, match=field):

@@ -24,6 +24,8 @@ Framing (``[T, 2, H, W]`` float32 event counts, channel 0 OFF, 1 ON), options:
   recording's first and last event (tonic's ``ToFrame(n_time_bins=T)``).
 - ``counts="raw"`` (default): event counts; ``"log1p"``: :math:`\log(1 + n)`;
   ``"binary"``: :math:`[n > 0]`.
+- ``polarity="both"`` (default): OFF and ON as two channels; ``"merged"``: one channel of
+  all events (the sign of the change dropped).
 - ``image_size``: area resampling that keeps the total count. Default **17** (half the
   34-pixel sensor): measured in the N-MNIST chapter, the fixed spiking CNN learns real
   recordings much better at 17 px than at 34 px, where its 3x3 layers see too little of a
@@ -44,25 +46,30 @@ from .errors import DatasetNotFound
 from .neuromorphic import resize_counts
 from .splits import carve_per_class
 
-OPTIONS = ("image_size", "binning", "counts", "duration_us")
+OPTIONS = ("image_size", "binning", "counts", "duration_us", "polarity")
 SENSOR = 34  # pixels per side
 DEFAULT_SIZE = 17  # frames served by default (see the module text)
 DURATION_US = 300_000  # three saccades of 100 ms
 BINNINGS = ("fixed", "span")
 COUNTS = ("raw", "log1p", "binary")
+POLARITIES = ("both", "merged")
 VAL_FRACTION = 0.1
 NUM_CLASSES = 10
 
 
-def info(name: str = "nmnist", *, image_size: int | None = None, **_framing) -> DatasetInfo:
+def info(
+    name: str = "nmnist", *, image_size: int | None = None, polarity: str = "both", **_framing
+) -> DatasetInfo:
     size = image_size or DEFAULT_SIZE
-    return DatasetInfo(name, "events", NUM_CLASSES, 2, (size, size))
+    channels = 1 if polarity == "merged" else 2
+    return DatasetInfo(name, "events", NUM_CLASSES, channels, (size, size))
 
 
-def check_framing(binning: str, counts: str, duration_us: int) -> None:
+def check_framing(binning: str, counts: str, duration_us: int, polarity: str = "both") -> None:
     check_choice("binning", binning, BINNINGS)
     check_choice("counts", counts, COUNTS)
     check_range("duration_us", duration_us, 1, None, integer=True)
+    check_choice("polarity", polarity, POLARITIES)
 
 
 def frame_events(
@@ -74,8 +81,10 @@ def frame_events(
     binning: str = "fixed",
     counts: str = "raw",
     duration_us: int = DURATION_US,
+    polarity: str = "both",
 ) -> torch.Tensor:
-    """Frames ``[N, T, 2, size, size]`` of the ``N`` recordings ``events[offsets[i]:offsets[i+1]]``.
+    """Frames ``[N, T, P, size, size]`` of the ``N`` recordings
+    ``events[offsets[i]:offsets[i+1]]`` (``P`` = 2, or 1 with ``polarity="merged"``).
 
     All recordings are binned at once (one ``bincount``). Example:
 
@@ -87,7 +96,7 @@ def frame_events(
     >>> frame_events(ev, np.array([0, 3]), 2, size=17)[0, :, 1, 0, 0].tolist()  # 2x2 -> 1
     [1.0, 2.0]
     """
-    check_framing(binning, counts, duration_us)
+    check_framing(binning, counts, duration_us, polarity)
     offsets = np.asarray(offsets, dtype=np.int64)
     n, T = len(offsets) - 1, int(time_steps)
     sample = np.repeat(np.arange(n), np.diff(offsets))
@@ -106,6 +115,8 @@ def frame_events(
     flat = (((sample * T + b) * 2 + p) * SENSOR + y) * SENSOR + x
     hist = np.bincount(flat, minlength=n * T * 2 * SENSOR * SENSOR)
     frames = torch.from_numpy(hist.astype(np.float32)).view(n, T, 2, SENSOR, SENSOR)
+    if polarity == "merged":
+        frames = frames.sum(2, keepdim=True)
     if size != SENSOR:
         frames = resize_counts(frames, (size, size))
     if counts == "log1p":
@@ -196,20 +207,27 @@ class NMNISTDataset(SplitDataset):
         binning: str = "fixed",
         counts: str = "raw",
         duration_us: int = DURATION_US,
+        polarity: str = "both",
     ):
-        check_framing(binning, counts, duration_us)
+        check_framing(binning, counts, duration_us, polarity)
         self.rec = recordings(split != "test", Path(root), download)
         targets = np.asarray(self.rec.targets, dtype=np.int64)
         indices = np.arange(len(targets))
         if split != "test":
             train, val = carve_per_class(targets, VAL_FRACTION, seed=0)
             indices = train if split == "train" else val
-        super().__init__(info(image_size=image_size), split, indices, targets[indices])
+        super().__init__(
+            info(image_size=image_size, polarity=polarity), split, indices, targets[indices]
+        )
         self.source = self.rec.source
         self.source_sha256 = self.rec.sha256
         self.time_steps = int(time_steps)
         self.framing = dict(
-            size=self.info.size[0], binning=binning, counts=counts, duration_us=int(duration_us)
+            size=self.info.size[0],
+            binning=binning,
+            counts=counts,
+            duration_us=int(duration_us),
+            polarity=polarity,
         )
         self._frames = None
         if isinstance(self.rec, nmnist_embedded.EmbeddedRecordings):
