@@ -193,6 +193,7 @@ def _spec(**specific: Param) -> dict[str, Param]:
 #: notebook -> parameter -> :class:`Param`; the order of each notebook's parameters cell
 NOTEBOOKS: dict[str, dict[str, Param]] = {
     "00_substrate": _spec(),
+    "01_nmnist_pipeline": _spec(dataset=Param("nmnist", dataset("events")), threads=_THREADS),
     "10_mse_search": _spec(
         metric=Param("correlation", lazy_choice(_rdm("METRICS"))),
         comparison=Param("spearman", lazy_choice(_rdm("COMPARISONS"))),
@@ -255,6 +256,7 @@ ALIASES = {"proxy_bench": "30_proxy_study"}
 #: images, 16x the pixels) make it hundreds of times longer still.
 PAPER_ON_CPU: dict[str, tuple[float, float]] = {
     "00_substrate": (11.3, 270),  # 200/12 epochs x (64/16)^2 width
+    "01_nmnist_pipeline": (600.0, 1000),  # 70x the recordings x 100/30 epochs x (64/16)^2 width
     "10_mse_search": (46.3, 270),  # 50x100 / 30x20 evaluations x 2 probes x 4 width x 4 stride
     "11_mse_retrain": (151.9, 300),  # the found genome retrained at paper width and epochs
     "12_mse_ablations": (154.1, 1000),  # 600/6 retrain epochs x (64/16)^2 width
