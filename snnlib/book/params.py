@@ -194,6 +194,12 @@ def _spec(**specific: Param) -> dict[str, Param]:
 NOTEBOOKS: dict[str, dict[str, Param]] = {
     "00_substrate": _spec(),
     "01_nmnist_pipeline": _spec(dataset=Param("nmnist", dataset("events")), threads=_THREADS),
+    "02_simulator_vs_sensor": _spec(
+        dataset=Param("nmnist", choice("nmnist")),
+        threads=_THREADS,
+        time_steps=Param(4, integer(1, 10_000)),
+        image_size=Param(17, integer(1, 34)),
+    ),
     "10_mse_search": _spec(
         metric=Param("correlation", lazy_choice(_rdm("METRICS"))),
         comparison=Param("spearman", lazy_choice(_rdm("COMPARISONS"))),
@@ -257,6 +263,9 @@ ALIASES = {"proxy_bench": "30_proxy_study"}
 PAPER_ON_CPU: dict[str, tuple[float, float]] = {
     "00_substrate": (11.3, 270),  # 200/12 epochs x (64/16)^2 width
     "01_nmnist_pipeline": (600.0, 1000),  # 70x the recordings x 100/30 epochs x (64/16)^2 width
+    # nmnist, one thread (its own cpu-scale run, 2026-12-02): a ~5x calibration grid, 10/3 seeds
+    # x 60/30 epochs x 4 noise draws of each simulated image
+    "02_simulator_vs_sensor": (167.4, 16),
     "10_mse_search": (46.3, 270),  # 50x100 / 30x20 evaluations x 2 probes x 4 width x 4 stride
     "11_mse_retrain": (151.9, 300),  # the found genome retrained at paper width and epochs
     "12_mse_ablations": (154.1, 1000),  # 600/6 retrain epochs x (64/16)^2 width

@@ -43,7 +43,9 @@ gave before they existed, which ``tests/test_dvs_sim.py`` checks against stored 
    :func:`snnlib.data.sensor_compare.estimate_path`). ``profile="smooth"`` moves along
    each saccade with the raised-cosine progress :math:`u(s) = (1 - \cos \pi s) / 2`
    (speed :math:`\propto \sin \pi s`: zero at both ends, highest mid-saccade, as a pan-tilt
-   unit moves) instead of at constant speed (``"linear"``).
+   unit moves) instead of at constant speed (``"linear"``). ``saccade_windows``: the
+   (start, end) of each saccade in us, with the sensor still in between (default: three
+   back-to-back windows of ``saccade_us``); N-MNIST's pan-tilt pauses between saccades.
 6. *Threshold mismatch.* ``threshold_std`` :math:`\sigma`: every pixel has its own ON and
    OFF thresholds :math:`C_\mathrm{on} = C e^{\sigma z_1}`,
    :math:`C_\mathrm{off} = r\, C e^{\sigma z_2}` (:math:`z` standard normal, so the median is
@@ -85,6 +87,7 @@ EXTENSIONS = (
     "noise_on_fraction",
     "profile",
     "vertices",
+    "saccade_windows",
 )
 MISMATCH_STREAM = 7  # second word of the mismatch generator's seed
 
@@ -110,6 +113,7 @@ class DVSConfig:
     noise_on_fraction: float = 0.5  # probability that a noise event is ON
     profile: str = "linear"  # progress along a saccade: linear | smooth (raised cosine)
     vertices: tuple[tuple[float, float], ...] | None = None  # 3 path corners (dx, dy), px
+    saccade_windows: tuple[tuple[float, float], ...] | None = None  # 3 (start, end) us
 
     def __post_init__(self):
         if self.vertices is not None:
@@ -117,6 +121,16 @@ class DVSConfig:
             if len(v) != 3:
                 raise ConfigError(f"vertices={self.vertices!r} must be three (dx, dy) corners")
             object.__setattr__(self, "vertices", v)
+        if self.saccade_windows is not None:
+            w = tuple((float(a), float(b)) for a, b in self.saccade_windows)
+            flat = [v for ab in w for v in ab]
+            ordered = all(b >= a for a, b in zip(flat, flat[1:])) and all(b > a for a, b in w)
+            if len(w) != 3 or not ordered or flat[0] < 0 or flat[-1] > self.duration_us:
+                raise ConfigError(
+                    f"saccade_windows={self.saccade_windows!r} must be three (start, end) times "
+                    f"in us, each end after its start, in order, within [0, {self.duration_us}]"
+                )
+            object.__setattr__(self, "saccade_windows", w)
         check_range("refractory_us", self.refractory_us, 0.0, None)
         check_range("threshold_std", self.threshold_std, 0.0, 5.0)
         check_range("off_ratio", self.off_ratio, 1e-3, 1e3)
@@ -148,7 +162,7 @@ class DVSConfig:
             v = getattr(self, f.name)
             if f.name in EXTENSIONS and v == f.default:
                 continue
-            if f.name == "vertices":
+            if f.name in ("vertices", "saccade_windows"):
                 v = "_".join(f"{a:g}x{b:g}" for a, b in v)
             parts.append(f"{f.name}{v:g}" if isinstance(v, float) else f"{f.name}{v}")
         return "_".join(parts)
@@ -156,8 +170,9 @@ class DVSConfig:
     def to_dict(self) -> dict:
         """The fields as plain Python values (``vertices`` as lists), for a result file."""
         d = asdict(self)
-        if d["vertices"] is not None:
-            d["vertices"] = [list(v) for v in d["vertices"]]
+        for k in ("vertices", "saccade_windows"):
+            if d[k] is not None:
+                d[k] = [list(v) for v in d[k]]
         return d
 
 
@@ -177,10 +192,44 @@ def progress(u: np.ndarray, profile: str) -> np.ndarray:
     return u
 
 
+def path_weights(t: np.ndarray, windows, profile: str) -> np.ndarray:
+    """``[len(t), 3]`` weights of the three corners in the position at times ``t`` (us):
+    still at corner ``k`` before saccade ``k`` starts, moving to corner ``k + 1`` (corner 3 is
+    corner 0) with :func:`progress` during its window ``windows[k] = (start, end)``, still at
+    corner 0 after the last one. Positions are ``path_weights(...) @ corners``."""
+    t = np.asarray(t, dtype=np.float64)
+    A = np.zeros((len(t), 3))
+    rows = np.arange(len(t))
+    done = np.zeros(len(t), bool)
+    for k, (a, b) in enumerate(windows):
+        before = ~done & (t < a)
+        A[rows[before], k] = 1.0
+        done |= before
+        moving = ~done & (t <= b)
+        u = progress(np.clip((t[moving] - a) / (b - a), 0.0, 1.0), profile)
+        A[rows[moving], k] += 1.0 - u
+        A[rows[moving], (k + 1) % 3] += u
+        done |= moving
+    A[rows[~done], 0] = 1.0
+    return A
+
+
 def saccade_path(config: DVSConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Times (us, float) and x/y offsets (px) of the ``3 * steps_per_saccade + 1`` samples."""
+    """Times (us, float) and x/y offsets (px) of the simulation steps: ``3 * steps_per_saccade
+    + 1`` back-to-back, or with ``saccade_windows`` ``steps_per_saccade`` per window plus the
+    still points before, between and after them."""
     vx, vy = path_corners(config)
     s = config.steps_per_saccade
+    if config.saccade_windows is not None:
+        u = np.arange(s + 1) / s
+        times = np.unique(
+            np.concatenate(
+                [[0.0, float(config.duration_us)]]
+                + [a + u * (b - a) for a, b in config.saccade_windows]
+            )
+        )
+        A = path_weights(times, config.saccade_windows, config.profile)
+        return times, A @ vx[:3], A @ vy[:3]
     frac = np.arange(3 * s + 1) / s  # saccade number + progress
     seg = np.minimum(frac.astype(int), 2)
     u = progress(frac - seg, config.profile)

@@ -47,7 +47,14 @@ import torch
 from scipy import ndimage
 
 from ..validation import ConfigError, check_range
-from .dvs_sim import DVSConfig, _place, path_corners, progress, saccade_path, simulate_dvs_batch
+from .dvs_sim import (
+    DVSConfig,
+    _place,
+    path_corners,
+    path_weights,
+    saccade_path,
+    simulate_dvs_batch,
+)
 from .nmnist import frame_events
 
 #: interval bin edges in us: 0, then 10 bins per decade from 1 us to 10^5.6 us (~0.4 s)
@@ -234,11 +241,13 @@ def calibration_loss(d: Mapping[str, float], weights: Mapping[str, float] | None
 @dataclass
 class PathEstimate:
     """What :func:`estimate_path` found: the digit's rendered size, the saccade path's three
-    corners ``vertices`` (dx, dy in px, relative to the centred digit), the progress
-    ``profile`` that fits best, and the per-window positions it was fitted to."""
+    corners ``vertices`` (dx, dy in px, relative to the centred digit), the three
+    ``saccade_windows`` (start, end in us), the progress ``profile`` that fits best, and the
+    per-window positions it was fitted to."""
 
     digit_size: int
     vertices: tuple[tuple[float, float], ...]
+    saccade_windows: tuple[tuple[float, float], ...]
     profile: str
     window_t: np.ndarray  # window centres, us
     positions: np.ndarray  # [windows, 2] (dx, dy) of the best correlation
@@ -247,9 +256,13 @@ class PathEstimate:
     rms: dict[str, float] = field(default_factory=dict)  # weighted residual per profile, px
 
     def config(self, base: DVSConfig) -> DVSConfig:
-        """``base`` with this digit size, path and profile."""
+        """``base`` with this digit size, path, saccade windows and profile."""
         return replace(
-            base, digit_size=self.digit_size, vertices=self.vertices, profile=self.profile
+            base,
+            digit_size=self.digit_size,
+            vertices=self.vertices,
+            saccade_windows=self.saccade_windows,
+            profile=self.profile,
         )
 
 
@@ -259,14 +272,61 @@ def _gradient_templates(images: np.ndarray, size: int, digit_size: int) -> np.nd
     return np.hypot(gx, gy)
 
 
-def _design(t: np.ndarray, saccade_us: float, profile: str) -> np.ndarray:
-    """``A`` with ``A @ corners`` = the position at times ``t`` (corner 3 = corner 0)."""
-    j = np.clip((t // saccade_us).astype(np.int64), 0, 2)
-    u = progress(np.clip(t / saccade_us - j, 0.0, 1.0), profile)
-    A = np.zeros((len(t), 3))
-    A[np.arange(len(t)), j] += 1 - u
-    A[np.arange(len(t)), (j + 1) % 3] += u
-    return A
+def _fit_corners(t, positions, weights, windows, profile):
+    """Least-squares corners of the path model and the weighted RMS residual (px)."""
+    A = path_weights(t, windows, profile)
+    sw = np.sqrt(weights)[:, None]
+    corners, *_ = np.linalg.lstsq(A * sw, positions * sw, rcond=None)
+    resid = positions - A @ corners
+    return corners, float(np.sqrt((weights * (resid**2).sum(1)).sum() / weights.sum()))
+
+
+def fit_windows(
+    t: np.ndarray,
+    positions: np.ndarray,
+    weights: np.ndarray,
+    profile: str,
+    *,
+    duration_us: int = 300_000,
+    step_us: float = 2_500.0,
+    max_move_us: float = 30_000.0,
+    min_length_us: float = 20_000.0,
+    rounds: int = 4,
+) -> tuple[tuple[tuple[float, float], ...], np.ndarray, float]:
+    """Saccade windows, corners and RMS residual that fit measured positions best.
+
+    Starts from three back-to-back windows of ``duration_us / 3`` and moves one start or end
+    at a time over a grid of ``step_us`` within ``max_move_us`` of its initial value (each
+    window at least ``min_length_us`` long, in order, inside ``[0, duration_us]``), keeping a
+    move only if it lowers the residual of :func:`_fit_corners`; ``rounds`` sweeps.
+    """
+    third = duration_us / 3
+    init = [[k * third, (k + 1) * third] for k in range(3)]
+    win = [list(w) for w in init]
+    _, best = _fit_corners(t, positions, weights, win, profile)
+    moves = np.arange(-max_move_us, max_move_us + 1e-9, step_us)
+    for _ in range(rounds):
+        changed = False
+        for k in range(3):
+            for j in range(2):
+                for v in init[k][j] + moves:
+                    trial = [list(w) for w in win]
+                    trial[k][j] = float(v)
+                    flat = [x for w in trial for x in w]
+                    if (
+                        flat[0] < 0
+                        or flat[-1] > duration_us
+                        or any(b < a for a, b in zip(flat, flat[1:]))
+                        or any(e - a < min_length_us for a, e in trial)
+                    ):
+                        continue
+                    _, r = _fit_corners(t, positions, weights, trial, profile)
+                    if r < best - 1e-12:
+                        best, win, changed = r, trial, True
+        if not changed:
+            break
+    corners, best = _fit_corners(t, positions, weights, win, profile)
+    return tuple((float(a), float(b)) for a, b in win), corners, best
 
 
 def estimate_path(
@@ -277,11 +337,10 @@ def estimate_path(
     size: int = 34,
     window_us: int = 5_000,
     duration_us: int = 300_000,
-    saccade_us: int = 100_000,
     digit_sizes: Sequence[int] = (24, 26, 28, 30, 32),
     max_shift: int = 8,
 ) -> PathEstimate:
-    """Digit size, saccade corners and progress profile of real recordings of ``images``.
+    """Digit size, saccade corners, windows and progress profile of recordings of ``images``.
 
     ``images[i]`` (``[N, h, w]`` in [0, 1]) is the image recording ``i`` shows. For each
     candidate ``digit_size`` the images are placed as the simulator places them
@@ -292,9 +351,15 @@ def estimate_path(
     shifts (FFT) and summed over recordings; the size whose peaks are highest (per unit
     template energy) wins. Each window's peak, refined to sub-pixel by a parabola through its
     neighbours, is the digit's offset at the window's centre. The three corners follow by
-    least squares (windows weighted by their events) from the path model of
-    :func:`snnlib.data.dvs_sim.saccade_path`, for the ``linear`` and the ``smooth``
-    profile; the profile with the smaller weighted RMS residual is returned.
+    least squares (windows weighted by their events) from the simulator's path model
+    (:func:`snnlib.data.dvs_sim.path_weights`), and the saccade windows by
+    :func:`fit_windows`, for the ``linear`` and the ``smooth`` profile; the profile with the
+    smaller weighted RMS residual is returned.
+
+    The corners are where the *events* say the digit is; the sensor's latency and the
+    edges' blur can make the fitted path a little larger or smaller than the one the
+    simulator needs to reproduce the statistics, which :func:`calibrate` can correct with
+    ``path_scale``.
     """
     images = np.asarray(images, dtype=np.float64)
     offsets = np.asarray(offsets, dtype=np.int64)
@@ -350,19 +415,17 @@ def estimate_path(
             pos.append(i - m + float(np.clip(off, -0.5, 0.5)))
         positions[w] = pos
     window_t = (np.arange(n_win) + 0.5) * window_us
-    sw = np.sqrt(weights)[:, None]
     rms, fits = {}, {}
     for profile in ("linear", "smooth"):
-        A = _design(window_t, saccade_us, profile)
-        corners, *_ = np.linalg.lstsq(A * sw, positions * sw, rcond=None)
-        resid = positions - A @ corners
-        rms[profile] = float(np.sqrt((weights * (resid**2).sum(1)).sum() / weights.sum()))
-        fits[profile] = corners
+        windows, corners, r = fit_windows(
+            window_t, positions, weights, profile, duration_us=duration_us
+        )
+        rms[profile], fits[profile] = r, (windows, corners)
     profile = min(rms, key=rms.get)
-    corners = fits[profile]
+    windows, corners = fits[profile]
     vertices = tuple((round(float(a), 3), round(float(b), 3)) for a, b in corners)
     return PathEstimate(
-        digit_size, vertices, profile, window_t, positions, weights, size_scores, rms
+        digit_size, vertices, windows, profile, window_t, positions, weights, size_scores, rms
     )
 
 
@@ -419,7 +482,7 @@ def estimate_noise(
 class Calibration:
     """Result of :func:`calibrate`: the best configuration, its loss and distances, the loss
     of the starting configuration, and every evaluation in order (``trace``: dicts of the
-    parameter tried, its value and the loss)."""
+    parameter tried, its value, the loss and the whole point)."""
 
     config: DVSConfig
     loss: float
@@ -427,10 +490,7 @@ class Calibration:
     start_loss: float
     trace: list[dict] = field(default_factory=list)
     path_scale: float = 1.0
-
-    @property
-    def evaluations(self) -> int:
-        return len({tuple(sorted(e["point"].items())) for e in self.trace})
+    evaluations: int = 0  # distinct points simulated
 
 
 def scale_path(config: DVSConfig, factor: float) -> DVSConfig:
@@ -442,11 +502,15 @@ def scale_path(config: DVSConfig, factor: float) -> DVSConfig:
     return replace(config, vertices=tuple((float(a), float(b)) for a, b in scaled))
 
 
+def _names(key) -> tuple[str, ...]:
+    return (key,) if isinstance(key, str) else tuple(key)
+
+
 def calibrate(
     images: np.ndarray,
     real: RecordingStats,
     base: DVSConfig,
-    grid: Mapping[str, Sequence],
+    grid: Mapping,
     *,
     rounds: int = 2,
     sim_seed: int = 0,
@@ -457,15 +521,24 @@ def calibrate(
     """Fit simulator parameters to real recordings of ``images`` by coordinate search.
 
     ``images`` (``[N, h, w]`` in [0, 1]) are simulated with ``sim_seed`` and summarised like
-    ``real`` (:func:`recording_stats` of the real recordings of the same images). ``grid``
-    maps a :class:`~snnlib.data.dvs_sim.DVSConfig` field (or ``"path_scale"``: the saccade
-    path scaled about its centroid, :func:`scale_path`) to the values to try. Starting from
-    ``base`` (with each grid parameter at its grid value nearest to ``base``'s), each round
-    sweeps the parameters in ``grid``'s order and sets each to the value of least
-    :func:`calibration_loss` given the others; a value replaces the current one only if it is
-    strictly better, so ties keep the earlier value. It stops after ``rounds`` rounds or a
-    round that changed nothing. Deterministic: the same inputs give the same result; every
-    point is simulated once (cached).
+    ``real`` (:func:`recording_stats` of the real recordings of the same images; its sensor
+    size, duration and bins are used). ``grid`` maps a
+    :class:`~snnlib.data.dvs_sim.DVSConfig` field (or ``"path_scale"``: the saccade path
+    scaled about its centroid, :func:`scale_path`) to the values to try; a key may also be a
+    tuple of fields with tuples of values, searched as one block (parameters that trade off,
+    such as the threshold and the refractory period, which both set the event count).
+
+    Starting from ``base`` with each grid entry at its value nearest to ``base``'s (distance
+    relative to the grid's range), each round sweeps the entries in ``grid``'s order and sets
+    each to the value of least :func:`calibration_loss` given the others; a value replaces the
+    current one only if strictly better, so ties keep the earlier value. It stops after
+    ``rounds`` rounds or after a round that changed nothing. Deterministic: the same inputs
+    give the same result; every point is simulated once (cached).
+
+    Example (a threshold recovered from the simulator's own output)::
+
+        truth = recording_stats(*simulate_dvs_batch(images, seed=1, config=cfg))
+        calibrate(images, truth, cfg, {"contrast_threshold": [0.2, 0.3, 0.4]}).config
     """
     check_range("rounds", rounds, 1, None, integer=True)
     if not grid:
@@ -474,15 +547,36 @@ def calibrate(
     size = real.spatial.shape[0]
     duration = int(real.temporal_edges[-1])
     known = set(DVSConfig.__dataclass_fields__) | {"path_scale"}
-    unknown = set(grid) - known
+    unknown = sorted({n for k in grid for n in _names(k)} - known)
     if unknown:
-        raise ConfigError(f"calibrate: unknown parameter(s) {sorted(unknown)}")
+        raise ConfigError(
+            f"calibrate: unknown parameter(s) {unknown}; choose among {sorted(known)}"
+        )
+    grid = {k: [v if isinstance(k, str) else tuple(v) for v in vals] for k, vals in grid.items()}
+    for k, vals in grid.items():
+        if not vals:
+            raise ConfigError(f"calibrate: no values to try for {k!r}")
+        if not isinstance(k, str) and any(len(v) != len(k) for v in vals):
+            raise ConfigError(f"calibrate: every value of {k!r} needs {len(k)} numbers")
 
-    def nearest(name, values):
-        cur = 1.0 if name == "path_scale" else getattr(base, name)
-        return min(values, key=lambda v: abs(v - cur))
+    def current(name):
+        return 1.0 if name == "path_scale" else getattr(base, name)
 
-    point = {k: nearest(k, list(v)) for k, v in grid.items()}
+    def nearest(key, values):
+        names = _names(key)
+        rows = np.array([v if not isinstance(key, str) else (v,) for v in values], float)
+        span = np.ptp(rows, axis=0)
+        span[span == 0] = 1.0
+        cur = np.array([current(n) for n in names], float)
+        return values[int(np.argmin((np.abs(rows - cur) / span).sum(1)))]
+
+    def assign(pt, key, value):
+        vals = (value,) if isinstance(key, str) else value
+        return {**pt, **dict(zip(_names(key), vals))}
+
+    point: dict = {}
+    for k, vals in grid.items():
+        point = assign(point, k, nearest(k, vals))
     cache: dict[tuple, tuple[float, dict]] = {}
     trace: list[dict] = []
 
@@ -491,7 +585,7 @@ def calibrate(
         return scale_path(cfg, pt["path_scale"]) if "path_scale" in pt else cfg
 
     def evaluate(pt):
-        key = tuple(sorted(pt.items()))
+        key = tuple(pt.items())  # fields always in the same order
         if key not in cache:
             ev, off = simulate_dvs_batch(images, seed=sim_seed, config=config_of(pt))
             sim = recording_stats(ev, off, size=size, duration_us=duration, bin_us=bin_us)
@@ -508,10 +602,11 @@ def calibrate(
     try:
         for r in range(rounds):
             changed = False
-            for name, values in grid.items():
+            for key, values in grid.items():
                 for v in values:
-                    trial = {**point, name: v}
+                    trial = assign(point, key, v)
                     loss, _ = evaluate(trial)
+                    name = key if isinstance(key, str) else "+".join(key)
                     trace.append(
                         {"round": r, "param": name, "value": v, "loss": loss, "point": trial}
                     )
@@ -530,6 +625,7 @@ def calibrate(
         start_loss=start_loss,
         trace=trace,
         path_scale=float(point.get("path_scale", 1.0)),
+        evaluations=len(cache),
     )
 
 
