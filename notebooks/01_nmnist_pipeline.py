@@ -74,7 +74,7 @@ cfg = pick_scale(
             steps=("17 px",),
             side=("log1p counts",),
         ),
-        # the embedded subset on a 2-core laptop, one thread: about ten minutes
+        # the embedded subset, one thread: 23 minutes measured on a loaded 2-core machine
         "cpu": dict(
             time_steps=4,
             width=16,

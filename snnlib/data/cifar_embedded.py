@@ -64,16 +64,18 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def verify_archive(path: Path = ARCHIVE, expected: str = ARCHIVE_SHA256) -> Path:
+def verify_archive(
+    path: Path = ARCHIVE, expected: str = ARCHIVE_SHA256, what: str = "CIFAR-10"
+) -> Path:
     """``path`` if it exists and its sha256 is ``expected``; else a :class:`ConfigError`
-    naming the file."""
+    naming the file (``what``: the embedded data set, for the message)."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"the embedded CIFAR-10 archive is missing: {path}")
+        raise ConfigError(f"the embedded {what} archive is missing: {path}")
     digest = file_sha256(path)
     if digest != expected:
         raise ConfigError(
-            f"{path}: sha256 {digest} does not match the embedded CIFAR-10 archive's {expected}; "
+            f"{path}: sha256 {digest} does not match the embedded {what} archive's {expected}; "
             "the file is corrupt or not the project's copy"
         )
     return path

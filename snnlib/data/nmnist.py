@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..validation import ConfigError, check_choice, check_range
+from ..validation import check_choice, check_range
 from . import nmnist_embedded
 from .base import DatasetInfo, SplitDataset
 from .errors import DatasetNotFound
@@ -256,9 +256,6 @@ def load(
     image_size: int | None = None,
     **framing,
 ) -> NMNISTDataset:
-    unknown = set(framing) - set(OPTIONS)
-    if unknown:
-        raise ConfigError(f"nmnist options {sorted(unknown)} unknown; choose among {OPTIONS}")
     return NMNISTDataset(
         split,
         root=root,

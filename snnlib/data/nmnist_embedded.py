@@ -27,7 +27,8 @@ from tonic.io import events_struct
 from ..fileio import atomic_write
 from ..paths import REPO_ROOT
 from ..validation import ConfigError
-from .cifar_embedded import default_cache_dir, file_sha256
+from . import cifar_embedded
+from .cifar_embedded import default_cache_dir
 
 ARCHIVE = REPO_ROOT / "data" / "embedded" / "nmnist-small.tar.xz"
 ARCHIVE_SHA256 = "da021cea124bca6e0f82eebe3c6daca41c93e4ddff1ac94e5e534843aeb61c53"
@@ -60,16 +61,7 @@ class EmbeddedRecordings:
 def verify_archive(path: Path = ARCHIVE, expected: str = ARCHIVE_SHA256) -> Path:
     """``path`` if it exists and its sha256 is ``expected``; else a :class:`ConfigError`
     naming the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"the embedded N-MNIST archive is missing: {path}")
-    digest = file_sha256(path)
-    if digest != expected:
-        raise ConfigError(
-            f"{path}: sha256 {digest} does not match the embedded N-MNIST archive's {expected}; "
-            "the file is corrupt or not the project's copy"
-        )
-    return path
+    return cifar_embedded.verify_archive(path, expected, what="N-MNIST")
 
 
 def _read_list(text: str, name: str) -> list[tuple[int, int]]:
