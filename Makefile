@@ -20,7 +20,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Every notebook run of the book, as <notebook-stem>__<dataset>. Order matters only through
 # the explicit dependencies below (a retrain needs its search's result file).
 BOOK_RUNS := \
-	00_substrate__digits 00_substrate__digits-dvs 01_nmnist_pipeline__nmnist \
+	00_substrate__digits 00_substrate__digits-dvs 01_nmnist_pipeline__nmnist 02_simulator_vs_sensor__nmnist \
 	10_mse_search__digits 11_mse_retrain__digits 12_mse_ablations__digits \
 	20_madarts_search__digits 21_madarts_retrain__digits 22_madarts_attention__digits \
 	20_madarts_search__digits-dvs 21_madarts_retrain__digits-dvs 22_madarts_attention__digits-dvs \

@@ -549,6 +549,10 @@ for name, key in (
     metrics[key + "_wins"] = int(paired[name]["wins"])
 for k, v in metrics.items():
     glue(k, v, display=False)
+# accuracies and their differences also in percent (points), as the page states them
+for k, v in metrics.items():
+    if k.startswith(("acc_", "gain_", "gap_")) and not k.endswith(("_t_p", "_wins")):
+        glue(k + "_pct", 100 * v, display=False)
 glue("cal_profile", str(cal_cfg.profile), display=False)
 path_file = run.write(
     metrics,
