@@ -4,7 +4,8 @@
 ``(x, y)``, ``y`` a Python int and ``x`` float32:
 
 - static datasets (``digits``, ``cifar10``, ``cifar100``): ``[C, H, W]``, normalised;
-- event datasets (``digits-dvs``, ``nmnist``, ``cifar10-dvs``, ``dvs-gesture``):
+- event datasets (``digits-dvs``, ``nmnist``, ``cifar10-dvs``, ``dvs-gesture``, and
+  ``cifar10-dvs-sim``, CIFAR-10 through the simulated sensor):
   ``[T, P, H, W]`` event counts in ``T = time_steps`` time bins and ``P = 2`` polarities (OFF, ON).
 
 Items are *not* time-major; ``snnlib.encoding`` turns a batch into ``[T, B, ...]``.
@@ -33,7 +34,7 @@ from torch.utils.data import DataLoader
 
 from ..paths import REPO_ROOT
 from ..validation import ConfigError, check_choice, check_range
-from . import cifar, digits, digits_dvs, neuromorphic, nmnist
+from . import cifar, cifar10_dvs_sim, digits, digits_dvs, neuromorphic, nmnist
 from .base import DatasetInfo, SplitDataset
 from .errors import DatasetNotFound
 from .registry import (
@@ -75,11 +76,12 @@ DATASETS = (
     "cifar10-dvs",
     "dvs-gesture",
     "nmnist",
+    "cifar10-dvs-sim",
 )
 SPLITS = ("train", "val", "test")
 DATA_ROOT = Path(os.environ.get("SNNLIB_DATA", REPO_ROOT / "data" / "datasets"))
 
-_MODULES = (digits, digits_dvs, cifar, cifar, neuromorphic, neuromorphic, nmnist)
+_MODULES = (digits, digits_dvs, cifar, cifar, neuromorphic, neuromorphic, nmnist, cifar10_dvs_sim)
 for _name, _module in zip(DATASETS, _MODULES):
     register_builtin(_name, _module)
 del _name, _module, _MODULES

@@ -362,19 +362,27 @@ def _refractory_events(canvas: np.ndarray, config: DVSConfig):
         slope = (L - L_prev) / span
         s = np.maximum(t0, last + R)
         blind = s >= t1
-        ref[blind] = L[blind]
+        np.copyto(ref, L, where=blind)
         ending = np.flatnonzero((s > t0) & ~blind)
         ref[ending] = L_prev[ending] + slope[ending] * (s[ending] - t0)
-        idx = np.flatnonzero(~blind)
-        start = s[idx]
+        # first pass on whole arrays (most pixels are sensitive, few fire): the same values
+        # as indexing the sensitive pixels first, without gathering them all
+        d = L - ref
+        up = d > 0
+        C = np.where(up, c_on, c_off)
+        idx = np.flatnonzero(~blind & (np.abs(d) >= C))
+        start, up, C = s[idx], up[idx], C[idx]
+        first = True
         while idx.size:
-            d = L[idx] - ref[idx]
-            up = d > 0
-            C = np.where(up, c_on[idx], c_off[idx])
-            fire = np.abs(d) >= C
-            idx, start, up, C = idx[fire], start[fire], up[fire], C[fire]
-            if not idx.size:
-                break
+            if not first:
+                d = L[idx] - ref[idx]
+                up = d > 0
+                C = np.where(up, c_on[idx], c_off[idx])
+                fire = np.abs(d) >= C
+                idx, start, up, C = idx[fire], start[fire], up[fire], C[fire]
+                if not idx.size:
+                    break
+            first = False
             level = ref[idx] + np.where(up, C, -C)
             with np.errstate(divide="ignore", invalid="ignore"):
                 tau = np.where(slope[idx] != 0, (level - L_prev[idx]) / (slope[idx] * span), 1.0)

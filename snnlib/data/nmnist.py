@@ -39,20 +39,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..validation import check_choice, check_range
-from . import nmnist_embedded
+from . import framing, nmnist_embedded
 from .base import DatasetInfo, SplitDataset
 from .errors import DatasetNotFound
-from .neuromorphic import resize_counts
+from .framing import BINNINGS, COUNTS, POLARITIES, check_framing  # noqa: F401  (re-exported)
 from .splits import carve_per_class
 
 OPTIONS = ("image_size", "binning", "counts", "duration_us", "polarity")
 SENSOR = 34  # pixels per side
 DEFAULT_SIZE = 17  # frames served by default (see the module text)
 DURATION_US = 300_000  # three saccades of 100 ms
-BINNINGS = ("fixed", "span")
-COUNTS = ("raw", "log1p", "binary")
-POLARITIES = ("both", "merged")
 VAL_FRACTION = 0.1
 NUM_CLASSES = 10
 
@@ -63,13 +59,6 @@ def info(
     size = image_size or DEFAULT_SIZE
     channels = 1 if polarity == "merged" else 2
     return DatasetInfo(name, "events", NUM_CLASSES, channels, (size, size))
-
-
-def check_framing(binning: str, counts: str, duration_us: int, polarity: str = "both") -> None:
-    check_choice("binning", binning, BINNINGS)
-    check_choice("counts", counts, COUNTS)
-    check_range("duration_us", duration_us, 1, None, integer=True)
-    check_choice("polarity", polarity, POLARITIES)
 
 
 def frame_events(
@@ -84,9 +73,8 @@ def frame_events(
     polarity: str = "both",
 ) -> torch.Tensor:
     """Frames ``[N, T, P, size, size]`` of the ``N`` recordings
-    ``events[offsets[i]:offsets[i+1]]`` (``P`` = 2, or 1 with ``polarity="merged"``).
-
-    All recordings are binned at once (one ``bincount``). Example:
+    ``events[offsets[i]:offsets[i+1]]`` of the 34-pixel sensor
+    (:func:`snnlib.data.framing.frame_events` with ``sensor=34``, area resampling).
 
     >>> ev = np.zeros(3, dtype=nmnist_embedded.EVENT_DTYPE)
     >>> ev["x"], ev["y"], ev["t"], ev["p"] = [0, 1, 1], [0, 0, 0], [0, 150_000, 299_999], True
@@ -96,34 +84,17 @@ def frame_events(
     >>> frame_events(ev, np.array([0, 3]), 2, size=17)[0, :, 1, 0, 0].tolist()  # 2x2 -> 1
     [1.0, 2.0]
     """
-    check_framing(binning, counts, duration_us, polarity)
-    offsets = np.asarray(offsets, dtype=np.int64)
-    n, T = len(offsets) - 1, int(time_steps)
-    sample = np.repeat(np.arange(n), np.diff(offsets))
-    t = events["t"].astype(np.float64)
-    if binning == "fixed":
-        b = np.floor(t * T / duration_us)
-    else:  # per-recording span, as tonic's ToFrame(n_time_bins=T)
-        lo = np.minimum.reduceat(t, offsets[:-1]) if len(t) else t
-        hi = np.maximum.reduceat(t, offsets[:-1]) if len(t) else t
-        lo, hi = lo[sample], hi[sample]
-        b = np.floor((t - lo) * T / np.maximum(hi - lo, 1.0))
-    b = np.clip(b, 0, T - 1).astype(np.int64)
-    x = np.clip(events["x"].astype(np.int64), 0, SENSOR - 1)
-    y = np.clip(events["y"].astype(np.int64), 0, SENSOR - 1)
-    p = events["p"].astype(np.int64)
-    flat = (((sample * T + b) * 2 + p) * SENSOR + y) * SENSOR + x
-    hist = np.bincount(flat, minlength=n * T * 2 * SENSOR * SENSOR)
-    frames = torch.from_numpy(hist.astype(np.float32)).view(n, T, 2, SENSOR, SENSOR)
-    if polarity == "merged":
-        frames = frames.sum(2, keepdim=True)
-    if size != SENSOR:
-        frames = resize_counts(frames, (size, size))
-    if counts == "log1p":
-        frames = torch.log1p(frames)
-    elif counts == "binary":
-        frames = (frames > 0).float()
-    return frames
+    return framing.frame_events(
+        events,
+        offsets,
+        time_steps,
+        sensor=SENSOR,
+        size=size,
+        binning=binning,
+        counts=counts,
+        duration_us=duration_us,
+        polarity=polarity,
+    )
 
 
 def _tonic_folder(root: Path, train: bool) -> Path:
