@@ -264,17 +264,27 @@ def _shift_int(a: np.ndarray, sy: int, sx: int) -> np.ndarray:
     return out
 
 
+def _add_shifted(out: np.ndarray, a: np.ndarray, w: float, sy: int, sx: int) -> None:
+    """``out += w * _shift_int(a, sy, sx)`` without the full-size temporaries (adding
+    ``w * 0`` outside the shifted region changes nothing, so the sums are the same)."""
+    n, h, w_ = a.shape
+    if abs(sy) >= h or abs(sx) >= w_:
+        return
+    dst = out[:, max(sy, 0) : h + min(sy, 0), max(sx, 0) : w_ + min(sx, 0)]
+    dst += w * a[:, max(-sy, 0) : h + min(-sy, 0), max(-sx, 0) : w_ + min(-sx, 0)]
+
+
 def _shift(a: np.ndarray, dy: float, dx: float) -> np.ndarray:
     """Sub-pixel shift by bilinear interpolation: ``out(x, y) = a(x - dx, y - dy)``."""
     iy, ix = int(np.floor(dy)), int(np.floor(dx))
     fy, fx = dy - iy, dx - ix
     out = (1 - fy) * (1 - fx) * _shift_int(a, iy, ix)
     if fx > 0:
-        out += (1 - fy) * fx * _shift_int(a, iy, ix + 1)
+        _add_shifted(out, a, (1 - fy) * fx, iy, ix + 1)
     if fy > 0:
-        out += fy * (1 - fx) * _shift_int(a, iy + 1, ix)
+        _add_shifted(out, a, fy * (1 - fx), iy + 1, ix)
         if fx > 0:
-            out += fy * fx * _shift_int(a, iy + 1, ix + 1)
+            _add_shifted(out, a, fy * fx, iy + 1, ix + 1)
     return out
 
 
