@@ -20,8 +20,10 @@ STAMP  := $(VENV)/.installed-stamp
 # Every notebook run of the book, as <notebook-stem>__<dataset>. Order matters only through
 # the explicit dependencies below (a retrain needs its search's result file).
 BOOK_RUNS := \
-	00_substrate__digits 00_substrate__digits-dvs 01_nmnist_pipeline__nmnist 02_simulator_vs_sensor__nmnist \
+	00_substrate__digits 00_substrate__digits-dvs 00_substrate__cifar10 \
+	01_nmnist_pipeline__nmnist 02_simulator_vs_sensor__nmnist \
 	10_mse_search__digits 11_mse_retrain__digits 12_mse_ablations__digits \
+	10_mse_search__cifar10 11_mse_retrain__cifar10 \
 	20_madarts_search__digits 21_madarts_retrain__digits 22_madarts_attention__digits \
 	20_madarts_search__digits-dvs 21_madarts_retrain__digits-dvs 22_madarts_attention__digits-dvs \
 	30_proxy_study__digits 30_proxy_study__digits-dvs 40_comparison__digits \
@@ -53,7 +55,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,dvs]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,dvs,bench]"
 	@touch $@
 
 # -- notebooks -> executed notebooks -----------------------------------------------------
@@ -73,13 +75,16 @@ book/executed/%.ipynb: $(EXEC_DIR)/%.ipynb .make/scale tools/book_copy.py
 	$(PYTHON) tools/book_copy.py $< $@ $(call NB_DATA,$*) $(SCALE)
 
 # Runs that read another run's result file.
-$(EXEC_DIR)/11_mse_retrain__digits.ipynb: $(EXEC_DIR)/10_mse_search__digits.ipynb
+$(foreach d,digits cifar10,$(eval $(EXEC_DIR)/11_mse_retrain__$(d).ipynb: $(EXEC_DIR)/10_mse_search__$(d).ipynb))
 $(foreach d,digits digits-dvs,$(eval $(EXEC_DIR)/21_madarts_retrain__$(d).ipynb $(EXEC_DIR)/22_madarts_attention__$(d).ipynb: $(EXEC_DIR)/20_madarts_search__$(d).ipynb))
 # The performance page reads every run's wall time (B5): it runs last.
 $(EXEC_DIR)/50_performance__digits.ipynb: $(wildcard benchmarks/*.py) $(wildcard data/results/bench__*.json) $(filter-out $(EXEC_DIR)/50_%,$(addprefix $(EXEC_DIR)/,$(addsuffix .ipynb,$(BOOK_RUNS))))
 
 # -- the book --------------------------------------------------------------------------
-book: _build/html/index.html
+# two notebooks at a time (each runs on one thread): JOBS=1 for one at a time
+JOBS ?= 2
+book:
+	@$(MAKE) --no-print-directory -j$(JOBS) _build/html/index.html
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
 _build/html/index.html: $(BOOK_NBS) _config.yml _toc.yml $(wildcard book/*.md) $(wildcard book/*.bib) $(STAMP)

@@ -25,6 +25,7 @@ seed = 0
 device = "auto"  # auto | cpu | cuda
 overwrite = False  # replace an existing result file that other parameters wrote
 confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
+threads = 1  # torch threads (0: torch's default); the book runs two notebooks at a time
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -37,10 +38,11 @@ from snnlib.book.setup import start
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
 from snnlib.models import SpikingCNN, count_parameters
+from snnlib.nas.statistics import wilson_interval
 from snnlib.train import TrainConfig, evaluate, fit
 
 params = declared_params("00_substrate", globals())
-run, dev = start("00_substrate", params)
+run, dev = start("00_substrate", params, threads=threads)
 
 cfg = pick_scale(
     scale,
@@ -61,6 +63,17 @@ cfg = pick_scale(
             batch_size=64,
             limit=None,
             train=TrainConfig(epochs=12, lr=5e-3, warmup_epochs=1),
+            # CIFAR size: a class-balanced 10,000 of the 45,000 training images, the whole
+            # test set (so the interval of the test accuracy is about 1 point), T = 2 (the
+            # MA-DARTS setting on CIFAR) and 10 epochs, to fit the book budget on one thread
+            per_dataset={
+                name: dict(
+                    time_steps=2,
+                    limit={"train": 10_000, "val": 1_000},
+                    train=TrainConfig(epochs=10, lr=5e-3, warmup_epochs=1),
+                )
+                for name in ("cifar10", "cifar10-dvs-sim")
+            },
         ),
         # the papers' setting on a GPU: real datasets, more width and epochs (MSE-NAS recipe:
         # AdamW, lr 5e-3 x batch/1024, wd 0.01, label smoothing 0.1, cosine with 5 warm-up epochs)
@@ -72,6 +85,7 @@ cfg = pick_scale(
             train=TrainConfig(epochs=200, lr=5e-3 * 128 / 1024, warmup_epochs=5),
         ),
     },
+    dataset,
 )
 info = dataset_info(dataset)
 print(info, cfg)
@@ -190,6 +204,13 @@ glue("n_params", metrics["params"], display=False)
 glue("train_seconds", metrics["train_seconds"], display=False)
 glue("epochs", cfg["train"].epochs, display=False)
 glue("time_steps", cfg["time_steps"], display=False)
+# 95 % Wilson interval of the test accuracy over the test images (one training seed)
+lo, hi = wilson_interval(round(test["acc"] * test["n"]), test["n"])
+metrics["test_acc_ci95"] = [lo, hi]
+glue("test_acc_lo", 100 * lo, display=False)
+glue("test_acc_hi", 100 * hi, display=False)
+glue("n_test", int(test["n"]), display=False)
+glue("n_train", int(sizes["train"]), display=False)
 path = run.write(
     metrics,
     artifacts={"history": hist.to_dict(), "firing_rate_per_layer": rates, "split_sizes": sizes},

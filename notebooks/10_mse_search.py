@@ -75,6 +75,11 @@ cfg = pick_scale(
             space=SearchSpace(n_cells=6),
             net=NetConfig(width=8, stem_stride=2),
             evolution=EvolutionConfig(population=30, generations=20, elitism=2, seed=seed),
+            # CIFAR size: T = 2 as its retraining; the probe needs only a few training images
+            per_dataset={
+                name: dict(time_steps=2, limit={"train": 2_000, "val": 100, "test": 100})
+                for name in ("cifar10", "cifar10-dvs-sim")
+            },
         ),
         # the authors' sizes: population 50, 100 generations, 6 cells (GPU, real datasets)
         "paper": dict(
@@ -86,6 +91,7 @@ cfg = pick_scale(
             evolution=EvolutionConfig(population=50, generations=100, elitism=2, seed=seed),
         ),
     },
+    dataset,
 )
 fitness_cfg = RDMConfig(
     metric=metric, comparison=comparison, aggregation=aggregation, n_per_class=cfg["n_per_class"]

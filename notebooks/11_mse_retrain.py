@@ -26,8 +26,8 @@ seed = 0
 device = "auto"  # auto | cpu | cuda
 overwrite = False  # replace an existing result file that other parameters wrote
 confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
-search_dataset = "digits"  # whose 10_mse_search result to load
-transfer_dataset = "digits-dvs"  # a second dataset for the transfer experiment ("" to skip)
+search_dataset = ""  # whose 10_mse_search result to load (empty: dataset itself)
+transfer_dataset = "digits-dvs"  # a second dataset for the transfer experiment (empty: skip)
 n_random = 5  # random genomes trained identically (the comparison)
 n_transfer_random = 2  # of those, how many are also trained on transfer_dataset
 threads = 1  # torch threads (0: torch's default)
@@ -38,6 +38,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 import torch
 from myst_nb import glue
 
@@ -47,7 +48,6 @@ from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.models import SpikingCNN
 from snnlib.mse import NetConfig, SearchSpace, from_dict, sample_genomes
-from snnlib.mse.draw import strip_plot
 from snnlib.mse.experiment import (
     learned,
     load_tensors,
@@ -55,6 +55,7 @@ from snnlib.mse.experiment import (
     train_and_measure,
     train_genome,
 )
+from snnlib.nas.statistics import paired_by_seed, paired_items, t_interval
 from snnlib.train import TrainConfig
 
 params = declared_params("11_mse_retrain", globals())
@@ -71,6 +72,8 @@ cfg = pick_scale(
             net=NetConfig(width=4, stem_stride=2),
             cnn_width=8,
             train=TrainConfig(epochs=1, lr=5e-3, max_batches=3),
+            seeds=2,
+            transfer=True,
         ),
         # a few minutes on 2 cores: every network gets the same 10 epochs
         "cpu": dict(
@@ -80,6 +83,27 @@ cfg = pick_scale(
             net=NetConfig(width=8, stem_stride=2),
             cnn_width=16,
             train=TrainConfig(epochs=10, lr=5e-3, warmup_epochs=1),
+            seeds=1,  # retraining seeds of the found genome and the CNN
+            transfer=True,
+            # CIFAR size: T = 2, a class-balanced 5,000 training images, 8 epochs, the whole
+            # test set (10,000 images: intervals over test items of about 1 point), two
+            # retraining seeds of the found genome and the CNN; no transfer run
+            per_dataset={
+                "cifar10": dict(
+                    time_steps=2,
+                    limit={"train": 5_000, "val": 500},
+                    train=TrainConfig(epochs=8, lr=5e-3, warmup_epochs=1),
+                    seeds=2,
+                    transfer=False,
+                ),
+                "cifar10-dvs-sim": dict(
+                    time_steps=2,
+                    limit={"train": 5_000, "val": 500, "test": 2_000},
+                    train=TrainConfig(epochs=8, lr=5e-3, warmup_epochs=1),
+                    seeds=2,
+                    transfer=False,
+                ),
+            },
         ),
         # the authors' recipe (600 epochs, AdamW lr 5e-3 x batch/1024, 5 warm-up epochs)
         "paper": dict(
@@ -89,9 +113,17 @@ cfg = pick_scale(
             net=NetConfig(width=32, stem_stride=1),
             cnn_width=64,
             train=TrainConfig(epochs=600, lr=5e-3 * 128 / 1024, warmup_epochs=5),
+            seeds=3,
+            transfer=True,
         ),
     },
+    dataset,
 )
+search_dataset = search_dataset or dataset
+if not cfg["transfer"] and transfer_dataset:
+    print(f"transfer to {transfer_dataset} skipped: the {scale} scale of {dataset} has none")
+    transfer_dataset = ""
+seeds = [seed + k for k in range(cfg["seeds"])]
 print(cfg)
 
 # %% [markdown]
@@ -114,28 +146,38 @@ randoms = sample_genomes(rng, space, n_random, distinct=False)
 
 # %%
 data = load_tensors(dataset, cfg["time_steps"], seed=seed, limit=cfg["limit"])
-common = dict(train=cfg["train"], batch_size=cfg["batch_size"], seed=seed, device=dev)
+# every run keeps its test predictions: the comparisons below are paired over test images
+common = dict(train=cfg["train"], batch_size=cfg["batch_size"], device=dev, keep_predictions=True)
 rows = []
-rows.append(
-    {
-        "model": "MSE-NAS found",
-        "dataset": dataset,
-        **train_genome(found, data, cfg["net"], **common),
-    }
-)
+for s in seeds:
+    rows.append(
+        {
+            "model": "MSE-NAS found",
+            "dataset": dataset,
+            "seed": s,
+            **train_genome(found, data, cfg["net"], seed=s, **common),
+        }
+    )
 for k, g in enumerate(randoms):
     rows.append(
-        {"model": f"random {k}", "dataset": dataset, **train_genome(g, data, cfg["net"], **common)}
+        {
+            "model": f"random {k}",
+            "dataset": dataset,
+            "seed": seed,
+            **train_genome(g, data, cfg["net"], seed=seed, **common),
+        }
     )
-torch.manual_seed(seed)
-cnn = SpikingCNN(data.spec.in_channels, data.spec.num_classes, width=cfg["cnn_width"]).to(dev)
-rows.append(
-    {
-        "model": "SpikingCNN (hand-designed)",
-        "dataset": dataset,
-        **train_and_measure(cnn, data, desc="SpikingCNN", **common),
-    }
-)
+for s in seeds:
+    torch.manual_seed(s)
+    cnn = SpikingCNN(data.spec.in_channels, data.spec.num_classes, width=cfg["cnn_width"]).to(dev)
+    rows.append(
+        {
+            "model": "SpikingCNN (hand-designed)",
+            "dataset": dataset,
+            "seed": s,
+            **train_and_measure(cnn, data, desc="SpikingCNN", seed=s, **common),
+        }
+    )
 
 # %% [markdown]
 # ## Transfer to `transfer_dataset`
@@ -148,7 +190,8 @@ if transfer_dataset:
         {
             "model": "MSE-NAS found",
             "dataset": transfer_dataset,
-            **train_genome(found, tdata, cfg["net"], **common),
+            "seed": seed,
+            **train_genome(found, tdata, cfg["net"], seed=seed, **common),
         }
     )
     for k, g in enumerate(randoms[:n_transfer_random]):
@@ -156,7 +199,8 @@ if transfer_dataset:
             {
                 "model": f"random {k}",
                 "dataset": transfer_dataset,
-                **train_genome(g, tdata, cfg["net"], **common),
+                "seed": seed,
+                **train_genome(g, tdata, cfg["net"], seed=seed, **common),
             }
         )
     torch.manual_seed(seed)
@@ -167,12 +211,13 @@ if transfer_dataset:
         {
             "model": "SpikingCNN (hand-designed)",
             "dataset": transfer_dataset,
-            **train_and_measure(tcnn, tdata, desc="SpikingCNN", **common),
+            "seed": seed,
+            **train_and_measure(tcnn, tdata, desc="SpikingCNN", seed=seed, **common),
         }
     )
 
 table = pd.DataFrame(rows)[
-    ["model", "dataset", "test_acc", "nos", "energy_uj", "params", "train_seconds"]
+    ["model", "dataset", "seed", "test_acc", "nos", "energy_uj", "params", "train_seconds"]
 ]
 table = table.rename(
     columns={
@@ -186,9 +231,11 @@ print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
 
 # %%
-found_acc = row_accuracies(rows, "MSE-NAS", dataset)[0]
+found_accs = row_accuracies(rows, "MSE-NAS", dataset)
+found_acc = float(np.mean(found_accs))  # mean over the retraining seeds
 random_accs = row_accuracies(rows, "random", dataset)
-cnn_acc = row_accuracies(rows, "SpikingCNN", dataset)[0]
+cnn_accs = row_accuracies(rows, "SpikingCNN", dataset)
+cnn_acc = float(np.mean(cnn_accs))
 random_median = float(np.median(random_accs))
 # random genomes of this space often have a silent output layer and do not learn at all
 live_accs = [a for a in random_accs if learned(a, data.spec.num_classes)]
@@ -201,22 +248,91 @@ print(
     f"{live_median:.4f}; SpikingCNN {cnn_acc:.4f}"
 )
 
-groups = {"random genomes": random_accs, "MSE-NAS found": [found_acc], "SpikingCNN": [cnn_acc]}
-fig, axes = plt.subplots(
-    1, 2 if transfer_dataset else 1, figsize=(9 if transfer_dataset else 4.5, 3.2), squeeze=False
-)
-strip_plot(groups, ax=axes[0, 0])
-axes[0, 0].set_title(f"trained and tested on {dataset}", fontsize=9)
-if transfer_dataset:
-    t_groups = {
-        "random genomes": row_accuracies(rows, "random", transfer_dataset),
-        "MSE-NAS found": row_accuracies(rows, "MSE-NAS", transfer_dataset),
-        "SpikingCNN": row_accuracies(rows, "SpikingCNN", transfer_dataset),
-    }
-    strip_plot(t_groups, ax=axes[0, 1])
-    axes[0, 1].set_title(
-        f"transfer: searched on {search_dataset}, trained on {transfer_dataset}", fontsize=9
+# %% [markdown]
+# ## Paired comparisons
+# Every network is tested on the same test images, so two networks are compared image by
+# image: the difference of their accuracies with a paired bootstrap interval over the test
+# images (`paired_items`; a network trained at several seeds counts with its mean over seeds,
+# so the interval covers the test set's sampling for these seeds) and, with two or more
+# retraining seeds, the Student t interval of the difference over seeds (`paired_by_seed`).
+# "random genomes" is the average over the random genomes: the interval is over test images
+# for *these* genomes, not over the space's distribution of genomes; the found genome's rank
+# among them says the rest.
+
+# %%
+y_test = data.test[1].numpy()
+
+
+def correct(model_prefix, ds=dataset):
+    """[runs, test items] booleans of the rows of one model (seeds or random genomes)."""
+    return np.array(
+        [
+            np.asarray(r["predictions"]) == y_test
+            for r in rows
+            if r["model"].startswith(model_prefix) and r["dataset"] == ds
+        ]
     )
+
+
+found_c, cnn_c, random_c = correct("MSE-NAS"), correct("SpikingCNN"), correct("random")
+comparisons = {
+    "found - SpikingCNN": paired_items(found_c, cnn_c, seed=seed),
+    "found - random genomes (mean)": paired_items(found_c, random_c, seed=seed),
+    "found - best random genome": paired_items(
+        found_c, random_c[[int(np.argmax(random_accs))]], seed=seed
+    ),
+}
+by_seed = paired_by_seed(found_accs, cnn_accs) if len(seeds) > 1 else None
+comp_table = pd.DataFrame(
+    {
+        k: {
+            "difference (points)": 100 * v["diff"],
+            "95% lo": 100 * v["lo"],
+            "95% hi": 100 * v["hi"],
+            "bootstrap p": v["p_boot"],
+            "McNemar p (first run)": v["mcnemar"]["p"],
+            "test images": v["n_items"],
+        }
+        for k, v in comparisons.items()
+    }
+).T
+comp_table.index.name = "paired over test images"
+print(comp_table.round(3).to_string())
+if by_seed is not None:
+    print(
+        f"found - SpikingCNN over {len(seeds)} seeds: {100 * by_seed['diff']:.2f} points "
+        f"[{100 * by_seed['lo']:.2f}, {100 * by_seed['hi']:.2f}], t-test p = {by_seed['t_p']:.3f}"
+    )
+glue("comp_table", comp_table.round(3), display=False)
+
+# per-seed points drawn with seaborn; black: mean and 95 % t interval over seeds (2+ seeds)
+plot_rows = [
+    {
+        "group": "random genomes"
+        if r["model"].startswith("random")
+        else ("MSE-NAS found" if r["model"].startswith("MSE-NAS") else "SpikingCNN"),
+        "dataset": r["dataset"],
+        "test accuracy": r["test_acc"],
+    }
+    for r in rows
+]
+plot_df = pd.DataFrame(plot_rows)
+order = ["random genomes", "MSE-NAS found", "SpikingCNN"]
+panels = [dataset] + ([transfer_dataset] if transfer_dataset else [])
+fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.2), squeeze=False)
+for ax, ds in zip(axes[0], panels):
+    sub = plot_df[plot_df["dataset"] == ds]
+    sns.stripplot(
+        data=sub, x="group", y="test accuracy", order=order, hue="group", ax=ax, size=6, jitter=0.15
+    )
+    for i, g in enumerate(order):
+        vals = sub.loc[sub["group"] == g, "test accuracy"].to_numpy()
+        if len(vals) > 1:
+            m, lo, hi = t_interval(vals)
+            ax.errorbar(i + 0.3, m, yerr=[[m - lo], [hi - m]], fmt="s", color="k", capsize=3)
+    ax.set_xlabel("")
+    title = f"trained and tested on {ds}" if ds == dataset else f"transfer to {ds}"
+    ax.set_title(title, fontsize=9)
 fig.tight_layout()
 glue("fig_comparison", fig, display=False)
 plt.close(fig)
@@ -244,7 +360,25 @@ metrics = {
     "n_random": n_random,
     "n_transfer_random": n_transfer_random if transfer_dataset else 0,
     "total_train_seconds": float(sum(r["train_seconds"] for r in rows)),
+    "n_seeds": len(seeds),
+    "found_test_accs": found_accs,
+    "cnn_test_accs": cnn_accs,
+    "n_test": int(len(y_test)),
 }
+for key, v in (
+    ("found_minus_cnn", comparisons["found - SpikingCNN"]),
+    ("found_minus_random", comparisons["found - random genomes (mean)"]),
+    ("found_minus_best_random", comparisons["found - best random genome"]),
+):
+    metrics[key] = v["diff"]
+    metrics[key + "_lo"] = v["lo"]
+    metrics[key + "_hi"] = v["hi"]
+    metrics[key + "_p_boot"] = v["p_boot"]
+if by_seed is not None:
+    metrics["found_minus_cnn_by_seed"] = by_seed["diff"]
+    metrics["found_minus_cnn_by_seed_lo"] = by_seed["lo"]
+    metrics["found_minus_cnn_by_seed_hi"] = by_seed["hi"]
+    metrics["found_minus_cnn_by_seed_t_p"] = by_seed["t_p"]
 if transfer_dataset:
     metrics.update(
         {
@@ -262,7 +396,9 @@ metrics["notebook_seconds"] = time.perf_counter() - notebook_start
 for key, value in metrics.items():
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         glue(key, value, display=False)
-        if key.endswith("acc"):
+        if key.endswith("acc") or (
+            key.startswith("found_minus") and not key.endswith(("_p_boot", "_t_p"))
+        ):
             glue(f"{key}_pct", 100 * value, display=False)  # accuracies in % for the chapter
 glue("found_verdict", verdict, display=False)
 glue(
@@ -272,7 +408,8 @@ path = run.write(
     metrics,
     architecture=found.to_dict(),
     artifacts={
-        "rows": [{k: v for k, v in r.items()} for r in rows],
+        # predictions stay out of the file (10,000 per run on CIFAR-10); their comparisons are in
+        "rows": [{k: v for k, v in r.items() if k != "predictions"} for r in rows],
         "random_genomes": [g.to_dict() for g in randoms],
         "net": cfg["net"].to_dict(),
         "train": cfg["train"].to_dict(),

@@ -115,3 +115,18 @@ def test_reference_cnn_retrains_reproducibly_and_keeps_predictions_on_request():
     )
     run = retrain(ReferenceCNN(width=2), keep, seeds=[0]).runs[0]
     assert len(run.predictions) == 16 and run.test_acc == a.runs[0].test_acc
+
+
+def test_paired_items_chunked_bootstrap_equals_one_draw():
+    """Large test sets are resampled in chunks; the interval must be that of one big draw."""
+    rng = np.random.default_rng(3)
+    n, n_boot = 5_000, 1_000  # chunks of 800 resamples
+    a = rng.random(n) < 0.6
+    b = rng.random(n) < 0.55
+    r = paired_items(a, b, n_boot=n_boot, seed=11)
+    per_item = a.astype(float) - b.astype(float)
+    boots = per_item[np.random.default_rng(11).integers(0, n, size=(n_boot, n))].mean(1)
+    lo, hi = np.quantile(boots, [0.025, 0.975])
+    assert r["lo"] == pytest.approx(lo, abs=1e-12)
+    assert r["hi"] == pytest.approx(hi, abs=1e-12)
+    assert r["diff"] == pytest.approx(per_item.mean())

@@ -192,7 +192,7 @@ def _spec(**specific: Param) -> dict[str, Param]:
 
 #: notebook -> parameter -> :class:`Param`; the order of each notebook's parameters cell
 NOTEBOOKS: dict[str, dict[str, Param]] = {
-    "00_substrate": _spec(),
+    "00_substrate": _spec(threads=_THREADS),
     "01_nmnist_pipeline": _spec(dataset=Param("nmnist", dataset("events")), threads=_THREADS),
     "02_simulator_vs_sensor": _spec(
         dataset=Param("nmnist", choice("nmnist")),
@@ -209,7 +209,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         resume=Param(True, boolean),
     ),
     "11_mse_retrain": _spec(
-        search_dataset=Param("digits", dataset()),
+        search_dataset=Param("", dataset(optional=True)),
         transfer_dataset=Param("digits-dvs", dataset(optional=True)),
         n_random=Param(5, integer(1, 10_000)),
         n_transfer_random=Param(2, _at_most("n_random")),

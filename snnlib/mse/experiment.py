@@ -141,9 +141,11 @@ def tensor_budget(
     seed: int,
     device: str | torch.device = "cpu",
     progress: bool = True,
+    keep_predictions: bool = False,
 ) -> RetrainBudget:
     """The retraining budget on tensor data: train split shuffled by ``seed``, validation and
-    test in order (batches of 256)."""
+    test in order (batches of 256); ``keep_predictions``: each run keeps its test predictions
+    (for tests paired over test items)."""
     loaders = {
         "train": data.loader("train", batch_size, seed),
         "val": data.loader("val", 256),
@@ -151,13 +153,21 @@ def tensor_budget(
     }
     spec = data.spec
     return RetrainBudget(
-        train, loaders, spec.encoder(), spec.in_channels, spec.num_classes, device, progress
+        train,
+        loaders,
+        spec.encoder(),
+        spec.in_channels,
+        spec.num_classes,
+        device,
+        progress,
+        keep_predictions=keep_predictions,
     )
 
 
 def _measured(run: RetrainRun) -> dict:
-    """The keys of the MSE-NAS notebooks' retraining rows."""
-    return {
+    """The keys of the MSE-NAS notebooks' retraining rows (``predictions``: the test
+    predictions, when the budget kept them)."""
+    out = {
         "test_acc": run.test_acc,
         "best_val_acc": run.best_val_acc,
         "nos": run.nos,
@@ -167,6 +177,9 @@ def _measured(run: RetrainRun) -> dict:
         "train_seconds": run.seconds + run.test_seconds,
         "val_acc": list(run.history["val_acc"]),
     }
+    if run.predictions is not None:
+        out["predictions"] = list(run.predictions)
+    return out
 
 
 def train_and_measure(
@@ -178,10 +191,11 @@ def train_and_measure(
     device: str | torch.device = "cpu",
     desc: str = "train",
     progress: bool = True,
+    keep_predictions: bool = False,
 ) -> dict:
     """Train ``model`` (train split, validation per epoch), then test accuracy, NoS, energy
     (:func:`snnlib.nas.retrain.train_and_test` at :func:`tensor_budget`)."""
-    budget = tensor_budget(data, train, batch_size, seed, device, progress)
+    budget = tensor_budget(data, train, batch_size, seed, device, progress, keep_predictions)
     return _measured(train_and_test(model, budget, seed, desc=desc))
 
 
@@ -195,10 +209,11 @@ def train_genome(
     device: str | torch.device = "cpu",
     progress: bool = True,
     return_model: bool = False,
+    keep_predictions: bool = False,
 ):
     """Decode ``genome`` (weights seeded from (seed, hash)), train it and measure it: one
     :func:`snnlib.nas.retrain.retrain_run` of a :class:`RetrainableGenome`."""
-    budget = tensor_budget(data, train, batch_size, seed, device, progress)
+    budget = tensor_budget(data, train, batch_size, seed, device, progress, keep_predictions)
     run, model = retrain_run(RetrainableGenome(genome, net), budget, seed)
     out = _measured(run)
     return (out, model) if return_model else out

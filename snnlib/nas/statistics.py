@@ -151,7 +151,15 @@ def paired_items(
     per_item = a.mean(0) - b.mean(0)
     n = len(per_item)
     rng = np.random.default_rng(seed)
-    boots = per_item[rng.integers(0, n, size=(n_boot, n))].mean(1)
+    # resampled in chunks of at most ~4M indices (10,000 x 10,000 at once would be 800 MB);
+    # successive draws of one generator give the same indices as a single draw
+    chunk = max(1, 4_000_000 // n)
+    boots = np.concatenate(
+        [
+            per_item[rng.integers(0, n, size=(min(chunk, n_boot - i), n))].mean(1)
+            for i in range(0, n_boot, chunk)
+        ]
+    )
     alpha = (1 - level) / 2
     lo, hi = np.quantile(boots, [alpha, 1 - alpha])
     p = min(1.0, 2 * min((boots <= 0).mean(), (boots >= 0).mean()))
