@@ -33,11 +33,15 @@ each recording lasts about 1.2 s. MSE-NAS frames the events at 48x48. Here:
   ``Downsample``: coordinates times 48/128, floored); ``counts`` raw | log1p | binary;
   ``polarity`` both | merged.
 
-Cost (one core, measured; ``cifar10_dvs_sim`` module, see the report of its commit): at 128 px
-with the refractory period, 25 steps per saccade, roughly 0.1 s per image, some 30,000
-events per recording. Cheaper options, each its own cache entry: ``steps_per_saccade``
-(fewer steps: the same edges, coarser event times) and ``sensor_size`` (the sensor simulated
-at fewer pixels, the image and path scaled with it).
+Cost (one core of a shared machine, measured on 512 train images; frames T = 4): at 128 px
+with the refractory period and 25 steps per saccade, **81 ms per image** (6,000 images, 5,000
+train + 1,000 test: about 8 min), 43,600 events per recording on average (median 43,200,
+range 3,900-84,000), ON fraction 0.50. Cheaper options, each its own cache entry:
+``steps_per_saccade=12`` (the same edges, coarser event times; 44,100 events): 49 ms per
+image (about 5 min for 6,000); ``sensor_size=64`` (the sensor simulated at 64 px, image and
+path scaled with it; 10,600 events per recording): **14 ms per image** (about 1.5 min for
+6,000), the choice for a CPU-sized run. A cached split reloads in well under a second
+(0.14 s for 512 images; frames take 74 kB per image at T = 4).
 
 Determinism and cache: the noise of image ``g`` (its global CIFAR index: train ``i``, test
 ``50000 + i``) is drawn from ``default_rng([sim_seed, g])`` and the threshold mismatch is
