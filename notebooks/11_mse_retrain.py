@@ -96,10 +96,11 @@ cfg = pick_scale(
                     seeds=2,
                     transfer=False,
                 ),
+                # 48x48 frames cost twice a CIFAR image: 4,000 training images, 6 epochs
                 "cifar10-dvs-sim": dict(
                     time_steps=2,
-                    limit={"train": 5_000, "val": 500, "test": 2_000},
-                    train=TrainConfig(epochs=8, lr=5e-3, warmup_epochs=1),
+                    limit={"train": 4_000, "val": 500, "test": 2_000},
+                    train=TrainConfig(epochs=6, lr=5e-3, warmup_epochs=1),
                     seeds=2,
                     transfer=False,
                 ),
