@@ -176,6 +176,9 @@ PROFILE_CATEGORIES = {
     "neuron (LIF kernels, surrogate)": (
         "_multisteplif",
         "_trianglespike",
+        "sj_lif",
+        "_surrogatespike",
+        "leaky",
         "atan",
         "sigmoid",
         "straightthrough",
@@ -200,6 +203,7 @@ PROFILE_CATEGORIES = {
         "aten::sum",
         "aten::stack",
         "aten::cat",
+        "aten::ge",
     ),
 }
 

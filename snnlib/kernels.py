@@ -2,9 +2,14 @@ r"""The autograd kernels behind :class:`snnlib.neurons.LIF`: the surrogate spike
 and the multi-step membrane update, with their backends.
 
 ``LIF.forward`` runs all T steps as one autograd node (:class:`MultiStepLIF`), with one of
-three backends:
+four backends:
 
-- ``"fused"`` (default): the step loop runs in place into preallocated ``[T, ...]`` buffers
+- ``"native"`` (default): the ``fused`` backend's loops as one C kernel per direction
+  (:mod:`snnlib.native`: compiled once per machine by the system C compiler, cached on disk,
+  loaded with ctypes), bit-identical to ``fused``; used for float32 CPU tensors with the
+  triangle surrogate (or any surrogate without autograd), and silently replaced by
+  ``fused`` elsewhere (no compiler, CUDA, other dtypes or surrogates);
+- ``"fused"``: the step loop runs in place into preallocated ``[T, ...]`` buffers
   without recording a graph, and the backward pass runs the adjoint recurrence by hand;
 - ``"compiled"``: the same two loops as pure functions (:func:`steps_forward`,
   :func:`steps_backward`) compiled by ``torch.compile`` into one elementwise kernel each
@@ -13,10 +18,11 @@ three backends:
   fails, and for surrogates other than ``triangle``);
 - ``"stepwise"``: the plain per-step autograd graph of :meth:`LIF.step` (the reference).
 
-All three give identical spikes, input gradients equal to rounding (bit-identical for the
-fused backend), and the same beta gradient up to summation order. ``benchmarks/b1_forward``
-measures them against a naive snnTorch loop. The neuron model itself (its equations and
-configuration) lives in :mod:`snnlib.neurons`; this module only knows tensors.
+All give identical spikes, input gradients equal to rounding (bit-identical for the
+native and fused backends), and the same beta gradient up to summation order.
+``benchmarks/b1_forward`` measures them against a naive snnTorch loop and SpikingJelly.
+The neuron model itself (its equations and configuration) lives in :mod:`snnlib.neurons`;
+this module only knows tensors.
 
 Example:
     >>> import torch
@@ -82,14 +88,15 @@ def triangle(alpha: float = 2.0) -> Callable[[torch.Tensor], torch.Tensor]:
     return fn
 
 
-LIF_BACKENDS = ("fused", "compiled", "stepwise")
-_default_backend = os.environ.get("SNNLIB_LIF_BACKEND", "fused")
+LIF_BACKENDS = ("native", "fused", "compiled", "stepwise")
+_default_backend = os.environ.get("SNNLIB_LIF_BACKEND", "native")
 if _default_backend not in LIF_BACKENDS:
     raise ConfigError(f"SNNLIB_LIF_BACKEND={_default_backend!r}; choose one of {LIF_BACKENDS}")
 
 
 def set_lif_backend(name: str) -> str:
-    """Set the default backend of every :class:`LIF` (``fused``, ``compiled`` or ``stepwise``);
+    """Set the default backend of every :class:`LIF` (``native``, ``fused``, ``compiled`` or
+    ``stepwise``);
     returns the previous one. ``$SNNLIB_LIF_BACKEND`` sets it at import."""
     global _default_backend
     check_choice("lif backend", name, LIF_BACKENDS)
@@ -187,6 +194,18 @@ def _call_compiled(name: str, *args):
         return None
 
 
+def memory_order(x: torch.Tensor) -> list[int]:
+    """A permutation of ``x``'s dims, time first, under which ``x`` is contiguous if it is
+    dense in any order (``[T, B, C, H, W]`` in channels-last order gives ``[0, 1, 3, 4, 2]``);
+    the identity otherwise. The native kernel walks the storage in that order, so spikes
+    keep the input's layout and no copy is made between layouts."""
+    rest = sorted(range(1, x.dim()), key=lambda d: -x.stride(d))  # stable: ties keep order
+    perm = [0, *rest]
+    if x.dim() and x.permute(perm).is_contiguous():
+        return perm
+    return list(range(x.dim()))
+
+
 class MultiStepLIF(torch.autograd.Function):
     r"""All T membrane steps of a LIF layer as one autograd node (backends ``fused``/``compiled``).
 
@@ -210,15 +229,25 @@ class MultiStepLIF(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, beta, threshold, reset, spike_fn, compiled):
+    def forward(ctx, x, beta, threshold, reset, spike_fn, backend="fused"):
         alpha = getattr(spike_fn, "triangle_alpha", None)
-        ctx.compiled = False
-        if compiled and alpha is not None:
+        ctx.compiled = ctx.native = False
+        if backend == "native" and alpha is not None:
+            from . import native
+
+            perm = memory_order(x)
+            xp = x.permute(perm)
+            out = native.lif_forward(xp.reshape(x.shape[0], -1), beta, threshold, reset)
+            if out is not None:
+                inv = [perm.index(d) for d in range(x.dim())]
+                s_all, h_all = (o.view(xp.shape).permute(inv) for o in out)
+                ctx.native, ctx.perm = True, perm
+        if backend == "compiled" and alpha is not None:
             out = _call_compiled("forward", x.reshape(x.shape[0], -1), beta, threshold, reset)
             if out is not None:
                 s_all, h_all = (o.view(x.shape) for o in out)
                 ctx.compiled = True
-        if not ctx.compiled:
+        if not (ctx.compiled or ctx.native):
             s_all, h_all = MultiStepLIF._forward_eager(x, beta, threshold, reset, spike_fn, alpha)
         ctx.save_for_backward(h_all, s_all, beta)
         ctx.threshold, ctx.reset, ctx.spike_fn, ctx.alpha = threshold, reset, spike_fn, alpha
@@ -226,7 +255,7 @@ class MultiStepLIF(torch.autograd.Function):
 
     @staticmethod
     def _forward_eager(x, beta, threshold, reset, spike_fn, alpha):
-        h_all = torch.empty_like(x, memory_format=torch.contiguous_format)
+        h_all = torch.empty_like(x)  # x's layout (channels-last stays channels-last)
         # triangle in float32/64: S = [H > theta] equals [H - theta > 0] bit for bit (the
         # scalar is cast to the tensor's dtype in both), one pass instead of three
         direct = alpha is not None and x.dtype in (torch.float32, torch.float64)
@@ -266,6 +295,29 @@ class MultiStepLIF(torch.autograd.Function):
         h_all, s_all, beta = ctx.saved_tensors
         need_beta = ctx.needs_input_grad[1]
         b = beta.detach()
+        T = h_all.shape[0]
+        zero_reset = ctx.reset == "zero"
+        if ctx.native:
+            from . import native
+
+            perm, flat = ctx.perm, (T, -1)
+            hp = h_all.permute(perm)
+            g = native.lif_backward(
+                grad_s.permute(perm).reshape(flat),
+                hp.reshape(flat),
+                s_all.permute(perm).reshape(flat),
+                b,
+                ctx.threshold,
+                ctx.alpha,
+                ctx.reset,
+            )
+            if g is not None:
+                g = g.view(hp.shape).permute([perm.index(d) for d in range(h_all.dim())])
+                grad_beta = None
+                if need_beta:
+                    prev = h_all[:-1] if not zero_reset else h_all[:-1] * (1.0 - s_all[:-1])
+                    grad_beta = (g[1:] * prev).sum().reshape(beta.shape).to(beta.dtype)
+                return g, grad_beta, None, None, None, None
         if ctx.compiled:
             out = _call_compiled(
                 "backward",
@@ -283,14 +335,12 @@ class MultiStepLIF(torch.autograd.Function):
                 if grad_beta is not None:
                     grad_beta = grad_beta.reshape(beta.shape).to(beta.dtype)
                 return g.view(h_all.shape), grad_beta, None, None, None, None
-        T = h_all.shape[0]
-        zero_reset = ctx.reset == "zero"
         carry = torch.empty_like(h_all[0]) if T > 1 else None
         keep = torch.empty_like(s_all[0]) if zero_reset and T > 1 else None
         if ctx.alpha is not None:
             # step by step, in place, in reverse time: the same float operations as the graph
             # of the step loop (a/2 - c|d| is computed as (-c)|d| + a/2, which rounds alike)
-            g = torch.empty_like(h_all, memory_format=torch.contiguous_format)
+            g = torch.empty_like(h_all)
             a = ctx.alpha
             for t in range(T - 1, -1, -1):
                 gt = torch.sub(h_all[t], ctx.threshold, out=g[t])

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,6 +27,60 @@ from .neurons import LIF, NeuronConfig
 from .validation import ConfigError, check_choice
 
 BN_MODES = ("running", "batch")
+_channels_last = os.environ.get("SNNLIB_CHANNELS_LAST", "1") != "0"
+
+
+def set_channels_last(on: bool) -> bool:
+    """Whether :func:`to_channels_last` (called by :class:`snnlib.models.SpikingCNN` on its
+    input) lays CPU images out channels-last (NHWC); default on, ``$SNNLIB_CHANNELS_LAST=0``
+    turns it off at import. Returns the previous setting.
+
+    Why: oneDNN's single-core convolutions of the small channel counts of the fixed SNN
+    (3 to 64 channels, 3 x 3 kernels) run about twice as fast, forward and backward, on NHWC
+    as on NCHW tensors (``benchmarks/b1_forward``: ``snnlib`` against ``snnlib_nchw``). The
+    layout then propagates: convolutions, batch norms and the LIF kernels all keep it, so the
+    input is the only copy. What changes: the order in which convolutions and batch-norm
+    statistics sum, so outputs differ from the NCHW ones by rounding (about 1e-6 relative
+    for a convolution, up to ~1e-5 after a train-mode batch norm over T * B samples), and a
+    spike whose membrane sits within that of the threshold can flip. Runs stay deterministic
+    for a fixed seed. CUDA tensors are left as they come.
+
+    Why only the fixed SNN: torch 2.14.1's oneDNN backward of a 1 x 1, stride-2 convolution
+    on a channels-last input with few channels (DARTS's ``FactorizedReduce``) corrupts the
+    heap (reproduced in ``tests/test_native.py``'s docstring), so the searched networks,
+    which have such convolutions, stay NCHW.
+    """
+    global _channels_last
+    previous, _channels_last = _channels_last, bool(on)
+    return previous
+
+
+def to_channels_last(x: torch.Tensor) -> torch.Tensor:
+    """``[T, B, C, H, W]`` CPU input laid out so that every image is channels-last: folding
+    T into the batch (:class:`TimeDistributed`) then gives an NHWC ``[T * B, C, H, W]`` view.
+    A no-op when switched off (:func:`set_channels_last`), on CUDA, for other ranks, or when
+    ``x`` is laid out so already.
+
+    Example:
+        >>> import torch
+        >>> x = to_channels_last(torch.rand(2, 3, 4, 5, 5))
+        >>> x.flatten(0, 1).is_contiguous(memory_format=torch.channels_last)
+        True
+    """
+    if not _channels_last or x.dim() != 5 or x.device.type != "cpu":
+        return x
+    nhwc = x.permute(0, 1, 3, 4, 2)
+    return x if nhwc.is_contiguous() else nhwc.contiguous().permute(0, 1, 4, 2, 3)
+
+
+@contextmanager
+def channels_last(on: bool = True) -> Iterator[None]:
+    """Context manager: run the enclosed code with channels-last on or off."""
+    previous = set_channels_last(on)
+    try:
+        yield
+    finally:
+        set_channels_last(previous)
 
 
 @contextmanager
@@ -65,6 +120,9 @@ def batch_norm_statistics(model: nn.Module, mode: str) -> Iterator[nn.Module]:
 
 class TimeDistributed(nn.Module):
     """Apply a stateless module to every time step at once by folding T into the batch.
+
+    Folding is a view, so a channels-last input (:func:`to_channels_last`) reaches the
+    module as an NHWC ``[T * B, C, H, W]`` tensor without a copy.
 
     Example:
         >>> import torch

@@ -15,12 +15,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import ConvBN, SpikingConv, SpikingHead
+from .layers import ConvBN, SpikingConv, SpikingHead, to_channels_last
 from .neurons import NeuronConfig
 
 
 class SpikingCNN(nn.Module):
     """A small hand-designed spiking CNN; input ``[T, B, C, H, W]``, output ``[B, classes]``.
+
+    On the CPU the input is laid out channels-last first (:func:`snnlib.layers.set_channels_last`:
+    about twice as fast convolutions on one core; ``channels_last(False)`` for NCHW).
 
     Example:
         >>> import torch
@@ -50,7 +53,7 @@ class SpikingCNN(nn.Module):
         self.head = SpikingHead(4 * c, num_classes, neuron)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(self.stem(x)))
+        return self.head(self.features(self.stem(to_channels_last(x))))
 
 
 def count_parameters(model: nn.Module) -> int:

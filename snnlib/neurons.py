@@ -120,8 +120,9 @@ class LIF(nn.Module):
 
     ``forward`` runs the T steps as one autograd node (:mod:`snnlib.kernels`); ``backend``
     (an instance attribute, ``None``: the default of :func:`snnlib.kernels.set_lif_backend`)
-    picks ``fused``, ``compiled`` or ``stepwise`` (the plain per-step autograd graph); all
-    give the same spikes.
+    picks ``native`` (a C kernel, where a C compiler exists; else ``fused``), ``fused``,
+    ``compiled`` or ``stepwise`` (the plain per-step autograd graph); all give the same
+    spikes.
 
     Example:
         >>> import torch
@@ -192,9 +193,7 @@ class LIF(nn.Module):
             # surrogate is never used, and the fused loop computes the step in one pass
             spike_fn = _HEAVISIDE
         if backend != "stepwise":
-            spikes = MultiStepLIF.apply(
-                x, beta, self.threshold, self.reset, spike_fn, backend == "compiled"
-            )
+            spikes = MultiStepLIF.apply(x, beta, self.threshold, self.reset, spike_fn, backend)
         else:
             zero = torch.zeros_like(x[0])
             state = (zero, zero)

@@ -79,12 +79,36 @@ def test_b1_forward_quick(tmp_path):
     m = _run("b1", tmp_path)
     checks = m["checks"]
     assert checks["all_passed"], checks
-    c = checks["per_T"]["2"]
+    c = checks["per_T"]["2"]["naive_snntorch"]
     assert c["logits_allclose"] and c["spike_counts_equal"] and c["grads_allclose"]
     assert sum(c["spike_counts_snnlib"]) > 0  # the comparison is not vacuous
-    assert set(m["speedup_vs_naive"]) == {"snnlib", "snnlib_stepwise"}
+    assert {"snnlib", "snnlib_nchw", "snnlib_fused", "snnlib_stepwise"} <= set(
+        m["speedup_vs_naive"]
+    )
     assert m["per_T"]["2"]["seconds"]["naive_snntorch"]["n"] == 1
     assert set(m["goal"]) >= {"min_speedup", "time_steps", "value", "met"}
+    assert set(m["shapes"]) == {"digits", "cifar10"}
+    cifar = m["shapes"]["cifar10"]
+    assert cifar["input_shape"][2:] == [3, 32, 32] and cifar["peak_mib"]["snnlib"]["2"] >= 0
+
+
+def test_b1_spikingjelly_network_equals_snnlib():
+    """SpikingJelly's multi-step network built from snnlib's weights gives the same logits,
+    spike counts and gradients (eval mode); runs in make test (the bench extra is installed)."""
+    import torch
+
+    from benchmarks.b1_forward import SpikingJellyCNN, calibrate_batch_norm, check_equal
+    from snnlib.models import SpikingCNN
+
+    pytest.importorskip("spikingjelly")
+    torch.manual_seed(0)
+    model = SpikingCNN(3, 10, width=4)
+    x = torch.randn(3, 6, 3, 16, 16) * 1.5
+    y = torch.arange(6) % 10
+    calibrate_batch_norm(model, x)
+    c = check_equal(model, SpikingJellyCNN(model), x, y, "sj")
+    assert c["logits_allclose"] and c["spike_counts_equal"] and c["grads_allclose"], c
+    assert sum(c["spike_counts_snnlib"]) > 0
 
 
 def test_b2_fitness_quick(tmp_path):
@@ -152,7 +176,7 @@ def test_fused_lif_equals_stepwise_graph(reset, surrogate, learn_beta):
     from snnlib.kernels import get_lif_backend, lif_backend
     from snnlib.neurons import LIF, NeuronConfig
 
-    assert get_lif_backend() == "fused"
+    assert get_lif_backend() == "native"
     torch.manual_seed(0)
     x = (torch.randn(6, 3, 4, 5) * 1.2).requires_grad_()
     w = torch.randn(6, 3, 4, 5)
@@ -173,4 +197,4 @@ def test_fused_lif_equals_stepwise_graph(reset, surrogate, learn_beta):
     assert torch.equal(g1, g2)  # bit for bit
     if learn_beta:
         assert torch.allclose(b1, b2, rtol=1e-5, atol=1e-6)  # summation order differs
-    assert get_lif_backend() == "fused"
+    assert get_lif_backend() == "native"
