@@ -243,4 +243,4 @@ def test_metrics_of_the_committed_files_match_the_committed_performance_run():
         if key.startswith(("b1", "b2", "b3", "b4")):
             assert ours[key] == written[key], key
     b1 = perf.b1_table(bench["b1_forward"]["metrics"])
-    assert list(b1.index) == [2, 4, 8] and set(b1["checks"]) == {"pass"}
+    assert list(b1.index) == [2, 4] and set(b1["checks"]) == {"pass"}  # B1 runs T in {2, 4}
