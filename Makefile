@@ -26,7 +26,7 @@ BOOK_RUNS := \
 	10_mse_search__cifar10 11_mse_retrain__cifar10 \
 	00_substrate__cifar10-dvs-sim 10_mse_search__cifar10-dvs-sim 11_mse_retrain__cifar10-dvs-sim \
 	20_madarts_search__digits 21_madarts_retrain__digits 22_madarts_attention__digits \
-	20_madarts_search__digits-dvs 21_madarts_retrain__digits-dvs 22_madarts_attention__digits-dvs \
+	20_madarts_search__cifar10 21_madarts_retrain__cifar10 22_madarts_attention__cifar10 \
 	30_proxy_study__digits 30_proxy_study__digits-dvs 40_comparison__digits \
 	60_spikenas_ledger__cifar10 61_spikenas_search__cifar10 \
 	50_performance__digits
@@ -79,7 +79,7 @@ book/executed/%.ipynb: $(EXEC_DIR)/%.ipynb .make/scale tools/book_copy.py
 $(foreach d,digits cifar10 cifar10-dvs-sim,$(eval $(EXEC_DIR)/11_mse_retrain__$(d).ipynb: $(EXEC_DIR)/10_mse_search__$(d).ipynb))
 # the substrate run simulates (and caches) the event CIFAR-10 subset the MSE-NAS runs read
 $(EXEC_DIR)/10_mse_search__cifar10-dvs-sim.ipynb: $(EXEC_DIR)/00_substrate__cifar10-dvs-sim.ipynb
-$(foreach d,digits digits-dvs,$(eval $(EXEC_DIR)/21_madarts_retrain__$(d).ipynb $(EXEC_DIR)/22_madarts_attention__$(d).ipynb: $(EXEC_DIR)/20_madarts_search__$(d).ipynb))
+$(foreach d,digits cifar10,$(eval $(EXEC_DIR)/21_madarts_retrain__$(d).ipynb $(EXEC_DIR)/22_madarts_attention__$(d).ipynb: $(EXEC_DIR)/20_madarts_search__$(d).ipynb))
 # The performance page reads every run's wall time (B5): it runs last.
 $(EXEC_DIR)/50_performance__digits.ipynb: $(wildcard benchmarks/*.py) $(wildcard data/results/bench__*.json) $(filter-out $(EXEC_DIR)/50_%,$(addprefix $(EXEC_DIR)/,$(addsuffix .ipynb,$(BOOK_RUNS))))
 

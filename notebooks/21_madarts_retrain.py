@@ -43,6 +43,8 @@ threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import seaborn as sns
 from IPython.display import HTML
 from myst_nb import glue
 
@@ -63,11 +65,13 @@ from snnlib.darts import (
 )
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
+from snnlib.nas.comparisons import compare, comparison_metrics, comparison_rows, correct_matrix
+from snnlib.nas.statistics import paired_by_seed, t_interval
 
 params = declared_params("21_madarts_retrain", globals())
 run, dev = start("21_madarts_retrain", params, threads=threads)
 
-cfg = pick_scale(scale, retrain_budgets())  # the same budget as the attention ablation
+cfg = pick_scale(scale, retrain_budgets(), dataset)  # the same budget as the attention ablation
 retrain_seeds = retraining_seeds(seed, n_seeds, default=cfg["n_seeds"])  # 0: the default
 print(cfg, "| retraining seeds:", retrain_seeds)
 
@@ -110,6 +114,7 @@ common = dict(
     placement=placement,
     attention_kwargs={"gate": gate},
     device=dev,
+    keep_predictions=True,  # the comparisons below are paired over test images
 )
 
 # %% [markdown]
@@ -215,9 +220,97 @@ effect, random_effect = metrics["cell_effect"], metrics["cell_effect_random_only
 print("all candidates:", effect)
 print("random cells only:", random_effect)
 
+# %% [markdown]
+# ## Paired comparisons
+# Every network is tested on the same test images, so two networks are compared image by
+# image: the difference of their accuracies with a paired bootstrap interval over the test
+# images (a network retrained at several seeds counts with its mean over seeds, so the
+# interval covers the test set's sampling for these seeds). "random cells" is the average over
+# the random cells: the interval is over test images for *these* cells, not over the space's
+# distribution of cells; the derived cells' rank among them says the rest. With two or more
+# seeds, MA-DARTS against plain DARTS is also paired by seed (Student t interval).
+
+# %%
+y_test = np.asarray(loaders["test"].dataset.targets)
+ma_c = correct_matrix(derived["predictions"], y_test)
+plain_c = correct_matrix(plain["predictions"], y_test)
+random_c = correct_matrix([p for r in randoms for p in r["predictions"]], y_test)
+best_random = randoms[int(np.argmax([r["test_acc"] for r in randoms]))]
+comparisons = compare(
+    {
+        "MA-DARTS - plain DARTS": (ma_c, plain_c),
+        "MA-DARTS - random cells (mean)": (ma_c, random_c),
+        f"MA-DARTS - best random cell ({best_random['name']})": (
+            ma_c,
+            correct_matrix(best_random["predictions"], y_test),
+        ),
+        "plain DARTS - random cells (mean)": (plain_c, random_c),
+    },
+    seed=seed,
+)
+comp_table = pd.DataFrame(comparison_rows(comparisons)).set_index("comparison")
+print(comp_table.round(3).to_string())
+glue("comp_table", comp_table.round(3), display=False)
+by_seed = (
+    paired_by_seed(derived["test_accs"], plain["test_accs"]) if len(retrain_seeds) > 1 else None
+)
+if by_seed is not None:
+    print(
+        f"MA-DARTS - plain DARTS over {len(retrain_seeds)} seeds: {100 * by_seed['diff']:.2f} "
+        f"points [{100 * by_seed['lo']:.2f}, {100 * by_seed['hi']:.2f}], t-test p = "
+        f"{by_seed['t_p']:.3f}"
+    )
+names = list(comparisons)
+metrics.update(
+    comparison_metrics(
+        comparisons,
+        {
+            names[0]: "derived_minus_plain",
+            names[1]: "derived_minus_random",
+            names[2]: "derived_minus_best_random",
+            names[3]: "plain_minus_random",
+        },
+    )
+)
+if by_seed is not None:
+    for suffix, key in (("", "diff"), ("_lo", "lo"), ("_hi", "hi"), ("_t_p", "t_p")):
+        metrics["derived_minus_plain_by_seed" + suffix] = by_seed[key]
+
+# per-seed points drawn with seaborn; black: mean and 95 % t interval over seeds (2+ seeds)
+plot_df = pd.DataFrame(
+    [
+        {
+            "group": "random cells" if r["name"].startswith("random") else r["name"],
+            "test accuracy": 100 * acc,
+        }
+        for r in rows
+        for acc in r["test_accs"]
+    ]
+)
+order = ["random cells", "plain DARTS", "MA-DARTS"]
+fig, ax = plt.subplots(figsize=(5.2, 3.4))
+sns.stripplot(
+    data=plot_df, x="group", y="test accuracy", order=order, hue="group", ax=ax, size=6, jitter=0.15
+)
+for i, g in enumerate(order):
+    vals = plot_df.loc[plot_df["group"] == g, "test accuracy"].to_numpy()
+    if len(vals) > 1:
+        m, lo, hi = t_interval(vals)
+        ax.errorbar(i + 0.3, m, yerr=[[m - lo], [hi - m]], fmt="s", color="k", capsize=3)
+_ = ax.set(xlabel="", ylabel="test accuracy (%)", title=f"Every retraining ({dataset}, {scale})")
+fig.tight_layout()
+glue("fig_seeds", fig, display=False)
+plt.close(fig)
+
 # %%
 for key in ("derived_test_acc", "plain_test_acc", "random_median_test_acc", "derived_minus_median"):
     glue(key + "_pct", 100 * metrics[key], display=False)
+for key in [k for k in metrics if k.startswith(("derived_minus_", "plain_minus_"))]:
+    if isinstance(metrics[key], float) and key not in ("derived_minus_median",):
+        if key.endswith(("_p_boot", "_t_p")):
+            glue(key, metrics[key], display=False)
+        else:
+            glue(key + "_pct", 100 * metrics[key], display=False)
 glue(
     "random_best_test_acc_pct",
     100 * (metrics["random_best_test_acc"] or float("nan")),
@@ -271,6 +364,11 @@ path = run.write(
         "layout": {"cells": list(layout.cells), "reduce_inputs": layout.reduce_inputs},
         "attention": attention,
     },
-    artifacts={"rows": rows, "plain_note": plain_note, "train_config": cfg["train"].to_dict()},
+    artifacts={
+        # predictions stay out of the file (10,000 per run on CIFAR-10); their comparisons are in
+        "rows": [{k: v for k, v in r.items() if k != "predictions"} for r in rows],
+        "plain_note": plain_note,
+        "train_config": cfg["train"].to_dict(),
+    },
 )
 print("wrote", path)

@@ -38,6 +38,8 @@ threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 from IPython.display import HTML
 from myst_nb import glue
 
@@ -51,17 +53,19 @@ from snnlib.darts import (
     add_ablation_deltas,
     attention_variants,
     format_genotype,
+    metric_key,
     retrain_budgets,
     searched_architecture,
     train_genotype,
 )
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
+from snnlib.nas.comparisons import compare, comparison_metrics, comparison_rows, correct_matrix
 
 params = declared_params("22_madarts_attention", globals())
 run, dev = start("22_madarts_attention", params, threads=threads)
 
-cfg = pick_scale(scale, retrain_budgets())  # the same budget as the retraining notebook
+cfg = pick_scale(scale, retrain_budgets(), dataset)  # the budget of the retraining notebook
 print(cfg)
 
 # %%
@@ -94,6 +98,7 @@ common = dict(
     placement=placement,
     seed=seed,
     device=dev,
+    keep_predictions=True,  # every variant is compared with `none` image by image
 )
 
 # %% [markdown]
@@ -147,14 +152,49 @@ fig.tight_layout()
 glue("fig_ablation", fig, display=False)
 plt.close(fig)
 
+# %% [markdown]
+# ## Paired over test images
+# Each variant against `none`, image by image: the difference of test accuracy with a paired
+# bootstrap interval over the test images and the exact McNemar test. One retraining per
+# variant, all at the same seed and data order: the interval covers the test set's sampling,
+# not the spread over seeds (see the retraining notebook's seeds for its size).
+
+# %%
+y_test = np.asarray(loaders["test"].dataset.targets)
+correct = {r["name"]: correct_matrix([r["predictions"]], y_test) for r in rows}
+baseline = rows[0]["name"]
+comparisons = compare(
+    {
+        f"{name} - {baseline}": (c, correct[baseline])
+        for name, c in correct.items()
+        if name != baseline
+    },
+    seed=seed,
+)
+comp_table = pd.DataFrame(comparison_rows(comparisons)).set_index("comparison")
+print(comp_table.round(3).to_string())
+glue("comp_table", comp_table.round(3), display=False)
+
 # %%
 metrics = ablation_metrics(rows, cfg["train"].epochs)
+metrics.update(
+    comparison_metrics(
+        comparisons,
+        {f"{n} - {baseline}": f"{metric_key(n)}_minus_none" for n in correct if n != baseline},
+    )
+)
+metrics["n_test"] = int(len(y_test))
 for key, value in metrics.items():
     glue(key, value, display=False)
+    if "_minus_none" in key and not key.endswith("_p_boot"):
+        glue(key + "_pct", 100 * value, display=False)
 print(metrics)
 path = run.write(
     metrics,
     architecture={"genotype": arch["genotype"]},
-    artifacts={"rows": rows, "train_config": cfg["train"].to_dict()},
+    artifacts={
+        "rows": [{k: v for k, v in r.items() if k != "predictions"} for r in rows],
+        "train_config": cfg["train"].to_dict(),
+    },
 )
 print("wrote", path)

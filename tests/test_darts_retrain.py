@@ -75,6 +75,35 @@ def test_one_seed_is_exactly_train_genotype():
     assert averaged["test_acc"] == single["test_acc"] and averaged["nos"] == pytest.approx(
         single["nos"]
     )
+    assert "predictions" not in single and "predictions" not in averaged
+
+
+def test_kept_predictions_give_the_test_accuracy_of_every_seed():
+    """keep_predictions: per seed, the test predictions in loader order; their agreement with
+    the labels is the reported test accuracy (what the paired comparisons rely on)."""
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(40, 1, 8, 8, generator=g)
+    y = torch.arange(40) % 4
+    loader = DataLoader(TensorDataset(x, y), batch_size=16)
+    kw = dict(
+        in_channels=1,
+        num_classes=4,
+        loaders={"train": loader, "test": loader},
+        encoder=Encoder("direct", 2),
+        train_cfg=TrainConfig(epochs=1, lr=5e-3),
+        C=2,
+        layers=3,
+        time_steps=2,
+        attention="none",
+        progress=False,
+        keep_predictions=True,
+    )
+    r = train_genotype_seeds(random_genotype(2), [0, 1], **kw)
+    assert len(r["predictions"]) == 2 and all(len(p) == 40 for p in r["predictions"])
+    for preds, acc in zip(r["predictions"], r["test_accs"]):
+        assert np.mean(np.asarray(preds) == y.numpy()) == pytest.approx(acc)
+    single = train_genotype(random_genotype(2), seed=1, **kw)
+    assert single["predictions"] == r["predictions"][1]  # the same seed, the same run
 
 
 def test_cell_effect_matches_scipy_anova_and_separates_real_differences():

@@ -43,6 +43,17 @@ def retrain_budgets() -> dict[str, dict]:
             limit=None,
             n_seeds=3,
             train=TrainConfig(epochs=8, lr=5e-3),
+            # CIFAR-10 at the search's 16x16: a class-balanced 3,000 training images, 5 epochs
+            # (about 2 minutes per network on one core), 2 seeds, and the full 10,000 test
+            # images, over which the networks are compared image by image
+            per_dataset={
+                "cifar10": dict(
+                    image_size=16,
+                    limit={"train": 3_000, "val": 500},
+                    n_seeds=2,
+                    train=TrainConfig(epochs=5, lr=5e-3, warmup_epochs=1),
+                ),
+            },
         ),
         # the paper's retraining width (C = 64, T from the search); depth and epochs as DARTS'
         # CIFAR recipe, which MA-DARTS does not state: 8 cells, 300 epochs of AdamW with warm-up

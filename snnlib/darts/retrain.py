@@ -89,10 +89,18 @@ def _budget_and_architecture(
     train_cfg: TrainConfig,
     device="cpu",
     progress: bool = True,
+    keep_predictions: bool = False,
     **network,
 ) -> tuple[RetrainBudget, RetrainableGenotype]:
     budget = RetrainBudget(
-        train_cfg, loaders, encoder, in_channels, num_classes, device=device, progress=progress
+        train_cfg,
+        loaders,
+        encoder,
+        in_channels,
+        num_classes,
+        device=device,
+        progress=progress,
+        keep_predictions=keep_predictions,
     )
     return budget, RetrainableGenotype(genotype, **network)
 
@@ -105,11 +113,12 @@ def train_genotype(genotype: Genotype, *, seed: int = 0, desc: str = "retrain", 
     :class:`RetrainableGenotype`. Returns a dict: ``test_acc``, ``test_loss``, ``val_acc``
     (last epoch), ``nos``, ``nos_per_cell``, ``firing_rate``, ``sops``, ``macs``,
     ``energy_uj`` (per test image), ``params``, ``seconds`` (training wall time) and
-    ``history`` (learning curves).
+    ``history`` (learning curves); with ``keep_predictions=True`` also ``predictions``, the
+    predicted class of every test item in order (for paired comparisons over test items).
     """
     budget, arch = _budget_and_architecture(genotype, **kwargs)
     run = retrain(arch, budget, [seed], desc=desc).runs[0]
-    return {
+    out = {
         "test_acc": run.test_acc,
         "test_loss": run.test_loss,
         "val_acc": run.val_acc,
@@ -123,6 +132,9 @@ def train_genotype(genotype: Genotype, *, seed: int = 0, desc: str = "retrain", 
         "seconds": run.seconds,
         "history": run.history,
     }
+    if run.predictions is not None:
+        out["predictions"] = list(run.predictions)
+    return out
 
 
 def seed_averaged(result: RetrainResult) -> dict:
@@ -137,6 +149,8 @@ def seed_averaged(result: RetrainResult) -> dict:
         test_accs=result.test_accs,
         history=result.histories[0],
     )
+    if all(run.predictions is not None for run in result.runs):
+        out["predictions"] = [list(run.predictions) for run in result.runs]  # [seed][item]
     return out
 
 
@@ -152,7 +166,8 @@ def train_genotype_seeds(
     Returns the numbers of :func:`train_genotype` averaged over seeds (``SEED_AVERAGED``;
     ``nos_per_cell`` averaged per cell), ``params``, ``seconds`` summed, and per seed
     ``seeds``, ``test_accs`` with their sample standard deviation ``test_acc_sd`` (0 for one
-    seed) and the first seed's ``history`` (:func:`seed_averaged`).
+    seed) and the first seed's ``history`` (:func:`seed_averaged`); with
+    ``keep_predictions=True`` also ``predictions``, per seed the test predictions in order.
     """
     if not list(seeds):
         raise ConfigError("seeds: give at least one seed")
