@@ -55,7 +55,8 @@ def _makefile(tmp_path, extra=""):
         "$(foreach d,x,$(eval $(EXEC_DIR)/b__$(d).ipynb: $(EXEC_DIR)/a__$(d).ipynb))\n"
         "$(EXEC_DIR)/%.ipynb: build/src/%.ipynb\n"
         "$(EXEC_DIR)/50_p__x.ipynb: $(wildcard benchmarks/*.py) "
-        "$(filter-out $(EXEC_DIR)/50_%,$(addprefix $(EXEC_DIR)/,$(addsuffix .ipynb,$(BOOK_RUNS))))\n"
+        "$(filter-out $(EXEC_DIR)/50_%,"
+        "$(addprefix $(EXEC_DIR)/,$(addsuffix .ipynb,$(BOOK_RUNS))))\n"
         + extra
     )
     path = tmp_path / "Makefile"
