@@ -56,8 +56,7 @@ def _makefile(tmp_path, extra=""):
         "$(EXEC_DIR)/%.ipynb: build/src/%.ipynb\n"
         "$(EXEC_DIR)/50_p__x.ipynb: $(wildcard benchmarks/*.py) "
         "$(filter-out $(EXEC_DIR)/50_%,"
-        "$(addprefix $(EXEC_DIR)/,$(addsuffix .ipynb,$(BOOK_RUNS))))\n"
-        + extra
+        "$(addprefix $(EXEC_DIR)/,$(addsuffix .ipynb,$(BOOK_RUNS))))\n" + extra
     )
     path = tmp_path / "Makefile"
     path.write_text(text)
