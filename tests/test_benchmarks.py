@@ -134,6 +134,11 @@ def test_b3_population_quick(tmp_path):
     b = m["breakdown_dask"]
     assert b["cluster_start_seconds"] > 0 and b["workers_used"] >= 1
     assert m["population"] == 2 and m["speedup"] > 0
+    c = m["cifar10"]  # CIFAR-size candidates: per genome and chunked on the same cluster
+    assert c["checks"]["same_fitness_all_variants"], c["checks"]
+    assert c["population"] == 4 and c["chunk"] == 1 and c["tasks_chunked"] == 4
+    assert set(c["speedup"]) == {"dask", "dask_chunked"} and c["goal"]["min_speedup"] == 1.7
+    assert len(c["fitness"]) == 4 and c["probe_images"] == 20
 
 
 def test_b4_search_step_quick(tmp_path):
