@@ -126,6 +126,11 @@ def test_b2_fitness_quick(tmp_path):
         / c["seconds_per_candidate"]["rdm"]["median"]
     )
     assert c["goal"]["met"] == (c["ratio"] >= 100)
+    sn = m["spikenas"]  # the SpikeNAS-Bench proxy ledger's cost per cell at both widths
+    assert set(sn) == {"narrow", "wide"} and sn["narrow"]["channels"] == [4, 8]
+    for v in sn.values():
+        assert v["seconds_per_candidate"]["median"] > 0 and v["proxy_seconds"]["sahd"] > 0
+        assert {"grad_norm", "synflow", "rdm correlation/spearman/mean"} <= set(v["proxy_seconds"])
 
 
 def test_b3_population_quick(tmp_path):
