@@ -90,6 +90,12 @@ def test_b1_forward_quick(tmp_path):
     assert set(m["shapes"]) == {"digits", "cifar10"}
     cifar = m["shapes"]["cifar10"]
     assert cifar["input_shape"][2:] == [3, 32, 32] and cifar["peak_mib"]["snnlib"]["2"] >= 0
+    # profiler peak of live tensor bytes: at least what autograd keeps for the backward pass
+    for shape in m["shapes"].values():
+        for name in ("snnlib", "naive_snntorch", "spikingjelly"):
+            peak, saved = shape["peak_tensor_mib"][name]["2"], shape["saved_for_backward_mib"]
+            assert peak >= saved[name]["2"] > 0, (name, peak)
+    assert m["peak_memory_method"].startswith("torch.profiler(profile_memory=True)")
 
 
 def test_b1_spikingjelly_network_equals_snnlib():
