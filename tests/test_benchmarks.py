@@ -93,6 +93,8 @@ def test_b1_forward_quick(tmp_path):
     # profiler peak of live tensor bytes: at least what autograd keeps for the backward pass
     for shape in m["shapes"].values():
         for name in ("snnlib", "naive_snntorch", "spikingjelly"):
+            if name not in shape["peak_tensor_mib"]:  # SpikingJelly not installed
+                continue
             peak, saved = shape["peak_tensor_mib"][name]["2"], shape["saved_for_backward_mib"]
             assert peak >= saved[name]["2"] > 0, (name, peak)
     assert m["peak_memory_method"].startswith("torch.profiler(profile_memory=True)")
