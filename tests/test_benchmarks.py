@@ -216,3 +216,17 @@ def test_fused_lif_equals_stepwise_graph(reset, surrogate, learn_beta):
     if learn_beta:
         assert torch.allclose(b1, b2, rtol=1e-5, atol=1e-6)  # summation order differs
     assert get_lif_backend() == "native"
+
+
+def test_b6_throughput_quick(tmp_path):
+    m = _run("b6", tmp_path)
+    assert set(m["networks"]) == {"spiking_cnn", "found"}
+    for v in m["networks"].values():
+        assert v["images_per_second"]["median"] > 0 and v["conv_gflops_per_step"] > 0
+        assert v["fraction_of_peak"]["median"] > 0
+    pk = m["peak_conv"]
+    assert pk["best_layout"] in ("nchw", "channels_last") and pk["shape"]["threads"] == 1
+    # 16 -> 16 channels, 3 x 3, 16 x 16, batch 4: 2 * 16 * 16 * 9 * 256 * 4 FLOPs forward,
+    # backward twice that (input and weight gradients)
+    assert pk["gflops_per_pass"] == pytest.approx(3 * 2 * 16 * 16 * 9 * 256 * 4 / 1e9)
+    assert m["recipe"]["time_steps"] == 2 and m["recipe"]["lr"] == 5e-3
