@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import importlib
 
-BENCHMARKS = ("b1_forward", "b2_fitness", "b3_population", "b4_search_step", "b5_book")
+BENCHMARKS = (
+    "b1_forward",
+    "b2_fitness",
+    "b3_population",
+    "b4_search_step",
+    "b6_throughput",
+    "b5_book",
+)
 
 
 def resolve(name: str) -> str:

@@ -33,8 +33,17 @@ snnlib candidates (one model copy each, same weights): ``snnlib`` (the defaults:
 C LIF kernel and channels-last convolutions), ``snnlib_nchw`` (native kernel, NCHW layout),
 ``snnlib_fused`` (the eager fused LIF backend in NCHW: snnlib's default before issue 13),
 optionally ``snnlib_stepwise`` (the per-step autograd graph) and ``snnlib_compiled``
-(``torch.compile``-d LIF kernels; compile time reported apart). Each candidate's peak memory
-(resident set above the start, and bytes saved for backward) is measured once per shape.
+(``torch.compile``-d LIF kernels; compile time reported apart).
+
+**Peak memory** of one training step (forward, backward) of every candidate, at every shape
+and T, three ways: ``peak_tensor_mib``, the peak of live tensor bytes during the step above
+those live at its start, from ``torch.profiler(profile_memory=True)``'s allocation and free
+events (:func:`benchmarks.harness.profiled_peak_bytes`: exact for memory that goes through
+torch's CPU allocator, which ``tracemalloc`` does not see; the method is written to the
+file as ``peak_memory_method``); ``saved_for_backward_mib``, the bytes autograd keeps for
+the backward pass; and ``peak_mib``, the resident set sampled every 0.5 ms above the start (a
+lower bound: the C allocator reuses freed memory without the RSS moving). Each is measured
+once per candidate, outside the timed rounds (the profiler slows the step).
 """
 
 from __future__ import annotations
@@ -53,11 +62,13 @@ from snnlib.models import SpikingCNN
 from snnlib.neurons import LIF
 
 from .harness import (
+    PROFILER_PEAK_METHOD,
     BenchConfig,
     measure,
     paired_ratio,
     peak_memory,
     profile_breakdown,
+    profiled_peak_bytes,
     summary,
 )
 
@@ -373,6 +384,10 @@ def run_shape(cfg: BenchConfig, shape: str, size: dict) -> dict:
         memory = {}
         for name, fn in steps.items():
             memory[name] = peak_memory(fn, dev)
+            if dev.type == "cpu":
+                memory[name]["peak_tensor_mib"] = profiled_peak_bytes(fn)["peak_mib"]
+            else:  # CUDA: the allocator's own peak is exact
+                memory[name]["peak_tensor_mib"] = memory[name]["peak_mib"]
         profile = None
         if T == GOAL["time_steps"] or cfg.quick:  # where the time goes, at the goal's T
             profile = {
@@ -393,6 +408,7 @@ def run_shape(cfg: BenchConfig, shape: str, size: dict) -> dict:
             "speedup_vs_spikingjelly": ratios.get(SJ, {}),
             "saved_for_backward_mib": {n: m["saved_for_backward_mib"] for n, m in memory.items()},
             "peak_mib": {n: m["peak_mib"] for n, m in memory.items()},
+            "peak_tensor_mib": {n: m["peak_tensor_mib"] for n, m in memory.items()},
             "profile": profile,
             "samples": samples,
         }
@@ -413,6 +429,10 @@ def run_shape(cfg: BenchConfig, shape: str, size: dict) -> dict:
         },
         "median_seconds": {n: {T: per_t[T]["seconds"][n]["median"] for T in per_t} for n in names},
         "peak_mib": {n: {T: per_t[T]["peak_mib"][n] for T in per_t} for n in names},
+        "peak_tensor_mib": {n: {T: per_t[T]["peak_tensor_mib"][n] for T in per_t} for n in names},
+        "peak_memory_method": PROFILER_PEAK_METHOD
+        if dev.type == "cpu"
+        else "cuda_max_memory_allocated",
         "saved_for_backward_mib": {
             n: {T: per_t[T]["saved_for_backward_mib"][n] for T in per_t} for n in names
         },
@@ -465,6 +485,7 @@ def run(cfg: BenchConfig) -> dict:
             "per_shape": {k: v["checks"] for k, v in shapes.items()},
         },
         "spikingjelly": "measured" if spikingjelly_available() else SJ_MISSING,
+        "peak_memory_method": next(iter(shapes.values()), {}).get("peak_memory_method"),
         "goal": {
             **GOAL,
             "value": vs_naive,

@@ -27,9 +27,22 @@ or training pass does not depend on pixel values (every convolution and membrane
 runs whatever the spikes are), only on shapes and counts. One full training epoch is timed
 (minutes, so once), the RDM fitness with the usual repeats. The fitness *values* there are
 meaningless and not reported; only seconds are.
+
+**SpikeNAS-Bench proxies** (``metrics["spikenas"]``): the cost per candidate of the proxy
+ledger (:func:`snnlib.spikenas.ledger.score_cell`, which scores one cell with every proxy
+and records the seconds of each, the shared forward pass charged to every proxy that uses
+it) at the two widths notebook 60 scores at cpu scale: the narrow ledger (width 1/16: 8/16
+channels, a probe of 5 CIFAR-10 training images per class, grad-norm on 10 of them) and the
+benchmark's full width (1.0: 128/256 channels, 2 images per class, as the notebook's
+cross-width check), T = 5, on the real (embedded) CIFAR-10 probe. Cells are drawn by the
+seed from the whole space; every cell is timed once per repeat (the full width costs tens of
+seconds per cell).
 """
 
 from __future__ import annotations
+
+import gc
+import time
 
 import numpy as np
 import torch
@@ -240,6 +253,60 @@ def cifar_shape_costs(
     }
 
 
+# notebook 60's cpu-scale ledger widths (narrow ledger, full-width cross-check)
+SPIKENAS_SIZES = {
+    "quick": {
+        "narrow": dict(width=1 / 32, time_steps=2, n_per_class=2, grad_batch=4, cells=1),
+        "wide": dict(width=1 / 8, time_steps=2, n_per_class=2, grad_batch=4, cells=1),
+    },
+    "full": {
+        "narrow": dict(width=1 / 16, time_steps=5, n_per_class=5, grad_batch=10, cells=5),
+        "wide": dict(width=1.0, time_steps=5, n_per_class=2, grad_batch=10, cells=2),
+    },
+}
+
+
+def spikenas_costs(sizes: dict, seed: int, repeats: int, threads: int | None = 1) -> dict:
+    """Seconds per candidate of the SpikeNAS-Bench proxy ledger at each width of ``sizes``:
+    the whole :func:`~snnlib.spikenas.ledger.score_cell` call (every proxy of one cell) and
+    each proxy's own seconds as the ledger records them, medians over cells and repeats."""
+    from snnlib.spikenas.ledger import LedgerConfig, cifar_probe, score_cell
+    from snnlib.spikenas.space import N_ARCHS
+
+    out = {}
+    for label, sz in sizes.items():
+        probe = cifar_probe(sz["n_per_class"], seed)
+        lc = LedgerConfig(
+            width=sz["width"],
+            time_steps=sz["time_steps"],
+            seed=seed,
+            grad_batch=min(sz["grad_batch"], len(probe.y)),
+            threads=threads,
+        )
+        rng = np.random.default_rng(seed)
+        ids = [int(a) for a in rng.choice(N_ARCHS, sz["cells"], replace=False)]
+        walls, per_proxy = [], {}
+        for _ in range(repeats):
+            for a in ids:
+                gc.collect()
+                t0 = time.perf_counter()
+                row = score_cell(a, probe, lc)
+                walls.append(time.perf_counter() - t0)
+                for k, v in row["seconds"].items():
+                    per_proxy.setdefault(k, []).append(v)
+        out[label] = {
+            "width": sz["width"],
+            "channels": [max(1, round(128 * sz["width"])), max(1, round(256 * sz["width"]))],
+            "time_steps": sz["time_steps"],
+            "probe_images": len(probe.y),
+            "grad_batch": lc.grad_batch,
+            "arch_ids": ids,
+            "seconds_per_candidate": summary(walls),
+            "proxy_seconds": {k: summary(v)["median"] for k, v in per_proxy.items()},
+        }
+    return out
+
+
 def rdm_breakdown(ev, genome, seed: int, repeats: int, device: str = "cpu") -> dict:
     """Median milliseconds of the three parts of one RDM fitness call: building the network
     (module construction and initialisation), the probe forward pass with spike recording,
@@ -311,11 +378,14 @@ def run(cfg: BenchConfig) -> dict:
     metrics["cifar10_shape"] = cifar_shape_costs(
         cifar_size, working, cfg.seed, cfg.n_repeats(5), warmup, dev
     )
+    sn_sizes = SPIKENAS_SIZES["quick" if cfg.quick else "full"]
+    metrics["spikenas"] = spikenas_costs(sn_sizes, cfg.seed, cfg.n_repeats(1), threads=cfg.threads)
     return {
         "metrics": metrics,
         "params": {
             "sizes": size,
             "cifar10_shape_sizes": cifar_size,
+            "spikenas_sizes": sn_sizes,
             "repeats": repeats,
             "warmup": warmup,
         },
@@ -333,5 +403,9 @@ def headline(m: dict) -> str:
         f"(goal >= {m['goal']['min_ratio']:.0f}x: {m['goal']['met']}); at CIFAR-10 shape "
         f"RDM {c['seconds_per_candidate']['rdm']['median']:.3f} s, 1-epoch accuracy "
         f"{c['seconds_per_candidate']['accuracy_1epoch']['median']:.0f} s: {c['ratio']:.0f}x "
-        f"(goal: {c['goal']['met']})"
+        f"(goal: {c['goal']['met']}); SpikeNAS-Bench proxies per cell: "
+        + ", ".join(
+            f"width {v['width']:g} {v['seconds_per_candidate']['median']:.2f} s"
+            for v in m.get("spikenas", {}).values()
+        )
     )

@@ -14,11 +14,26 @@ wall time of a population splits into the busiest worker's compute and the rest 
 pickling genomes and the evaluator, gathering results, idle tail). Cluster start-up and the
 first (cold) population, whose workers import torch and snnlib, are reported apart.
 Check: both executors give the same fitness for every genome.
+
+**CIFAR-size candidates** (``metrics["cifar10"]``). On digits a candidate costs ~55 ms and the
+cluster's per-task overhead dominates. The second case is the CIFAR-10 MSE-NAS search's own
+fitness: notebook 10's cpu settings for cifar10 (the embedded CIFAR-10 through
+:func:`snnlib.mse.experiment.load_tensors` with T = 2 and its 2,000 training images, the RDM
+fitness on a probe of 10 images per class, ``NetConfig(width=8, stem_stride=2)``, 6 cells)
+and one population of the search's size (30 genomes), ~1 s per candidate on one thread. It
+is timed in-process on **one thread** (the goal's baseline) against the same 2-worker cluster
+twice: one task per genome (``dask``), and ``chunk`` genomes per task (``dask_chunked``,
+:func:`snnlib.nas.executors.map_chunked`, ``chunk = ceil(population / (2 workers))``: the
+evaluator and its probe are pickled once per chunk instead of once per genome). Every variant
+computes ``fitness(genome, seed)`` for each genome exactly as the search does; the check
+compares the fitness of every genome across the three. Goal: ``dask_chunked`` at least 1.7x
+in-process.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 
@@ -38,6 +53,28 @@ SIZES = {
     for name, population in (("quick", 2), ("full", 16))
 }
 N_WORKERS = 2
+# notebook 10's cpu settings for cifar10 (the quick size: a tiny check of the same code)
+CIFAR_SIZES = {
+    "quick": dict(
+        population=4,
+        time_steps=2,
+        limit={"train": 100, "val": 20, "test": 20},
+        n_per_class=2,
+        width=4,
+        stem_stride=2,
+        n_cells=3,
+    ),
+    "full": dict(
+        population=30,
+        time_steps=2,
+        limit={"train": 2_000, "val": 100, "test": 100},
+        n_per_class=10,
+        width=8,
+        stem_stride=2,
+        n_cells=6,
+    ),
+}
+CIFAR_GOAL = {"min_speedup": 1.7, "candidate": "dask_chunked", "baseline": "in_process (1 thread)"}
 
 
 class TimedFitness:
@@ -56,6 +93,106 @@ def evaluate(executor, fitness, population, seed) -> list[dict]:
     """What :func:`snnlib.mse.evolution._evaluate` does: submit all, gather in order."""
     futures = [executor.submit(fitness, g, seed) for g in population]
     return [f.result() for f in futures]
+
+
+def evaluate_chunked(executor, fitness, population, seed, chunk: int) -> list[dict]:
+    """The same calls as :func:`evaluate`, ``chunk`` genomes per task."""
+    from snnlib.nas.executors import map_chunked
+
+    return map_chunked(executor, fitness, population, seed, chunk=chunk)
+
+
+def cifar_evaluator(size: dict, seed: int):
+    """The CIFAR-10 search's RDM fitness (notebook 10 at cpu scale) and its search space."""
+    from snnlib.mse import NetConfig, RDMConfig, SearchSpace
+    from snnlib.mse.experiment import load_tensors, rdm_evaluator
+
+    data = load_tensors("cifar10", size["time_steps"], seed=seed, limit=size["limit"])
+    n = size["n_per_class"]
+    net = NetConfig(width=size["width"], stem_stride=size["stem_stride"])
+    ev = rdm_evaluator(data, RDMConfig(n_per_class=n), net, seed=seed, threads=1)
+    return ev, SearchSpace(n_cells=size["n_cells"])
+
+
+def _values(results: list[dict]) -> np.ndarray:
+    return np.array([r["value"] for r in results])
+
+
+def _per_worker(results: list[dict]) -> dict[int, float]:
+    per_pid: dict[int, float] = {}
+    for r in results:
+        per_pid[r["pid"]] = per_pid.get(r["pid"], 0.0) + r["compute"]
+    return per_pid
+
+
+def cifar_case(cfg: BenchConfig, client, size: dict) -> dict:
+    """One CIFAR-size population: in-process (1 thread) vs dask per genome vs dask chunked."""
+    from snnlib.mse import sample_genomes
+    from snnlib.nas.executors import SyncExecutor
+
+    ev, space = cifar_evaluator(size, cfg.seed)
+    pop = sample_genomes(np.random.default_rng(cfg.seed + 1), space, size["population"])
+    chunk = math.ceil(len(pop) / (2 * N_WORKERS))
+    fitness = TimedFitness(ev)
+    dask_ex, sync_ex = client.get_executor(pure=False), SyncExecutor()
+    evaluate(dask_ex, fitness, pop, cfg.seed)  # warm the workers on this evaluator
+    out: dict[str, list] = {}
+    variants = {
+        "in_process": lambda: evaluate(sync_ex, fitness, pop, cfg.seed),
+        "dask": lambda: evaluate(dask_ex, fitness, pop, cfg.seed),
+        "dask_chunked": lambda: evaluate_chunked(dask_ex, fitness, pop, cfg.seed, chunk),
+    }
+
+    def recorded(name):
+        def call():
+            out.setdefault(name, []).append(variants[name]())
+
+        return call
+
+    repeats, warmup = cfg.n_repeats(3), cfg.n_warmup(0)
+    samples = measure({k: recorded(k) for k in variants}, repeats, warmup)
+    last = {k: v[-1] for k, v in out.items()}
+    vals = {k: _values(v) for k, v in last.items()}
+    speedups = {
+        k: paired_ratio(samples["in_process"], samples[k]) for k in ("dask", "dask_chunked")
+    }
+    efficiency = {
+        k: summary(
+            [sum(_per_worker(r).values()) / (N_WORKERS * w) for w, r in zip(samples[k], out[k])]
+        )
+        for k in ("dask", "dask_chunked")
+    }
+    value = speedups["dask_chunked"]["median"]
+    same = all(np.array_equal(vals["in_process"], vals[k]) for k in ("dask", "dask_chunked"))
+    close = all(
+        np.allclose(vals["in_process"], vals[k], rtol=0, atol=1e-6)
+        for k in ("dask", "dask_chunked")
+    )
+    return {
+        "population": len(pop),
+        "chunk": chunk,
+        "tasks_chunked": math.ceil(len(pop) / chunk),
+        "probe_images": int(ev.x.shape[0]),
+        "seconds_per_population": {k: summary(v) for k, v in samples.items()},
+        "median_seconds": {k: summary(v)["median"] for k, v in samples.items()},
+        "seconds_per_candidate_in_process": summary(
+            [r["compute"] for res in out["in_process"] for r in res]
+        ),
+        "speedup": {k: v["median"] for k, v in speedups.items()},
+        "speedup_over_in_process": speedups,
+        "parallel_efficiency": efficiency,
+        "checks": {
+            "same_fitness_all_variants": bool(close),
+            "bitwise_equal": bool(same),
+            "max_abs_fitness_diff": float(
+                max(np.abs(vals["in_process"] - vals[k]).max() for k in ("dask", "dask_chunked"))
+            ),
+            "all_passed": bool(close),
+        },
+        "fitness": vals["in_process"].tolist(),
+        "samples": samples,
+        "goal": {**CIFAR_GOAL, "value": value, "met": bool(value >= CIFAR_GOAL["min_speedup"])},
+    }
 
 
 def run(cfg: BenchConfig) -> dict:
@@ -120,6 +257,8 @@ def run(cfg: BenchConfig) -> dict:
             warmup,
         )
         tasks = {k: v[-repeats:] for k, v in tasks.items()}
+        cifar_size = CIFAR_SIZES["quick" if cfg.quick else "full"]
+        cifar = cifar_case(cfg, client, cifar_size)
     finally:
         client.close()
         cluster.close()
@@ -173,7 +312,11 @@ def run(cfg: BenchConfig) -> dict:
             "max_abs_fitness_diff": float(np.abs(vals_local - vals_dask).max()),
         },
     }
-    metrics["checks"]["all_passed"] = metrics["checks"]["same_fitness_in_process_vs_dask"]
+    metrics["checks"]["all_passed"] = (
+        metrics["checks"]["same_fitness_in_process_vs_dask"] and cifar["checks"]["all_passed"]
+    )
+    cifar_samples = cifar.pop("samples")
+    metrics["cifar10"] = cifar
     return {
         "metrics": metrics,
         "params": {
@@ -182,8 +325,14 @@ def run(cfg: BenchConfig) -> dict:
             "warmup": warmup,
             "worker_threads": 1,
             "in_process_threads": cfg.threads,
+            "cifar10_sizes": cifar_size,
+            "cifar10_in_process_threads": 1,
         },
-        "artifacts": {"samples_seconds": samples, "fitness": vals_local.tolist()},
+        "artifacts": {
+            "samples_seconds": samples,
+            "fitness": vals_local.tolist(),
+            "cifar10_samples_seconds": cifar_samples,
+        },
     }
 
 
@@ -195,5 +344,9 @@ def headline(m: dict) -> str:
         f"dask {med['dask']:.2f} s -> {m['speedup']:.2f}x; "
         f"start {b['cluster_start_seconds']:.1f} s, cold {b['cold_population_seconds']:.1f} s, "
         f"efficiency {b['parallel_efficiency']['median']:.2f}; same fitness: "
-        f"{m['checks']['same_fitness_in_process_vs_dask']}"
+        f"{m['checks']['same_fitness_in_process_vs_dask']}; CIFAR-10 population of "
+        f"{m['cifar10']['population']}: dask {m['cifar10']['speedup']['dask']:.2f}x, chunked "
+        f"({m['cifar10']['chunk']} per task) {m['cifar10']['speedup']['dask_chunked']:.2f}x "
+        f"(goal >= 1.7x: {m['cifar10']['goal']['met']}); same fitness: "
+        f"{m['cifar10']['checks']['same_fitness_all_variants']}"
     )

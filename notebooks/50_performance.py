@@ -110,6 +110,17 @@ glue("b1_profile_table", book_table(b1_profile_table), display=False)
 book_table(b1_profile_table)
 
 # %% [markdown]
+# Peak memory of one training step, per implementation: the peak of live tensor bytes during
+# the step (torch.profiler's allocation and free events), bytes saved for backward in brackets.
+
+# %%
+for key, value in perf.b1_memory_values(b1).items():
+    glue(key, value, display=False)
+b1_memory_table = perf.b1_memory_table(b1)
+glue("b1_memory_table", book_table(b1_memory_table), display=False)
+book_table(b1_memory_table)
+
+# %% [markdown]
 # ## B2: fitness cost per candidate (MSE-NAS)
 
 # %%
@@ -137,6 +148,17 @@ b2c = perf.lookup(b2, "cifar10_shape", default={})
 print({k: v for k, v in b2c.items() if k != "seconds_per_candidate"})
 
 # %% [markdown]
+# The SpikeNAS-Bench proxy ledger's cost per cell at its two widths (seconds per proxy, the
+# shared forward pass charged to each proxy that uses it).
+
+# %%
+for key, value in perf.b2_spikenas_values(b2).items():
+    glue(key, value, display=False)
+b2_spikenas_table = perf.b2_spikenas_table(b2)
+glue("b2_spikenas_table", book_table(b2_spikenas_table), display=False)
+book_table(b2_spikenas_table)
+
+# %% [markdown]
 # ## B3: one population, in-process against dask (2 workers)
 
 # %%
@@ -145,6 +167,13 @@ for key, value in perf.b3_values(bench).items():
     glue(key, value, display=False)
 glue("b3_table", book_table(b3_table), display=False)
 book_table(b3_table)
+
+# %%
+# CIFAR-size candidates: per genome and chunked, against in-process on one thread
+b3c = perf.b3_cifar_values(perf.metrics_of(bench, "b3_population"))
+for key, value in b3c.items():
+    glue(key, value, display=False)
+print(b3c)
 
 # %% [markdown]
 # ## B4: MA-DARTS search step, attention `tcsa` against `none`
@@ -210,6 +239,22 @@ for key, value in perf.b5_values(b5).items():
     glue(key, value, display=False)
 glue("b5_table", book_table(b5_table), display=False)
 book_table(b5_table)
+
+# %%
+# the critical path and the makespan with make's default of two jobs (list scheduling)
+b5s = perf.b5_schedule_values(b5)
+for key, value in b5s.items():
+    glue(key, value, display=False)
+print(b5s)
+
+# %% [markdown]
+# ## B6: training throughput against the machine's peak convolution rate
+
+# %%
+b6_values = perf.b6_values(perf.metrics_of(bench, "b6_throughput"))
+for key, value in b6_values.items():
+    glue(key, value, display=False)
+print(b6_values)
 
 # %%
 metrics = perf.performance_metrics(bench, sources)

@@ -90,6 +90,14 @@ def test_b1_forward_quick(tmp_path):
     assert set(m["shapes"]) == {"digits", "cifar10"}
     cifar = m["shapes"]["cifar10"]
     assert cifar["input_shape"][2:] == [3, 32, 32] and cifar["peak_mib"]["snnlib"]["2"] >= 0
+    # profiler peak of live tensor bytes: at least what autograd keeps for the backward pass
+    for shape in m["shapes"].values():
+        for name in ("snnlib", "naive_snntorch", "spikingjelly"):
+            if name not in shape["peak_tensor_mib"]:  # SpikingJelly not installed
+                continue
+            peak, saved = shape["peak_tensor_mib"][name]["2"], shape["saved_for_backward_mib"]
+            assert peak >= saved[name]["2"] > 0, (name, peak)
+    assert m["peak_memory_method"].startswith("torch.profiler(profile_memory=True)")
 
 
 def test_b1_spikingjelly_network_equals_snnlib():
@@ -126,6 +134,11 @@ def test_b2_fitness_quick(tmp_path):
         / c["seconds_per_candidate"]["rdm"]["median"]
     )
     assert c["goal"]["met"] == (c["ratio"] >= 100)
+    sn = m["spikenas"]  # the SpikeNAS-Bench proxy ledger's cost per cell at both widths
+    assert set(sn) == {"narrow", "wide"} and sn["narrow"]["channels"] == [4, 8]
+    for v in sn.values():
+        assert v["seconds_per_candidate"]["median"] > 0 and v["proxy_seconds"]["sahd"] > 0
+        assert {"grad_norm", "synflow", "rdm correlation/spearman/mean"} <= set(v["proxy_seconds"])
 
 
 def test_b3_population_quick(tmp_path):
@@ -134,6 +147,11 @@ def test_b3_population_quick(tmp_path):
     b = m["breakdown_dask"]
     assert b["cluster_start_seconds"] > 0 and b["workers_used"] >= 1
     assert m["population"] == 2 and m["speedup"] > 0
+    c = m["cifar10"]  # CIFAR-size candidates: per genome and chunked on the same cluster
+    assert c["checks"]["same_fitness_all_variants"], c["checks"]
+    assert c["population"] == 4 and c["chunk"] == 1 and c["tasks_chunked"] == 4
+    assert set(c["speedup"]) == {"dask", "dask_chunked"} and c["goal"]["min_speedup"] == 1.7
+    assert len(c["fitness"]) == 4 and c["probe_images"] == 20
 
 
 def test_b4_search_step_quick(tmp_path):
@@ -198,3 +216,17 @@ def test_fused_lif_equals_stepwise_graph(reset, surrogate, learn_beta):
     if learn_beta:
         assert torch.allclose(b1, b2, rtol=1e-5, atol=1e-6)  # summation order differs
     assert get_lif_backend() == "native"
+
+
+def test_b6_throughput_quick(tmp_path):
+    m = _run("b6", tmp_path)
+    assert set(m["networks"]) == {"spiking_cnn", "found"}
+    for v in m["networks"].values():
+        assert v["images_per_second"]["median"] > 0 and v["conv_gflops_per_step"] > 0
+        assert v["fraction_of_peak"]["median"] > 0
+    pk = m["peak_conv"]
+    assert pk["best_layout"] in ("nchw", "channels_last") and pk["shape"]["threads"] == 1
+    # 16 -> 16 channels, 3 x 3, 16 x 16, batch 4: 2 * 16 * 16 * 9 * 256 * 4 FLOPs forward,
+    # backward twice that (input and weight gradients)
+    assert pk["gflops_per_pass"] == pytest.approx(3 * 2 * 16 * 16 * 9 * 256 * 4 / 1e9)
+    assert m["recipe"]["time_steps"] == 2 and m["recipe"]["lr"] == 5e-3

@@ -1,7 +1,8 @@
 """The performance page: benchmark result files (``bench__<name>.json``) as tables and values.
 
 ``python -m benchmarks`` writes one result file per benchmark (B1 forward+backward, B2 fitness
-cost, B3 population executors, B4 search step, B5 the book's own cost). This module reads
+cost, B3 population executors, B4 search step, B5 the book's own cost, B6 training
+throughput against the machine's peak convolution rate). This module reads
 them, runs the missing ones through a function the caller passes in (``benchmarks/`` is not
 part of the installed package, so nothing here imports it), and turns each into the table
 and the named values the page glues. A missing level of a file reads as NaN (or a given
@@ -167,6 +168,39 @@ def b1_values(b1: dict) -> dict[str, Any]:
     return out
 
 
+B1_MEMORY = (("snnlib", "snnlib"), ("naive_snntorch", "naive"), ("spikingjelly", "sj"))
+
+
+def b1_memory_table(b1: dict) -> pd.DataFrame:
+    """Peak live tensor MiB of one training step (torch.profiler) per shape, T and
+    implementation, with bytes saved for backward in brackets."""
+    rows = []
+    for shape, d in sorted(b1.get("shapes", {}).items()):
+        for T in b1.get("time_steps", []):
+            row = {"shape": shape, "T": T}
+            for name, _ in B1_MEMORY:
+                peak = lookup(d, "peak_tensor_mib", name, str(T))
+                saved = lookup(d, "saved_for_backward_mib", name, str(T))
+                row[f"{name} (MiB)"] = f"{peak:.1f} [{saved:.1f}]"
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["shape", "T"]) if rows else pd.DataFrame()
+
+
+def b1_memory_values(b1: dict, shape: str = "cifar10", T: int = 4) -> dict[str, Any]:
+    """Peak live tensor MiB per implementation at ``shape`` and ``T`` (the goal's), the
+    baselines' peaks over snnlib's, and how the peak was measured."""
+    d = lookup(b1, "shapes", shape, default={})
+    out = {}
+    for name, short in B1_MEMORY:
+        out[f"b1_mem_{short}_mib"] = float(lookup(d, "peak_tensor_mib", name, str(T)))
+    for short in ("naive", "sj"):
+        out[f"b1_mem_ratio_{short}"] = out[f"b1_mem_{short}_mib"] / out["b1_mem_snnlib_mib"]
+    out["b1_mem_shape"] = shape
+    out["b1_mem_T"] = T
+    out["b1_peak_method"] = str(b1.get("peak_memory_method", "n/a"))
+    return out
+
+
 def b1_profile(b1: dict) -> tuple[int, pd.DataFrame]:
     """The goal's T and, for each candidate at that T, self CPU milliseconds per call by kind
     of operator with its share (torch.profiler)."""
@@ -259,6 +293,32 @@ def b2_cifar10_values(b2: dict) -> dict[str, Any]:
     }
 
 
+def b2_spikenas_values(b2: dict) -> dict[str, Any]:
+    """The SpikeNAS-Bench proxy ledger's seconds per cell at its narrow and full widths."""
+    sn = lookup(b2, "spikenas", default={})
+    out = {}
+    for label in ("narrow", "wide"):
+        d = lookup(sn, label, default={})
+        out[f"b2_sn_{label}_s"] = float(lookup(d, "seconds_per_candidate", "median"))
+        ch = lookup(d, "channels", default=None)
+        out[f"b2_sn_{label}_channels"] = f"{ch[0]}/{ch[1]}" if ch else "n/a"
+        out[f"b2_sn_{label}_probe"] = int(lookup(d, "probe_images", default=0))
+    out["b2_sn_wide_over_narrow"] = out["b2_sn_wide_s"] / out["b2_sn_narrow_s"]
+    return out
+
+
+def b2_spikenas_table(b2: dict) -> pd.DataFrame:
+    """Seconds per cell of every ledger proxy (the shared forward pass charged to each that
+    uses it) and of the whole ledger row, at each width."""
+    sn = lookup(b2, "spikenas", default={})
+    cols = {}
+    for label, d in sn.items():
+        col = dict(d.get("proxy_seconds", {}))
+        col["whole ledger row"] = lookup(d, "seconds_per_candidate", "median")
+        cols[f"{label} ({d['channels'][0]}/{d['channels'][1]} ch)"] = col
+    return pd.DataFrame(cols).round(3) if cols else pd.DataFrame()
+
+
 # -- B3: one population, in process against dask ------------------------------------------
 
 _B3_ROWS = (
@@ -309,6 +369,29 @@ def b3_values(bench: dict[str, dict]) -> dict[str, Any]:
         "b3_start_s": lookup(br, "cluster_start_seconds"),
         "b3_cold_s": lookup(br, "cold_population_seconds"),
         "b3_same": same,
+    }
+
+
+def b3_cifar_values(b3: dict) -> dict[str, Any]:
+    """B3 at CIFAR-size candidates: the speed-ups of 2 dask workers over in-process one
+    thread, per genome and chunked, the goal and whether the fitnesses agree."""
+    c = lookup(b3, "cifar10", default={})
+    checks = lookup(c, "checks", default={})
+    if lookup(checks, "bitwise_equal", default=False):
+        same = "identical"
+    elif lookup(checks, "same_fitness_all_variants", default=False):
+        same = "equal within 1e-6"
+    else:
+        same = "DIFFERENT"
+    return {
+        "b3c_speedup": float(lookup(c, "speedup", "dask_chunked")),
+        "b3c_speedup_per_genome": float(lookup(c, "speedup", "dask")),
+        "b3c_population": int(lookup(c, "population", default=0)),
+        "b3c_chunk": int(lookup(c, "chunk", default=0)),
+        "b3c_candidate_s": float(lookup(c, "seconds_per_candidate_in_process", "median")),
+        "b3c_efficiency": float(lookup(c, "parallel_efficiency", "dask_chunked", "median")),
+        "b3c_goal": goal_text(lookup(c, "goal", "met", default=None)),
+        "b3c_same": same,
     }
 
 
@@ -385,6 +468,38 @@ def b5_values(b5: dict) -> dict[str, Any]:
     }
 
 
+def b5_schedule_values(b5: dict) -> dict[str, Any]:
+    """The book's critical path and its makespan with parallel jobs (minutes), from B5."""
+    sch = lookup(b5, "schedule", default={})
+    path = lookup(sch, "critical_path", default=[])
+    return {
+        "b5_critical_path_min": float(lookup(sch, "critical_path_seconds")) / 60,
+        "b5_makespan_min": float(lookup(sch, "makespan_seconds")) / 60,
+        "b5_jobs": int(lookup(sch, "jobs", default=0)),
+        "b5_jobs_speedup": float(lookup(sch, "speedup_over_one_job")),
+        "b5_critical_path": " -> ".join(path) if path else "n/a",
+    }
+
+
+# -- B6: training throughput against the peak ---------------------------------------------
+
+
+def b6_values(b6: dict) -> dict[str, Any]:
+    """Images/s, conv GFLOP/s and fraction of the one-thread peak of both recipe networks."""
+    out = {}
+    for name, short in (("spiking_cnn", "cnn"), ("found", "found")):
+        d = lookup(b6, "networks", name, default={})
+        out[f"b6_{short}_images_s"] = float(lookup(d, "images_per_second", "median"))
+        out[f"b6_{short}_gflops"] = float(lookup(d, "conv_gflops_per_s", "median"))
+        out[f"b6_{short}_fraction"] = float(lookup(d, "fraction_of_peak", "median"))
+        out[f"b6_{short}_gflop_per_image"] = float(lookup(d, "conv_gflop_per_image"))
+    out["b6_peak_gflops"] = float(lookup(b6, "peak_conv", "gflops_per_s"))
+    out["b6_peak_layout"] = str(lookup(b6, "peak_conv", "best_layout", default="n/a"))
+    out["b6_threads"] = int(lookup(b6, "recipe_threads", default=0))
+    out["b6_found_genome"] = str(lookup(b6, "recipe", "found_genome", default="n/a"))
+    return out
+
+
 # -- the page's own result file -----------------------------------------------------------
 
 
@@ -392,7 +507,7 @@ def performance_metrics(bench: dict[str, dict], sources: list[dict]) -> dict[str
     """The headline numbers of every benchmark, for the performance run's result file."""
     b1, b2 = metrics_of(bench, "b1_forward"), metrics_of(bench, "b2_fitness")
     b3, b4 = metrics_of(bench, "b3_population"), metrics_of(bench, "b4_search_step")
-    b5 = metrics_of(bench, "b5_book")
+    b5, b6 = metrics_of(bench, "b5_book"), metrics_of(bench, "b6_throughput")
     b2c = lookup(b2, "cifar10_shape", default={})
     return {
         "b1_speedup_vs_naive": lookup(b1, "speedup_vs_naive", default={}),
@@ -403,9 +518,24 @@ def performance_metrics(bench: dict[str, dict], sources: list[dict]) -> dict[str
         "b2_cifar10_shape_ratio": lookup(b2c, "ratio", default=None),
         "b2_cifar10_shape_goal_met": lookup(b2c, "goal", "met", default=None),
         "b3_speedup": lookup(b3, "speedup", default=None),
+        "b3_cifar10_speedup": lookup(b3, "cifar10", "speedup", default={}),
+        "b3_cifar10_goal_met": lookup(b3, "cifar10", "goal", "met", default=None),
+        "b1_peak_tensor_mib": {
+            k: lookup(v, "peak_tensor_mib", default={})
+            for k, v in lookup(b1, "shapes", default={}).items()
+        },
+        "b2_spikenas_seconds_per_cell": {
+            k: lookup(v, "seconds_per_candidate", "median", default=None)
+            for k, v in lookup(b2, "spikenas", default={}).items()
+        },
         "b4_ratio_tcsa_over_none": lookup(b4, "ratio_tcsa_over_none", default={}),
         "b4_goal_met": lookup(b4, "goal", "met", default=None),
         "b5_total_wall_seconds": lookup(b5, "total_wall_seconds", default=None),
         "b5_missing": b5_missing(b5),
+        "b5_critical_path_seconds": lookup(b5, "schedule", "critical_path_seconds", default=None),
+        "b5_makespan_seconds_2_jobs": lookup(b5, "schedule", "makespan_seconds", default=None),
+        "b6_images_per_second": lookup(b6, "images_per_second", default={}),
+        "b6_fraction_of_peak": lookup(b6, "fraction_of_peak", default={}),
+        "b6_peak_conv_gflops_per_s": lookup(b6, "peak_conv", "gflops_per_s", default=None),
         "sources": {s["benchmark"]: s["source"] for s in sources},
     }
