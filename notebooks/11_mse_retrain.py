@@ -26,6 +26,7 @@ seed = 0
 device = "auto"  # auto | cpu | cuda
 overwrite = False  # replace an existing result file that other parameters wrote
 confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
+max_steps = 0  # a dry run: every loop stops after this many steps (0: no cap; snnlib.dryrun)
 search_dataset = ""  # whose 10_mse_search result to load (empty: dataset itself)
 transfer_dataset = "digits-dvs"  # a second dataset for the transfer experiment (empty: skip)
 n_random = 5  # random genomes trained identically (the comparison)
