@@ -43,6 +43,7 @@ the result file (``data/results/dryrun/``), so a capped run never looks like a r
 
 from __future__ import annotations
 
+import os
 import resource
 import statistics
 import sys
@@ -55,6 +56,7 @@ from pathlib import Path
 from .validation import ConfigError
 
 _CAP = 0
+_BATCH = 0  # a dry run's cap of the batch size (0: the paper's own), see batch_size
 _DEPTH = 0  # steps running now: a loop opened inside a step is nested in it
 _REPEAT = 1  # how often the loops opened now run in the full run (see repeated)
 _LOOPS: list[Loop] = []
@@ -62,11 +64,18 @@ _CHECKPOINTS: Path | None = None
 
 
 def set_cap(steps: int) -> None:
-    """Set the process-wide cap (``0``: no cap) and forget the loops measured so far."""
-    global _CAP, _CHECKPOINTS
+    """Set the process-wide cap (``0``: no cap) and forget the loops measured so far.
+
+    In a dry run, ``$SNNLIB_DRYRUN_BATCH`` (when above 0) caps the batch size of the data
+    loaders too (:func:`batch_size`)."""
+    global _CAP, _CHECKPOINTS, _BATCH
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ConfigError(f"max_steps={steps!r} must be an integer of at least 0 (0: no cap)")
     _CAP = steps
+    text = os.environ.get("SNNLIB_DRYRUN_BATCH", "0") if steps else "0"
+    if not text.isdigit():
+        raise ConfigError(f"SNNLIB_DRYRUN_BATCH={text!r} must be an integer of at least 0")
+    _BATCH = int(text)
     _LOOPS.clear()
     _CHECKPOINTS = None
 
@@ -86,6 +95,19 @@ def cap_batches(max_batches: int | None) -> int | None:
     if not active():
         return max_batches
     return _CAP if max_batches is None else min(max_batches, _CAP)
+
+
+def batch_size(size: int) -> int:
+    """``size`` lowered to the dry run's batch cap (``$SNNLIB_DRYRUN_BATCH``), if any.
+
+    A paper batch whose step needs more memory than a CPU machine has is measured at a
+    smaller batch: the loops then plan proportionally more steps of proportionally fewer
+    FLOPs each, so the full run's FLOPs (and the projection) stay those of the paper batch
+    up to rounding of the last batch, while the seconds and FLOPs *per step* and the peak
+    memory are those of the smaller batch (the record says which, ``batch_cap``)."""
+    if not active() or _BATCH <= 0:
+        return size
+    return min(size, _BATCH)
 
 
 def checkpoints_folder() -> Path:
@@ -213,6 +235,7 @@ def summary() -> dict:
     main = max(rows, key=lambda r: r["planned_steps"] * (r["flops_per_step"] or 0), default=None)
     return {
         "max_steps": _CAP,
+        "batch_cap": _BATCH or None,
         "loops": listed,
         "full_run_steps": int(sum(r["planned_steps"] for r in rows)),
         "full_run_flops": float(flops),

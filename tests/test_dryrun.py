@@ -154,3 +154,16 @@ def test_the_paper_on_cpu_warning_uses_a_measured_dry_run(tmp_path, monkeypatch)
     _record(tmp_path, seconds=36.0)  # 1000 steps x 36 s = 10 hours
     measured = paper_on_cpu_message("00_substrate", "cifar10")
     assert "10 hours" in measured and "dry run" in measured
+
+
+def test_a_dry_run_may_measure_a_smaller_batch(cap, monkeypatch):
+    from snnlib.data import make_loaders
+
+    monkeypatch.setenv("SNNLIB_DRYRUN_BATCH", "8")
+    cap(2)
+    assert dryrun.batch_size(128) == 8 and dryrun.batch_size(4) == 4
+    assert dryrun.summary()["batch_cap"] == 8
+    loaders = make_loaders("digits", batch_size=64, time_steps=2, limit={"train": 64})
+    assert loaders["train"].batch_size == 8
+    cap(0)  # without a dry run the variable is ignored
+    assert dryrun.batch_size(128) == 128
