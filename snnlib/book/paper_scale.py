@@ -70,6 +70,8 @@ def projection_row(record: dict, precision: str = "tf32", utilisation: float = 0
         "notebook": record["notebook"],
         "dataset": record["dataset"],
         "main loop": m.get("main_loop"),
+        # the batch the steps were measured at: the paper's own, or the dry run's batch cap
+        "batch": f"<= {m['batch_cap']}" if m.get("batch_cap") else "paper",
         "s/step (CPU)": m.get("seconds_per_step"),
         "GFLOP/step": None if m.get("flops_per_step") is None else m["flops_per_step"] / 1e9,
         "peak RSS (GB)": m["peak_rss_bytes"] / 1e9,
