@@ -56,6 +56,7 @@ from snnlib.mse.experiment import (
     train_and_measure,
     train_genome,
 )
+from snnlib.nas.comparisons import correct_matrix
 from snnlib.nas.statistics import paired_by_seed, paired_items, t_interval
 from snnlib.train import TrainConfig
 
@@ -267,12 +268,13 @@ y_test = data.test[1].numpy()
 
 def correct(model_prefix, ds=dataset):
     """[runs, test items] booleans of the rows of one model (seeds or random genomes)."""
-    return np.array(
+    return correct_matrix(
         [
-            np.asarray(r["predictions"]) == y_test
+            r["predictions"]
             for r in rows
             if r["model"].startswith(model_prefix) and r["dataset"] == ds
-        ]
+        ],
+        y_test,
     )
 
 
