@@ -3,6 +3,7 @@
 #   make test                 unit tests, then every notebook at scale=smoke under nbval
 #   make notebook NB=00_substrate PARAMS="-p scale smoke -p dataset digits-dvs"
 #   make bench                performance benchmarks (not part of make test)
+#   make paper-dry-run        every notebook at scale=paper, 2 steps per loop on the CPU
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .SECONDEXPANSION:
@@ -29,7 +30,7 @@ BOOK_RUNS := \
 	20_madarts_search__cifar10 21_madarts_retrain__cifar10 22_madarts_attention__cifar10 \
 	30_proxy_study__digits 30_proxy_study__digits-dvs 40_comparison__digits \
 	60_spikenas_ledger__cifar10 61_spikenas_search__cifar10 \
-	50_performance__digits
+	50_performance__digits 51_paper_scale__cifar10
 
 
 EXEC_DIR := build/executed-$(SCALE)
@@ -48,9 +49,9 @@ build/nbdeps.mk: tools/nbdeps.py $(wildcard notebooks/*.py) $(SNNLIB_SRC)
 # Re-copy executed notebooks into the book when SCALE changes (cheap; nothing re-runs).
 $(shell mkdir -p .make; echo "$(SCALE) $(SEED)" | cmp -s - .make/scale || echo "$(SCALE) $(SEED)" > .make/scale)
 
-.PHONY: help setup book html notebook test lint unit nbval bench clean distclean
+.PHONY: help setup book html notebook test lint unit nbval bench paper-dry-run clean distclean
 help:
-	@sed -n '2,6p' Makefile | sed 's/^# *//'
+	@sed -n '2,7p' Makefile | sed 's/^# *//'
 
 setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
@@ -82,6 +83,37 @@ $(EXEC_DIR)/10_mse_search__cifar10-dvs-sim.ipynb: $(EXEC_DIR)/00_substrate__cifa
 $(foreach d,digits cifar10,$(eval $(EXEC_DIR)/21_madarts_retrain__$(d).ipynb $(EXEC_DIR)/22_madarts_attention__$(d).ipynb: $(EXEC_DIR)/20_madarts_search__$(d).ipynb))
 # The performance page reads every run's wall time (B5): it runs last.
 $(EXEC_DIR)/50_performance__digits.ipynb: $(wildcard benchmarks/*.py) $(wildcard data/results/bench__*.json) $(filter-out $(EXEC_DIR)/50_%,$(addprefix $(EXEC_DIR)/,$(addsuffix .ipynb,$(BOOK_RUNS))))
+
+# The cost page reads the committed dry-run records (make paper-dry-run writes them).
+$(EXEC_DIR)/51_paper_scale__cifar10.ipynb: $(wildcard data/results/dryrun/*__paper.json)
+
+# -- paper-scale dry run -----------------------------------------------------------------
+# Every notebook's paper path on the CPU, DRY_STEPS steps per loop (snnlib.dryrun): each
+# writes data/results/dryrun/<stem>__<dataset>__paper.json, never a result file. One at a
+# time, one thread; a search runs before the notebooks that read it; a failed run is
+# reported at the end and the others still run. 50_performance (the
+# benchmarks) has no paper path to project.
+DRY_STEPS ?= 2
+# the batch size a dry run measures at (a paper batch of the DARTS supernet needs > 13 GB on
+# a CPU): the loops plan proportionally more, smaller steps, so the full run's FLOPs stay
+# those of the paper batch (snnlib.dryrun.batch_size); 0: the paper's own batch
+DRY_BATCH ?= 16
+DRY_RUNS := 00_substrate__cifar10 01_nmnist_pipeline__nmnist 02_simulator_vs_sensor__nmnist \
+	10_mse_search__cifar10 11_mse_retrain__cifar10 12_mse_ablations__cifar10 \
+	20_madarts_search__cifar10 21_madarts_retrain__cifar10 22_madarts_attention__cifar10 \
+	30_proxy_study__cifar10 40_comparison__cifar10 \
+	60_spikenas_ledger__cifar10 61_spikenas_search__cifar10
+DRY_DIR := build/paper-dry-run
+paper-dry-run: $(STAMP) $(addprefix build/src/,$(addsuffix .ipynb,$(sort $(foreach r,$(DRY_RUNS),$(call NB_STEM,$(r))))))
+	@mkdir -p $(DRY_DIR)
+	@for run in $(DRY_RUNS); do \
+		stem=$${run%%__*}; data=$${run#*__}; echo ">> $$run (scale=paper, max_steps=$(DRY_STEPS), cpu)"; \
+		( cd notebooks && SNNLIB_DRYRUN_BATCH=$(DRY_BATCH) ../$(PY) ../tools/run_notebook.py ../build/src/$$stem.ipynb ../$(DRY_DIR)/$$run.ipynb \
+			-p scale paper -p dataset $$data -p seed $(SEED) -p device cpu \
+			-p max_steps $(DRY_STEPS) -p confirm_paper_on_cpu True ) || failed="$$failed $$run"; \
+	done; \
+	ls -l data/results/dryrun/; \
+	if [ -n "$$failed" ]; then echo "paper-dry-run: failed:$$failed"; exit 1; fi
 
 # -- the book --------------------------------------------------------------------------
 # two notebooks at a time (each runs on one thread): JOBS=1 for one at a time

@@ -25,6 +25,7 @@ seed = 0
 device = "auto"  # auto | cpu | cuda
 overwrite = False  # replace an existing result file that other parameters wrote
 confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
+max_steps = 0  # a dry run: every loop stops after this many steps (0: no cap; snnlib.dryrun)
 threads = 1  # torch threads (0: torch's default); the book runs two notebooks at a time
 
 # %% tags=["hide-input"]

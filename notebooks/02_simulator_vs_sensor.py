@@ -28,6 +28,7 @@ seed = 0
 device = "auto"  # auto | cpu | cuda
 overwrite = False  # replace an existing result file that other parameters wrote
 confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway
+max_steps = 0  # a dry run: every loop stops after this many steps (0: no cap; snnlib.dryrun)
 threads = 1  # CPU intra-op threads
 time_steps = 4  # frames per recording, as the nmnist data set frames them
 image_size = 17  # frame side after area resampling of the 34 pixel sensor

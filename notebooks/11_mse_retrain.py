@@ -26,6 +26,7 @@ seed = 0
 device = "auto"  # auto | cpu | cuda
 overwrite = False  # replace an existing result file that other parameters wrote
 confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
+max_steps = 0  # a dry run: every loop stops after this many steps (0: no cap; snnlib.dryrun)
 search_dataset = ""  # whose 10_mse_search result to load (empty: dataset itself)
 transfer_dataset = "digits-dvs"  # a second dataset for the transfer experiment (empty: skip)
 n_random = 5  # random genomes trained identically (the comparison)
@@ -55,6 +56,7 @@ from snnlib.mse.experiment import (
     train_and_measure,
     train_genome,
 )
+from snnlib.nas.comparisons import correct_matrix
 from snnlib.nas.statistics import paired_by_seed, paired_items, t_interval
 from snnlib.train import TrainConfig
 
@@ -266,12 +268,13 @@ y_test = data.test[1].numpy()
 
 def correct(model_prefix, ds=dataset):
     """[runs, test items] booleans of the rows of one model (seeds or random genomes)."""
-    return np.array(
+    return correct_matrix(
         [
-            np.asarray(r["predictions"]) == y_test
+            r["predictions"]
             for r in rows
             if r["model"].startswith(model_prefix) and r["dataset"] == ds
-        ]
+        ],
+        y_test,
     )
 
 

@@ -29,6 +29,7 @@ seed = 0
 device = "auto"  # auto | cpu | cuda
 overwrite = False  # replace an existing result file that other parameters wrote
 confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
+max_steps = 0  # a dry run: every loop stops after this many steps (0: no cap; snnlib.dryrun)
 attention = "tcsa"  # none | eca | cbam | tcsa
 placement = "cell"  # cell | node: where the attention acts
 gate = "scaled_sigmoid"  # scaled_sigmoid (2*sigmoid, 1 at init) | sigmoid (the original modules)

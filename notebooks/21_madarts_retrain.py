@@ -36,6 +36,7 @@ seed = 0
 device = "auto"  # auto | cpu | cuda
 overwrite = False  # replace an existing result file that other parameters wrote
 confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
+max_steps = 0  # a dry run: every loop stops after this many steps (0: no cap; snnlib.dryrun)
 n_random = 5  # random cells in the baseline
 n_seeds = 0  # retrainings per candidate, averaged (0: the scale's default: smoke 1, cpu 3, paper 1)
 threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors

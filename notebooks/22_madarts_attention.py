@@ -33,6 +33,7 @@ seed = 0
 device = "auto"  # auto | cpu | cuda
 overwrite = False  # replace an existing result file that other parameters wrote
 confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
+max_steps = 0  # a dry run: every loop stops after this many steps (0: no cap; snnlib.dryrun)
 compare_gates = True  # add a tcsa row with the original sigmoid gates
 threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
 

@@ -27,6 +27,7 @@ seed = 0
 device = "auto"  # auto | cpu | cuda
 overwrite = False  # replace an existing result file that other parameters wrote
 confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
+max_steps = 0  # a dry run: every loop stops after this many steps (0: no cap; snnlib.dryrun)
 
 # %% tags=["hide-input"]
 import sys

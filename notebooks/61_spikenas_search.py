@@ -27,6 +27,7 @@ seed = 0
 device = "auto"  # auto | cpu, the scores run on the CPU
 overwrite = False  # replace a result file written with other parameters
 confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway
+max_steps = 0  # a dry run: every loop stops after this many steps (0: no cap; snnlib.dryrun)
 threads = 1  # CPU intra-op threads
 
 # %% tags=["hide-input"]

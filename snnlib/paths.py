@@ -14,5 +14,11 @@ def results_dir() -> Path:
 
 
 def checkpoints_dir() -> Path:
-    """``$SNNLIB_CHECKPOINTS`` or ``<repo>/data/checkpoints`` (git-ignored)."""
+    """``$SNNLIB_CHECKPOINTS`` or ``<repo>/data/checkpoints`` (git-ignored); in a dry run
+    (:mod:`snnlib.dryrun`) a temporary folder of its own, so that it neither resumes from nor
+    leaves a checkpoint a real run would read."""
+    from . import dryrun
+
+    if dryrun.active():
+        return dryrun.checkpoints_folder()
     return Path(os.environ.get("SNNLIB_CHECKPOINTS", REPO_ROOT / "data" / "checkpoints"))

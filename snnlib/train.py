@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import dryrun
 from .encoding import Encoder
 from .layers import batch_norm_statistics
 from .spikes import SpikeMonitor, SpikeReport
@@ -142,10 +143,15 @@ def evaluate(
     loss_sum = 0.0
     predicted = []
     monitor = SpikeMonitor(model) if spikes else None
+    planned = len(loader) if max_batches is None else min(len(loader), max_batches)
+    meter = dryrun.loop("evaluate", planned)  # a dry run stops after its cap of batches
     with batch_norm_statistics(model, bn), monitor or nullcontext():
         for x, y in _batches(loader, max_batches):
-            x, y = x.to(device), y.to(device)
-            out = model(encoder(x))
+            if meter.done():
+                break
+            with meter.step():
+                x, y = x.to(device), y.to(device)
+                out = model(encoder(x))
             loss_sum += float(nn.functional.cross_entropy(out, y, reduction="sum"))
             correct += int((out.argmax(1) == y).sum())
             total += int(y.numel())
@@ -200,25 +206,40 @@ def spike_summary(
 
 
 def train_epoch(
-    model, loader, encoder, optimizer, scheduler, criterion, device, cfg: TrainConfig, progress=None
+    model,
+    loader,
+    encoder,
+    optimizer,
+    scheduler,
+    criterion,
+    device,
+    cfg: TrainConfig,
+    progress=None,
+    meter=None,
 ) -> tuple[float, float]:
-    """One epoch of BPTT; returns (mean loss, accuracy). Raises on a non-finite loss."""
+    """One epoch of BPTT; returns (mean loss, accuracy). Raises on a non-finite loss.
+
+    ``meter``: the :func:`snnlib.dryrun.loop` of the training (a dry run stops at its cap)."""
     model.train()
+    meter = meter if meter is not None else dryrun.loop("train", len(loader))
     correct = total = 0
     loss_sum = 0.0
     for x, y in _batches(loader, cfg.max_batches):
-        x, y = x.to(device), y.to(device)
-        out = model(encoder(x))
-        loss = criterion(out, y)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(
-                f"training loss became {float(loss)}; lower the learning rate (lr={cfg.lr})"
-            )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip:
-            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
+        if meter.done():
+            break
+        with meter.step():
+            x, y = x.to(device), y.to(device)
+            out = model(encoder(x))
+            loss = criterion(out, y)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"training loss became {float(loss)}; lower the learning rate (lr={cfg.lr})"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
         if scheduler is not None:
             scheduler.step()
         loss_sum += float(loss.detach()) * y.numel()
@@ -253,16 +274,29 @@ def fit(
     hist = History()
     start = time.perf_counter()
     bar = tqdm(total=per_epoch * cfg.epochs, desc=desc, disable=not progress, leave=False)
+    meter = dryrun.loop("train", per_epoch * cfg.epochs)  # a dry run: its first steps only
     try:
         for _ in range(cfg.epochs):
+            if meter.done():
+                break
             hist.lr.append(optimizer.param_groups[0]["lr"])
             loss, acc = train_epoch(
-                model, train_loader, encoder, optimizer, scheduler, criterion, device, cfg, bar
+                model,
+                train_loader,
+                encoder,
+                optimizer,
+                scheduler,
+                criterion,
+                device,
+                cfg,
+                bar,
+                meter,
             )
             hist.train_loss.append(loss)
             hist.train_acc.append(acc)
             if val_loader is not None:
-                ev = evaluate(model, val_loader, encoder, device, max_batches=cfg.max_batches)
+                with dryrun.repeated(cfg.epochs):  # a dry run: one of the epochs' passes
+                    ev = evaluate(model, val_loader, encoder, device, max_batches=cfg.max_batches)
                 hist.val_loss.append(ev["loss"])
                 hist.val_acc.append(ev["acc"])
             bar.set_postfix(

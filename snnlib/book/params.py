@@ -32,9 +32,17 @@ from ..validation import ConfigError
 
 #: parameters that steer a run but do not change what it computes: never part of a result's
 #: identity or its file name (``results_dir`` is the tests' folder override)
-CONTROL = ("overwrite", "confirm_paper_on_cpu", "resume", "results_dir")
+CONTROL = ("overwrite", "confirm_paper_on_cpu", "max_steps", "resume", "results_dir")
 #: the parameters of every notebook (the result file name spells out the first four)
-COMMON = ("scale", "dataset", "seed", "device", "overwrite", "confirm_paper_on_cpu")
+COMMON = (
+    "scale",
+    "dataset",
+    "seed",
+    "device",
+    "overwrite",
+    "confirm_paper_on_cpu",
+    "max_steps",
+)
 SEED_MAX = 2**31 - 1  # seeds are derived by adding small offsets; numpy takes < 2**32
 
 Check = Callable[[str, Any, Mapping[str, Any]], None]
@@ -182,6 +190,8 @@ _COMMON = {
     "device": Param("auto", device),
     "overwrite": Param(False, boolean),
     "confirm_paper_on_cpu": Param(False, boolean),
+    # a dry run (snnlib.dryrun): every loop stops after max_steps steps; 0: no cap
+    "max_steps": Param(0, integer(0, 1_000_000)),
 }
 _THREADS = Param(1, integer(0, 1024))
 
@@ -244,6 +254,11 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
     ),
     "40_comparison": _spec(threads=_THREADS),
     "50_performance": _spec(),
+    "51_paper_scale": _spec(
+        dataset=Param("cifar10", choice("cifar10")),
+        precision=Param("tf32", choice("tf32", "fp32")),
+        utilisation=Param(0.1, number(0.0, 1.0, open_low=True)),
+    ),
     "60_spikenas_ledger": _spec(
         dataset=Param("cifar10", choice("cifar10")),
         n_boot=Param(1000, integer(1, 10_000_000)),
@@ -254,7 +269,8 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
 #: result files written by a notebook under another name, with that notebook's parameters
 ALIASES = {"proxy_bench": "30_proxy_study"}
 
-#: ``scale="paper"`` on a CPU, per notebook: (wall seconds of the ``cpu`` scale, paper/cpu work
+#: ``scale="paper"`` on a CPU, per notebook (where no dry run measured it, see
+#: :func:`paper_on_cpu_message`): (wall seconds of the ``cpu`` scale, paper/cpu work
 #: ratio). The seconds are the committed ``data/results/<nb>__digits__cpu__seed0.json``
 #: (``provenance.wall_seconds``, a 2-core machine); the ratio is read off each notebook's scale
 #: table as epochs (or generations x population) x width^2 x input pixels, for digits-sized
@@ -443,9 +459,23 @@ def validate_params(
         raise ConfigError(f"{notebook}: " + "; ".join(problems))
 
 
-def paper_on_cpu_message(notebook: str) -> str:
-    """Why ``scale='paper'`` on a CPU stops, with the projected time."""
-    seconds, ratio = PAPER_ON_CPU.get(ALIASES.get(notebook, notebook), (100.0, 300))
+def paper_on_cpu_message(notebook: str, dataset: str | None = None) -> str:
+    """Why ``scale='paper'`` on a CPU stops, with the projected time: measured by the
+    notebook's dry run on ``dataset`` where its record exists
+    (:func:`snnlib.book.paper_scale.projected_cpu_hours`), else the rough estimate of
+    :data:`PAPER_ON_CPU`."""
+    from .paper_scale import projected_cpu_hours
+
+    name = ALIASES.get(notebook, notebook)
+    measured = projected_cpu_hours(name, dataset) if dataset else None
+    if measured is not None:
+        return (
+            f"scale='paper' on a CPU: {notebook} on {dataset} is projected to take "
+            f"{measured:,.0f} hours on one CPU thread (its dry run: the measured seconds per "
+            "step x the full run's steps, data/results/dryrun/). Run it on a GPU "
+            "(device='cuda'), or pass confirm_paper_on_cpu=True to run it anyway"
+        )
+    seconds, ratio = PAPER_ON_CPU.get(name, (100.0, 300))
     hours = seconds * ratio / 3600
     return (
         f"scale='paper' on a CPU: {notebook} is projected to take roughly {hours:.1f} hours "

@@ -12,6 +12,13 @@ Optional keys: ``architecture`` (a found genome or genotype) and ``artifacts`` (
 series such as histories). Files are written atomically (temp file + rename), so an
 interrupted run never leaves a half-written result behind.
 
+Dry runs (:mod:`snnlib.dryrun`, a notebook run with ``max_steps > 0``) never write a
+result file: :meth:`ResultRun.write` writes ``data/results/dryrun/<notebook>__<dataset>__
+<scale>.json`` instead (:func:`dryrun_path`), with ``dry_run: true``, the measurements of the
+capped loops as ``metrics`` (:func:`snnlib.dryrun.summary`) and what the run would have
+written under ``would_write`` (its metrics and architecture), which :func:`load_result`
+reads in a dry run, so that a retraining's dry run follows its search's dry run.
+
 Identity: a run's file also holds ``identity`` (``record``: every parameter that determines
 its content, i.e. all but :data:`snnlib.book.params.CONTROL`; ``hash``: the short hash of that
 record). When a notebook-specific parameter differs from its declared default (e.g.
@@ -32,6 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .. import dryrun
 from ..fileio import atomic_write, folder_lock
 from ..paths import REPO_ROOT, results_dir
 from ..validation import ConfigError
@@ -53,6 +61,12 @@ def result_path(
     non-default parameters, :func:`snnlib.book.params.name_hash`)."""
     suffix = f"__{tag}" if tag else ""
     return Path(root or results_dir()) / f"{notebook}__{dataset}__{scale}__seed{seed}{suffix}.json"
+
+
+def dryrun_path(notebook: str, dataset: str, scale: str, root: str | Path | None = None) -> Path:
+    """The path of a dry run's record: ``<results>/dryrun/<notebook>__<dataset>__<scale>.json``
+    (one per notebook, data set and scale: a later dry run replaces it)."""
+    return Path(root or results_dir()) / "dryrun" / f"{notebook}__{dataset}__{scale}.json"
 
 
 def _git(*args: str) -> str | None:
@@ -131,8 +145,15 @@ class ResultRun:
         self.check_target()  # fail now, not after hours of work
 
     @property
+    def dry_run(self) -> bool:
+        """Whether this is a dry run (``max_steps > 0``): it writes a dry-run record only."""
+        return bool(self.params.get("max_steps", 0))
+
+    @property
     def path(self) -> Path:
         p = self.params
+        if self.dry_run:
+            return dryrun_path(self.notebook, p["dataset"], p["scale"], p.get("results_dir"))
         return result_path(
             self.notebook,
             p["dataset"],
@@ -152,7 +173,7 @@ class ResultRun:
         """Raise :class:`ConfigError` when :attr:`path` holds another run's result (another
         record, or a file that cannot be read) and ``overwrite`` is not set."""
         path = self.path
-        if self.overwrite or not path.exists():
+        if self.overwrite or self.dry_run or not path.exists():
             return
         try:
             theirs = read_result(path)
@@ -199,6 +220,8 @@ class ResultRun:
         """Write params, provenance, metrics (+ ``architecture``/``artifacts`` ...) atomically."""
         if not isinstance(metrics, dict):
             raise ConfigError("metrics must be a dict of named numbers")
+        if self.dry_run:
+            return self.write_dry_run(metrics, **extra)
         data = {
             "params": self.params,
             "identity": self.identity,
@@ -209,6 +232,23 @@ class ResultRun:
         with folder_lock(self.path.parent):
             self.check_target()  # another process may have written it since this run opened
             return atomic_write_json(self.path, data)
+
+    def write_dry_run(self, metrics: dict, **extra: Any) -> Path:
+        """The record of a dry run (never a result file): params, provenance, the capped
+        loops' measurements as ``metrics``, and what the run would have written (its metrics
+        and architecture, without artifacts) as ``would_write``."""
+        would = {"metrics": metrics}
+        if "architecture" in extra:
+            would["architecture"] = extra["architecture"]
+        data = {
+            "dry_run": True,
+            "params": self.params,
+            "identity": self.identity,
+            "provenance": self.provenance(),
+            "metrics": dryrun.summary(),
+            "would_write": would,
+        }
+        return atomic_write_json(self.path, data)
 
 
 _MISSING = object()
@@ -245,5 +285,12 @@ def read_result(path: str | Path) -> dict:
 
 
 def load_result(notebook: str, dataset: str, scale: str, seed: int, root=None) -> dict:
-    """Read the result file of another notebook's run (e.g. a search for a retrain)."""
+    """Read the result file of another notebook's run (e.g. a search for a retrain).
+
+    In a dry run (:func:`snnlib.dryrun.active`) it reads that notebook's dry-run record
+    instead, returning what the dry run would have written (``metrics``, ``architecture``),
+    so that a dry run never builds on a real result, nor fails for want of one."""
+    if dryrun.active():
+        record = read_result(dryrun_path(notebook, dataset, scale, root))
+        return {**record, **record.get("would_write", {})}
     return read_result(result_path(notebook, dataset, scale, seed, root))

@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,7 @@ from torch.func import functional_call
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from .. import dryrun
 from ..encoding import Encoder
 from ..layers import batch_norm_statistics
 from ..nas.identity import check_resume
@@ -337,6 +339,7 @@ class SearchRun:
     sched: torch.optim.lr_scheduler.LRScheduler
     n_steps: int
     checkpoint: Path | None = None
+    meter: object = None  # the dry run's loop (:func:`snnlib.dryrun.loop`); None without
 
 
 def run_epoch_steps(run: SearchRun, epoch: int, epochs_done: int, on_step=None) -> EpochSteps:
@@ -355,31 +358,32 @@ def run_epoch_steps(run: SearchRun, epoch: int, epochs_done: int, on_step=None) 
     stats = EpochSteps(lr=lr, arch=epoch >= cfg.arch_start_epoch)
     run.model.train()
     for step, (wb, ab) in enumerate(zip(run.weight_loader, run.arch_loader)):
-        if step >= run.n_steps:
+        if step >= run.n_steps or (run.meter is not None and run.meter.done()):
             break
         where = f"epoch {epoch + 1}, step {step + 1}"
-        xw, yw = _to(wb, run.device, run.encoder)
-        t0 = time.perf_counter()
-        if stats.arch:
-            xa, ya = _to(ab, run.device, run.encoder)
-            a_loss, a_out = arch_step(
-                run.model,
-                run.a_opt,
-                run.criterion,
-                xa,
-                ya,
-                order=cfg.order,
-                x_train=xw,
-                y_train=yw,
-                xi=xi,
-                fd_eps=cfg.fd_eps,
-            )
-            _check_finite(a_loss, "architecture", where, run.checkpoint, epochs_done)
-            stats.arch_loss += float(a_loss) * len(ya)
-            stats.arch_correct += int((a_out.argmax(1) == ya).sum())
-            stats.arch_n += len(ya)
-        w_loss, w_out = weight_step(run.model, run.w_opt, run.criterion, xw, yw, cfg.grad_clip)
-        _check_finite(w_loss, "weight", where, run.checkpoint, epochs_done)
+        with run.meter.step() if run.meter is not None else nullcontext():
+            xw, yw = _to(wb, run.device, run.encoder)
+            t0 = time.perf_counter()
+            if stats.arch:
+                xa, ya = _to(ab, run.device, run.encoder)
+                a_loss, a_out = arch_step(
+                    run.model,
+                    run.a_opt,
+                    run.criterion,
+                    xa,
+                    ya,
+                    order=cfg.order,
+                    x_train=xw,
+                    y_train=yw,
+                    xi=xi,
+                    fd_eps=cfg.fd_eps,
+                )
+                _check_finite(a_loss, "architecture", where, run.checkpoint, epochs_done)
+                stats.arch_loss += float(a_loss) * len(ya)
+                stats.arch_correct += int((a_out.argmax(1) == ya).sum())
+                stats.arch_n += len(ya)
+            w_loss, w_out = weight_step(run.model, run.w_opt, run.criterion, xw, yw, cfg.grad_clip)
+            _check_finite(w_loss, "weight", where, run.checkpoint, epochs_done)
         stats.step_times.append(time.perf_counter() - t0)
         stats.train_loss += float(w_loss) * len(yw)
         stats.train_correct += int((w_out.argmax(1) == yw).sum())
@@ -573,6 +577,8 @@ def search(
         n_steps=_steps_per_epoch(weight_loader, arch_loader, cfg),
         checkpoint=ckpt_path,
     )
+    if dryrun.active():  # a dry run: its first steps, measured
+        run.meter = dryrun.loop("search", run.n_steps * (cfg.epochs - start.epoch))
     eval_loader = val_loader if val_loader is not None else arch_loader
     t_start = time.perf_counter()
     bar = tqdm(
@@ -584,9 +590,12 @@ def search(
     )
     try:
         for epoch in range(start.epoch, cfg.epochs):
+            if run.meter is not None and run.meter.done():
+                break
             t_epoch = time.perf_counter()
             stats = run_epoch_steps(run, epoch, len(history), on_step=lambda: bar.update(1))
-            evaluation = evaluate(run, eval_loader)
+            with dryrun.repeated(cfg.epochs - start.epoch):  # a dry run: one of the epochs'
+                evaluation = evaluate(run, eval_loader)
             rec = epoch_record(
                 epoch + 1, stats, evaluation, arch_record(model), time.perf_counter() - t_epoch
             )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
+from .. import dryrun
 from ..validation import ConfigError, check_range
 
 #: The epoch order of :class:`EpochShuffle` is seeded with ``seed * EPOCH_SEED_STRIDE +
@@ -61,6 +62,7 @@ def search_loaders(
 ) -> tuple[DataLoader, DataLoader]:
     """Halve a training set into a weight loader and an architecture loader (shuffled per epoch)."""
     w_idx, a_idx = split_weight_arch_indices(len(train_set), seed, fraction)
+    batch_size = dryrun.batch_size(batch_size)  # a dry run may measure a smaller batch
     loaders = []
     for k, idx in enumerate((w_idx, a_idx)):
         subset = Subset(train_set, idx)

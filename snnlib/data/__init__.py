@@ -32,6 +32,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
+from .. import dryrun
 from ..paths import REPO_ROOT
 from ..validation import ConfigError, check_choice, check_range
 from . import cifar, cifar10_dvs_sim, digits, digits_dvs, neuromorphic, nmnist
@@ -191,6 +192,7 @@ def make_loaders(
     """A DataLoader per split. Only ``train`` shuffles, with a generator seeded by ``seed``
     (same seed, same batch order); ``limit`` is one int for all splits or a dict per split."""
     check_range("batch_size", batch_size, 1, None, integer=True)
+    batch_size = dryrun.batch_size(batch_size)  # a dry run may measure a smaller batch
     splits = tuple(splits)
     for split in splits:
         check_choice("split", split, SPLITS)

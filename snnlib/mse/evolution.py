@@ -71,6 +71,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from .. import dryrun
 from ..fileio import atomic_write
 from ..nas.executors import SyncExecutor
 from ..nas.identity import (
@@ -328,13 +329,24 @@ def diversity(population: list[Genome]) -> tuple[float, float]:
 
 
 def _evaluate(
-    population: list[Genome], state: SearchState, fitness_fn, executor: Executor
+    population: list[Genome], state: SearchState, fitness_fn, executor: Executor, meter=None
 ) -> list[float]:
     todo: dict[str, Genome] = {}
     for g in population:
         h = g.hash()
         if h not in state.cache and h not in todo:
             todo[h] = g
+    if meter is not None:  # a dry run: evaluate one at a time, up to the cap, in process
+        for h, g in todo.items():
+            if meter.done():  # past the cap: not evaluated, never the best
+                f = -math.inf
+            else:
+                with meter.step():
+                    f = float(fitness_fn(g, state.config.seed))
+                state.evaluations += 1
+            state.cache[h] = f if math.isfinite(f) else -math.inf
+            state.archive[h] = g
+        return [state.cache[g.hash()] for g in population]
     futures = [(h, executor.submit(fitness_fn, g, state.config.seed)) for h, g in todo.items()]
     for h, fut in futures:
         f = float(fut.result())
@@ -438,7 +450,9 @@ def _resumed(
     return state
 
 
-def _step(state: SearchState, fitness_fn, executor: Executor, rng: np.random.Generator) -> None:
+def _step(
+    state: SearchState, fitness_fn, executor: Executor, rng: np.random.Generator, meter=None
+) -> None:
     """One generation: draw generation 0 (``state.generation == -1``) or breed the next one
     from the current population, evaluate it, advance the generation counter and the clock."""
     t0 = time.perf_counter()
@@ -447,7 +461,7 @@ def _step(state: SearchState, fitness_fn, executor: Executor, rng: np.random.Gen
     else:
         pop = _breed(state, rng)
     state.population = pop
-    state.fitness = _evaluate(pop, state, fitness_fn, executor)
+    state.fitness = _evaluate(pop, state, fitness_fn, executor, meter)
     state.generation += 1
     state.seconds += time.perf_counter() - t0
 
@@ -506,6 +520,10 @@ def evolve(
         raise ConfigError("resume=True needs a checkpoint path")
     record = evolution_identity(space, config, identity)
     rng = np.random.default_rng(config.seed)
+    meter = None
+    if dryrun.active():  # a dry run: a fresh search, its first fitness evaluations, measured
+        checkpoint, resume = None, False
+        meter = dryrun.loop("fitness", config.population * (config.generations + 1))
     state = _resumed(checkpoint, resume, config, record, rng)
     if state is None:  # generation -1: nothing drawn yet
         state = SearchState(config, space, -1, [], [], identity=record)
@@ -513,7 +531,9 @@ def evolve(
     try:
         bar.update(state.generation + 1)
         while state.generation < config.generations:
-            _step(state, fitness_fn, executor, rng)
+            if meter is not None and meter.done():
+                break
+            _step(state, fitness_fn, executor, rng, meter)
             rec = _close_generation(state, rng, checkpoint)
             bar.update(1)
             bar.set_postfix(best=f"{rec['best_so_far']:.4f}", evals=state.evaluations)

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from .. import dryrun
 from ..encoding import Encoder
 from ..nas.rdm import RDMConfig
 from ..nas.retrain import (
@@ -59,6 +60,7 @@ class TensorData:
         """A loader over a split; ``seed`` given: shuffled with a generator seeded by it."""
         x, y = getattr(self, split)
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
+        batch_size = dryrun.batch_size(batch_size)  # a dry run may measure a smaller batch
         return DataLoader(
             TensorDataset(x, y), batch_size=batch_size, shuffle=seed is not None, generator=gen
         )

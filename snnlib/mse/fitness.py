@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from .. import dryrun
 from ..encoding import Encoder, default_encoding
 from ..nas.rdm import RDMConfig, aggregate, categorical_rdm, record_responses
 from ..nas.seeding import derive_seed
@@ -168,7 +169,7 @@ class AccuracyEvaluator:
             gen = torch.Generator().manual_seed(s)
             train = DataLoader(
                 TensorDataset(self.train_x, self.train_y),
-                batch_size=self.batch_size,
+                batch_size=dryrun.batch_size(self.batch_size),
                 shuffle=True,
                 generator=gen,
             )

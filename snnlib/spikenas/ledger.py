@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import dryrun
 from ..fileio import atomic_write
 from ..models import count_parameters
 from ..nas.executors import SyncExecutor
@@ -337,6 +338,15 @@ def run_ledger(
     else:
         ledger = Ledger(identity)
     todo = [a for a in ids if a not in ledger.rows]
+    if dryrun.active():  # a dry run: the first cells, one at a time, measured, no checkpoint
+        meter = dryrun.loop("score cell", len(todo))
+        for a in todo:
+            if meter.done():
+                break
+            with meter.step():
+                (row,) = score_chunk([a], probe, cfg)
+            ledger.rows[row["arch_id"]] = row
+        return ledger
     chunks = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
     executor = executor or SyncExecutor()
     from collections import deque
