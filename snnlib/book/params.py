@@ -491,7 +491,8 @@ def declared_params(notebook: str, namespace: dict) -> dict[str, Any]:
     restating the parameters cell.
 
     >>> declared_params("50_performance", dict(scale="smoke", dataset="digits", seed=0,
-    ...     device="cpu", overwrite=False, confirm_paper_on_cpu=False, other=1))["scale"]
+    ...     device="cpu", overwrite=False, confirm_paper_on_cpu=False, max_steps=0,
+    ...     other=1))["scale"]
     'smoke'
     """
     spec = spec_of(notebook)
