@@ -39,10 +39,10 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 import torch
 from myst_nb import glue
 
+from snnlib.book.figures import seed_points
 from snnlib.book.params import declared_params
 from snnlib.book.results import load_result
 from snnlib.book.scales import pick_scale
@@ -56,8 +56,8 @@ from snnlib.mse.experiment import (
     train_and_measure,
     train_genome,
 )
-from snnlib.nas.comparisons import correct_matrix
-from snnlib.nas.statistics import paired_by_seed, paired_items, t_interval
+from snnlib.nas.comparisons import compare, comparison_rows, correct_matrix
+from snnlib.nas.statistics import paired_by_seed
 from snnlib.train import TrainConfig
 
 params = declared_params("11_mse_retrain", globals())
@@ -279,28 +279,16 @@ def correct(model_prefix, ds=dataset):
 
 
 found_c, cnn_c, random_c = correct("MSE-NAS"), correct("SpikingCNN"), correct("random")
-comparisons = {
-    "found - SpikingCNN": paired_items(found_c, cnn_c, seed=seed),
-    "found - random genomes (mean)": paired_items(found_c, random_c, seed=seed),
-    "found - best random genome": paired_items(
-        found_c, random_c[[int(np.argmax(random_accs))]], seed=seed
-    ),
-}
-by_seed = paired_by_seed(found_accs, cnn_accs) if len(seeds) > 1 else None
-comp_table = pd.DataFrame(
+comparisons = compare(
     {
-        k: {
-            "difference (points)": 100 * v["diff"],
-            "95% lo": 100 * v["lo"],
-            "95% hi": 100 * v["hi"],
-            "bootstrap p": v["p_boot"],
-            "McNemar p (first run)": v["mcnemar"]["p"],
-            "test images": v["n_items"],
-        }
-        for k, v in comparisons.items()
-    }
-).T
-comp_table.index.name = "paired over test images"
+        "found - SpikingCNN": (found_c, cnn_c),
+        "found - random genomes (mean)": (found_c, random_c),
+        "found - best random genome": (found_c, random_c[[int(np.argmax(random_accs))]]),
+    },
+    seed=seed,
+)
+by_seed = paired_by_seed(found_accs, cnn_accs) if len(seeds) > 1 else None
+comp_table = pd.DataFrame(comparison_rows(comparisons)).set_index("comparison")
 print(comp_table.round(3).to_string())
 if by_seed is not None:
     print(
@@ -326,14 +314,7 @@ panels = [dataset] + ([transfer_dataset] if transfer_dataset else [])
 fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.2), squeeze=False)
 for ax, ds in zip(axes[0], panels):
     sub = plot_df[plot_df["dataset"] == ds]
-    sns.stripplot(
-        data=sub, x="group", y="test accuracy", order=order, hue="group", ax=ax, size=6, jitter=0.15
-    )
-    for i, g in enumerate(order):
-        vals = sub.loc[sub["group"] == g, "test accuracy"].to_numpy()
-        if len(vals) > 1:
-            m, lo, hi = t_interval(vals)
-            ax.errorbar(i + 0.3, m, yerr=[[m - lo], [hi - m]], fmt="s", color="k", capsize=3)
+    seed_points(ax, sub, "group", "test accuracy", order)
     ax.set_xlabel("")
     title = f"trained and tested on {ds}" if ds == dataset else f"transfer to {ds}"
     ax.set_title(title, fontsize=9)

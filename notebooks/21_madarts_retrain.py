@@ -45,10 +45,10 @@ threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from IPython.display import HTML
 from myst_nb import glue
 
+from snnlib.book.figures import seed_points
 from snnlib.book.params import declared_params
 from snnlib.book.results import load_result
 from snnlib.book.scales import pick_scale
@@ -67,7 +67,7 @@ from snnlib.darts import (
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
 from snnlib.nas.comparisons import compare, comparison_metrics, comparison_rows, correct_matrix
-from snnlib.nas.statistics import paired_by_seed, t_interval
+from snnlib.nas.statistics import paired_by_seed
 
 params = declared_params("21_madarts_retrain", globals())
 run, dev = start("21_madarts_retrain", params, threads=threads)
@@ -290,14 +290,7 @@ plot_df = pd.DataFrame(
 )
 order = ["random cells", "plain DARTS", "MA-DARTS"]
 fig, ax = plt.subplots(figsize=(5.2, 3.4))
-sns.stripplot(
-    data=plot_df, x="group", y="test accuracy", order=order, hue="group", ax=ax, size=6, jitter=0.15
-)
-for i, g in enumerate(order):
-    vals = plot_df.loc[plot_df["group"] == g, "test accuracy"].to_numpy()
-    if len(vals) > 1:
-        m, lo, hi = t_interval(vals)
-        ax.errorbar(i + 0.3, m, yerr=[[m - lo], [hi - m]], fmt="s", color="k", capsize=3)
+seed_points(ax, plot_df, "group", "test accuracy", order)
 _ = ax.set(xlabel="", ylabel="test accuracy (%)", title=f"Every retraining ({dataset}, {scale})")
 fig.tight_layout()
 glue("fig_seeds", fig, display=False)

@@ -51,15 +51,20 @@ def test_seed_average_aggregates_each_field():
         train_genotype_seeds(random_genotype(0), [])
 
 
-def test_one_seed_is_exactly_train_genotype():
-    g = torch.Generator().manual_seed(0)
-    x = torch.rand(48, 1, 8, 8, generator=g)
-    y = torch.arange(48) % 3
+def _tiny_retraining(n: int, classes: int, seed: int, val: bool) -> tuple[dict, torch.Tensor]:
+    """The keywords of train_genotype for a tiny 8x8 task of ``n`` images, and its labels."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, 8, 8, generator=g)
+    y = torch.arange(n) % classes
     loader = DataLoader(TensorDataset(x, y), batch_size=16)
-    loaders = {"train": loader, "val": loader, "test": loader}
+    loaders = (
+        {"train": loader, "val": loader, "test": loader}
+        if val
+        else {"train": loader, "test": loader}
+    )
     kw = dict(
         in_channels=1,
-        num_classes=3,
+        num_classes=classes,
         loaders=loaders,
         encoder=Encoder("direct", 2),
         train_cfg=TrainConfig(epochs=1, lr=5e-3),
@@ -69,6 +74,11 @@ def test_one_seed_is_exactly_train_genotype():
         attention="none",
         progress=False,
     )
+    return kw, y
+
+
+def test_one_seed_is_exactly_train_genotype():
+    kw, _ = _tiny_retraining(n=48, classes=3, seed=0, val=True)
     geno = random_genotype(1)
     single = train_genotype(geno, seed=5, **kw)
     averaged = train_genotype_seeds(geno, [5], **kw)
@@ -81,23 +91,8 @@ def test_one_seed_is_exactly_train_genotype():
 def test_kept_predictions_give_the_test_accuracy_of_every_seed():
     """keep_predictions: per seed, the test predictions in loader order; their agreement with
     the labels is the reported test accuracy (what the paired comparisons rely on)."""
-    g = torch.Generator().manual_seed(1)
-    x = torch.rand(40, 1, 8, 8, generator=g)
-    y = torch.arange(40) % 4
-    loader = DataLoader(TensorDataset(x, y), batch_size=16)
-    kw = dict(
-        in_channels=1,
-        num_classes=4,
-        loaders={"train": loader, "test": loader},
-        encoder=Encoder("direct", 2),
-        train_cfg=TrainConfig(epochs=1, lr=5e-3),
-        C=2,
-        layers=3,
-        time_steps=2,
-        attention="none",
-        progress=False,
-        keep_predictions=True,
-    )
+    kw, y = _tiny_retraining(n=40, classes=4, seed=1, val=False)
+    kw["keep_predictions"] = True
     r = train_genotype_seeds(random_genotype(2), [0, 1], **kw)
     assert len(r["predictions"]) == 2 and all(len(p) == 40 for p in r["predictions"])
     for preds, acc in zip(r["predictions"], r["test_accs"]):
