@@ -77,32 +77,33 @@ cfg = pick_scale(
             seeds=2,
             transfer=True,
         ),
-        # a few minutes on 2 cores: every network gets the same 10 epochs
+        # a few minutes on 2 cores: every network gets the same 6 epochs
         "cpu": dict(
             time_steps=4,
             limit=None,
             batch_size=64,
             net=NetConfig(width=8, stem_stride=2),
             cnn_width=16,
-            train=TrainConfig(epochs=10, lr=5e-3, warmup_epochs=1),
+            train=TrainConfig(epochs=6, lr=5e-3, warmup_epochs=1),
             seeds=1,  # retraining seeds of the found genome and the CNN
             transfer=True,
-            # CIFAR size: T = 2, a class-balanced 5,000 training images, 8 epochs, the whole
+            # CIFAR size: T = 2, a class-balanced 3,000 training images, 6 epochs, the whole
             # test set (10,000 images: intervals over test items of about 1 point), two
             # retraining seeds of the found genome and the CNN; no transfer run
             per_dataset={
                 "cifar10": dict(
                     time_steps=2,
-                    limit={"train": 5_000, "val": 500},
-                    train=TrainConfig(epochs=8, lr=5e-3, warmup_epochs=1),
+                    limit={"train": 3_000, "val": 500},
+                    train=TrainConfig(epochs=6, lr=5e-3, warmup_epochs=1),
                     seeds=2,
                     transfer=False,
                 ),
-                # 48x48 frames cost twice a CIFAR image: 4,000 training images, 6 epochs
+                # 48x48 frames cost 2.25x a CIFAR image: the simulated subset (3,000 training
+                # images), 4 epochs
                 "cifar10-dvs-sim": dict(
                     time_steps=2,
-                    limit={"train": 4_000, "val": 500, "test": 2_000},
-                    train=TrainConfig(epochs=6, lr=5e-3, warmup_epochs=1),
+                    limit={"train": 3_000, "val": 500, "test": 1_500},
+                    train=TrainConfig(epochs=4, lr=5e-3, warmup_epochs=1),
                     seeds=2,
                     transfer=False,
                 ),
@@ -349,6 +350,7 @@ metrics = {
     "found_test_accs": found_accs,
     "cnn_test_accs": cnn_accs,
     "n_test": int(len(y_test)),
+    "n_train": int(len(data.train[1])),
 }
 for key, v in (
     ("found_minus_cnn", comparisons["found - SpikingCNN"]),

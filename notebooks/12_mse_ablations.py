@@ -95,8 +95,8 @@ cfg = pick_scale(
             # (the authors' script trains every candidate for 10 epochs)
             acc_fitness=TrainConfig(epochs=4, lr=5e-3, warmup_epochs=1),
             short_search=EvolutionConfig(population=4, generations=1, elitism=1, seed=seed),
-            scale_search=EvolutionConfig(population=12, generations=6, elitism=2, seed=seed),
-            retrain=TrainConfig(epochs=6, lr=5e-3, warmup_epochs=1),
+            scale_search=EvolutionConfig(population=10, generations=5, elitism=2, seed=seed),
+            retrain=TrainConfig(epochs=5, lr=5e-3, warmup_epochs=1),
             sigmas=[0.0, 0.25, 0.5, 1.0, 1.5],
             drops=[0.0, 0.25, 0.5, 0.75],
             jitters=[0, 1, 2, 3],

@@ -73,10 +73,10 @@ cfg = pick_scale(
             wide_n_per_class=2,
             n_boot=min(n_boot, 200),
         ),
-        # 2 cores: 500 cells at 1/16 width (8/16 channels, about 1 s per cell), 12 cells at the
+        # 2 cores: 300 cells at 1/16 width (8/16 channels, about 1 s per cell), 12 cells at the
         # benchmark's full width (128/256 channels) on a smaller probe (about 30 s per cell)
         "cpu": dict(
-            n_cells=500,
+            n_cells=300,
             width=1 / 16,
             time_steps=5,
             n_per_class=5,

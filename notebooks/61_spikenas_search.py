@@ -59,10 +59,10 @@ cfg = pick_scale(
     scale,
     {
         "smoke": dict(budget=8, n_seeds=3, width=1 / 32, time_steps=2, n_per_class=2, at=(4, 8)),
-        # 2 cores: 50 evaluations per search, 10 seeds per method; the proxies of the ledger
+        # 2 cores: 50 evaluations per search, 6 seeds per method; the proxies of the ledger
         # chapter's narrow network (1/16 width, 5 probe images per class), cached by cell
         "cpu": dict(
-            budget=50, n_seeds=10, width=1 / 16, time_steps=5, n_per_class=5, at=(10, 25, 50)
+            budget=50, n_seeds=6, width=1 / 16, time_steps=5, n_per_class=5, at=(10, 25, 50)
         ),
         # a GPU: the benchmark's width, 200 evaluations, 20 seeds
         "paper": dict(

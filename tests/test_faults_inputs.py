@@ -426,6 +426,26 @@ def test_rerun_replaces_its_own_file_overwrite_replaces_another(results):
     assert read_result(path)["metrics"] == {"best": 3.0}
 
 
+def test_execution_choices_do_not_block_a_rerun(results):
+    """A result written with ``device=cpu``, without ``threads`` or with ``search_dataset``
+    spelt out is the same run as ``make book``'s (device auto on this CPU machine, threads 1,
+    search_dataset ""): a fresh clone's book replaces it; a real difference still refuses."""
+    p = _params("11_mse_retrain", device="auto")
+    path = ResultRun("11_mse_retrain", p).write({"acc": 0.5})
+    doc = json.loads(path.read_text())
+    record = doc["identity"]["record"]
+    record.pop("threads")
+    record.update(device="cpu", search_dataset="digits")
+    path.write_text(json.dumps(doc))
+    ResultRun("11_mse_retrain", p).write({"acc": 0.6})
+    assert read_result(path)["metrics"] == {"acc": 0.6}
+    doc = json.loads(path.read_text())
+    doc["identity"]["record"]["search_dataset"] = "digits-dvs"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ConfigError, match="search_dataset"):
+        ResultRun("11_mse_retrain", p)
+
+
 WRITER = textwrap.dedent(
     """
     import sys, time

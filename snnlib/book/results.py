@@ -184,7 +184,7 @@ class ResultRun:
         record = theirs.get("identity", {}).get("record")
         if record is None:  # written before result files carried their identity
             record = _plain(identity(theirs.get("params", {})))
-        ours = self.identity["record"]
+        record, ours = comparable(record), comparable(self.identity["record"])
         differ = sorted(
             k for k in {*record, *ours} if record.get(k, _MISSING) != ours.get(k, _MISSING)
         )
@@ -282,6 +282,33 @@ def read_result(path: str | Path) -> dict:
     if missing:
         raise ConfigError(f"result file {path} lacks keys {missing}")
     return data
+
+
+#: parameters that choose how a run executes, not what it computes: torch's intra-op threads
+#: (every reduction of snnlib's kernels is thread-independent, see :mod:`snnlib.native`)
+EXECUTION = ("threads",)
+
+
+def comparable(record: dict) -> dict:
+    """The identity ``record`` as :meth:`ResultRun.check_target` compares it: without
+    :data:`EXECUTION` parameters, ``device="auto"`` as the device it picks on this machine
+    (``"cpu"`` or ``"cuda"``: a ``make book`` run, ``auto``, replaces a run with
+    ``device=cpu`` on a CPU machine), and ``search_dataset=""`` (the default: the run's own
+    data set) spelt out, so that equal runs written by different callers compare equal.
+
+    >>> comparable({"device": "cpu", "threads": 1, "dataset": "digits", "search_dataset": ""})
+    {'device': 'cpu', 'dataset': 'digits', 'search_dataset': 'digits'}
+    >>> comparable({"device": "auto"})["device"] in ("cpu", "cuda")
+    True
+    """
+    out = {k: v for k, v in record.items() if k not in EXECUTION}
+    if out.get("device") == "auto":
+        from ..runtime import resolve_device
+
+        out["device"] = resolve_device("auto").type
+    if out.get("search_dataset") == "" and "dataset" in out:
+        out["search_dataset"] = out["dataset"]
+    return out
 
 
 def load_result(notebook: str, dataset: str, scale: str, seed: int, root=None) -> dict:
