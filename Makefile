@@ -18,19 +18,20 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-# Every notebook run of the book, as <notebook-stem>__<dataset>. Order matters only through
-# the explicit dependencies below (a retrain needs its search's result file).
+# Every notebook run of the book, as <notebook-stem>__<dataset>. Order matters through the
+# explicit dependencies below (a retrain needs its search's result file) and for the time of
+# make -j2: make starts runs in this order, so the longest chains (search -> retraining)
+# come first and the short runs fill the gaps at the end.
 BOOK_RUNS := \
-	00_substrate__digits 00_substrate__digits-dvs 00_substrate__cifar10 \
-	01_nmnist_pipeline__nmnist 02_simulator_vs_sensor__nmnist \
-	10_mse_search__digits 11_mse_retrain__digits 12_mse_ablations__digits \
-	10_mse_search__cifar10 11_mse_retrain__cifar10 \
-	00_substrate__cifar10-dvs-sim 10_mse_search__cifar10-dvs-sim 11_mse_retrain__cifar10-dvs-sim \
-	20_madarts_search__digits 21_madarts_retrain__digits 22_madarts_attention__digits \
-	20_madarts_search__cifar10 21_madarts_retrain__cifar10 22_madarts_attention__cifar10 \
-	30_proxy_study__digits 30_proxy_study__digits-dvs 40_comparison__digits \
-	60_spikenas_ledger__cifar10 61_spikenas_search__cifar10 \
-	50_performance__digits 51_paper_scale__cifar10
+	20_madarts_search__cifar10 00_substrate__cifar10-dvs-sim 21_madarts_retrain__cifar10 \
+	10_mse_search__cifar10-dvs-sim 11_mse_retrain__cifar10-dvs-sim \
+	10_mse_search__cifar10 11_mse_retrain__cifar10 22_madarts_attention__cifar10 \
+	01_nmnist_pipeline__nmnist 20_madarts_search__digits 21_madarts_retrain__digits \
+	12_mse_ablations__digits 30_proxy_study__digits 30_proxy_study__digits-dvs \
+	40_comparison__digits 60_spikenas_ledger__cifar10 61_spikenas_search__cifar10 \
+	22_madarts_attention__digits 10_mse_search__digits 11_mse_retrain__digits \
+	00_substrate__cifar10 02_simulator_vs_sensor__nmnist 00_substrate__digits \
+	00_substrate__digits-dvs 51_paper_scale__cifar10 50_performance__digits
 
 
 EXEC_DIR := build/executed-$(SCALE)

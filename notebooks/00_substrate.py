@@ -67,7 +67,7 @@ cfg = pick_scale(
             # CIFAR size: a class-balanced 8,000 of the 45,000 training images, the whole
             # test set (so the interval of the test accuracy is about 1 point), T = 2 (the
             # MA-DARTS setting on CIFAR) and 8 epochs, to fit the book budget on one thread
-            # (the simulated event version: 3,000 / 500 / 1,500 images, the subset every
+            # (the simulated event version: 2,000 / 500 / 1,000 images, the subset every
             # chapter uses, simulated once and cached; 6 epochs, 48x48 frames cost 2.25x)
             per_dataset={
                 "cifar10": dict(
@@ -77,7 +77,7 @@ cfg = pick_scale(
                 ),
                 "cifar10-dvs-sim": dict(
                     time_steps=2,
-                    limit={"train": 3_000, "val": 500, "test": 1_500},
+                    limit={"train": 2_000, "val": 500, "test": 1_000},
                     train=TrainConfig(epochs=6, lr=5e-3, warmup_epochs=1),
                 ),
             },

@@ -83,7 +83,7 @@ cfg = pick_scale(
                 "cifar10": dict(time_steps=2, limit={"train": 2_000, "val": 100, "test": 100}),
                 "cifar10-dvs-sim": dict(
                     time_steps=2,
-                    limit={"train": 3_000, "val": 500, "test": 1_500},
+                    limit={"train": 2_000, "val": 500, "test": 1_000},
                     evolution=EvolutionConfig(population=30, generations=12, elitism=2, seed=seed),
                 ),
             },

@@ -87,23 +87,23 @@ cfg = pick_scale(
             train=TrainConfig(epochs=6, lr=5e-3, warmup_epochs=1),
             seeds=1,  # retraining seeds of the found genome and the CNN
             transfer=True,
-            # CIFAR size: T = 2, a class-balanced 3,000 training images, 6 epochs, the whole
+            # CIFAR size: T = 2, a class-balanced 3,000 training images, 4 epochs, the whole
             # test set (10,000 images: intervals over test items of about 1 point), two
             # retraining seeds of the found genome and the CNN; no transfer run
             per_dataset={
                 "cifar10": dict(
                     time_steps=2,
                     limit={"train": 3_000, "val": 500},
-                    train=TrainConfig(epochs=6, lr=5e-3, warmup_epochs=1),
+                    train=TrainConfig(epochs=4, lr=5e-3, warmup_epochs=1),
                     seeds=2,
                     transfer=False,
                 ),
-                # 48x48 frames cost 2.25x a CIFAR image: the simulated subset (3,000 training
-                # images), 4 epochs
+                # 48x48 frames cost 2.25x a CIFAR image: the simulated subset (2,000 training
+                # images), 3 epochs
                 "cifar10-dvs-sim": dict(
                     time_steps=2,
-                    limit={"train": 3_000, "val": 500, "test": 1_500},
-                    train=TrainConfig(epochs=4, lr=5e-3, warmup_epochs=1),
+                    limit={"train": 2_000, "val": 500, "test": 1_000},
+                    train=TrainConfig(epochs=3, lr=5e-3, warmup_epochs=1),
                     seeds=2,
                     transfer=False,
                 ),

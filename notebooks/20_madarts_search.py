@@ -93,10 +93,10 @@ cfg = pick_scale(
             ),
         ),
         # a 2-core CPU in a few minutes: the native 8x8 digits, 4 initial channels, 5 cells
-        # (reductions at 1/3 and 2/3), 4 nodes per cell, 30 epochs of 9 steps: 270 architecture
+        # (reductions at 1/3 and 2/3), 4 nodes per cell, 12 epochs of 9 steps: 108 architecture
         # steps instead of DARTS' ~19,500 (50 epochs x 391 batches of 64 on 25,000 images). The
         # architecture learning rate keeps DARTS' total architecture movement, arch_lr x steps =
-        # 3e-4 x 19,500 ~ 5.9, at 0.02 x 270 = 5.4 (with 6 epochs and 3e-3, a movement of 0.16,
+        # 3e-4 x 19,500 ~ 5.9, at 0.05 x 108 = 5.4 (with 6 epochs and 3e-3, a movement of 0.16,
         # the alphas never left uniform: the largest softmax weight per edge averaged 0.155
         # against 1/7 = 0.143, see alpha_sharpness below). AdamW for the weights, which moves a
         # spiking supernet much further than SGD at this budget.
@@ -108,27 +108,27 @@ cfg = pick_scale(
             batch_size=64,
             limit=None,
             search=SearchConfig(
-                epochs=20,
+                epochs=12,
                 w_optimizer="adamw",
                 w_lr=5e-3,
                 w_lr_min=0.0,
-                arch_lr=0.03,
+                arch_lr=0.05,
                 spike_batches=2,
             ),
             # CIFAR-10 at 16x16 (area-resampled), a class-balanced 2,000 training images
-            # (1,000 for the weights, 1,000 for the architecture), 8 epochs of 16 steps: about
-            # 2 s per step on one core, 9 minutes for both searches. arch_lr x steps = 0.044 x
-            # 128 = 5.6 keeps DARTS' total architecture movement, as for digits
+            # (1,000 for the weights, 1,000 for the architecture), 5 epochs of 16 steps: about
+            # 2.5 s per step on one core, 7 minutes for both searches. arch_lr x steps = 0.07 x
+            # 80 = 5.6 keeps DARTS' total architecture movement, as for digits
             per_dataset={
                 "cifar10": dict(
                     image_size=16,
                     limit={"train": 2000, "val": 500, "test": 500},
                     search=SearchConfig(
-                        epochs=8,
+                        epochs=5,
                         w_optimizer="adamw",
                         w_lr=5e-3,
                         w_lr_min=0.0,
-                        arch_lr=0.044,
+                        arch_lr=0.07,
                         spike_batches=2,
                     ),
                 ),

@@ -94,7 +94,7 @@ cfg = pick_scale(
         ),
         # 2 cores, <= 8 min per dataset: 60 architectures, about 6 s of training each
         "cpu": dict(
-            n_arch=60,
+            n_arch=40,
             time_steps=4,
             n_cells=6,
             width=8,

@@ -8,6 +8,10 @@ to check on a new data set (it showed the event pipeline underfitting real N-MNI
 training items' mean and spread, and fits scikit-learn's multinomial logistic regression
 (L-BFGS) for each inverse regularisation strength ``C``; the (standardise, ``C``) pair with
 the best validation accuracy (first on ties) is the baseline, measured on the test items.
+The strengths are fitted as a regularisation path, from the smallest ``C`` up, each fit
+starting from the previous solution (``warm_start``): the same optima (the problem is
+convex), several times faster than cold starts on event frames (weakly regularised fits
+need thousands of L-BFGS iterations from zero).
 """
 
 from __future__ import annotations
@@ -81,13 +85,21 @@ def logistic_baseline(
     mean, sd = xtr.mean(0), xtr.std(0)
     sd[sd == 0] = 1.0
     best = None
+    order = sorted(range(len(Cs)), key=lambda i: Cs[i])  # the path: strongest penalty first
     for scale in standardize:
         f = (lambda a: (a - mean) / sd) if scale else (lambda a: a)
-        for c in Cs:
-            clf = LogisticRegression(C=float(c), max_iter=max_iter).fit(f(xtr), ytr)
-            acc = float(clf.score(f(xva), yva))
-            if best is None or acc > best[0]:
-                best = (acc, float(c), bool(scale), clf, f)
+        xs, accs, fits = f(xtr), {}, {}
+        warm = None
+        for i in order:
+            clf = LogisticRegression(C=float(Cs[i]), max_iter=max_iter, warm_start=True)
+            if warm is not None:  # start from the previous solution of the path
+                clf.coef_, clf.intercept_ = warm.coef_.copy(), warm.intercept_.copy()
+            clf.fit(xs, ytr)
+            warm = fits[i] = clf
+            accs[i] = float(clf.score(f(xva), yva))
+        for i in range(len(Cs)):  # chosen in the order given (first on ties), as documented
+            if best is None or accs[i] > best[0]:
+                best = (accs[i], float(Cs[i]), bool(scale), fits[i], f)
     acc, c, scale, clf, f = best
     pred = clf.predict(f(xte))
     return LinearBaseline(c, scale, acc, float((pred == yte).mean()), pred, xtr.shape[1])

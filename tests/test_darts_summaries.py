@@ -41,7 +41,7 @@ def test_retrain_budgets_cover_every_scale_and_are_fresh_copies():
     a, b = retrain_budgets(), retrain_budgets()
     assert set(a) == {"smoke", "cpu", "paper"}
     assert [a[s]["n_seeds"] for s in ("smoke", "cpu", "paper")] == [1, 3, 1]
-    assert a["cpu"]["train"].epochs == 6 and a["paper"]["C"] == 64
+    assert a["cpu"]["train"].epochs == 4 and a["paper"]["C"] == 64
     a["cpu"]["C"] = 99
     assert b["cpu"]["C"] == 8 and retrain_budgets()["cpu"]["C"] == 8
 
