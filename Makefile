@@ -119,7 +119,10 @@ paper-dry-run: $(STAMP) $(addprefix build/src/,$(addsuffix .ipynb,$(sort $(forea
 # -- the book --------------------------------------------------------------------------
 # two notebooks at a time (each runs on one thread): JOBS=1 for one at a time
 JOBS ?= 2
+BOOK_SRCS := $(addprefix build/src/,$(addsuffix .ipynb,$(sort $(foreach r,$(BOOK_RUNS),$(call NB_STEM,$(r))))))
 book:
+	@# the sources first, so that -j starts the runs in BOOK_RUNS order (longest chains first)
+	@$(MAKE) --no-print-directory $(STAMP) $(BOOK_SRCS)
 	@$(MAKE) --no-print-directory -j$(JOBS) _build/html/index.html
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
@@ -152,7 +155,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -q tests snnlib
 
-nbval: $(STAMP) $(addprefix build/src/,$(addsuffix .ipynb,$(sort $(foreach r,$(BOOK_RUNS),$(call NB_STEM,$(r))))))
+nbval: $(STAMP) $(BOOK_SRCS)
 	@rm -rf $(NBVAL_DIR) && mkdir -p $(NBVAL_DIR)
 	@for run in $(BOOK_RUNS); do \
 		stem=$${run%%__*}; data=$${run#*__}; \
