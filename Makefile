@@ -20,8 +20,8 @@ STAMP  := $(VENV)/.installed-stamp
 
 # Every notebook run of the book, as <notebook-stem>__<dataset>. Order matters through the
 # explicit dependencies below (a retrain needs its search's result file) and for the time of
-# make -j2: make starts runs in this order, so the longest chains (search -> retraining)
-# come first and the short runs fill the gaps at the end.
+# make book: tools/run_book.py starts the first ready run in this order whenever a job slot
+# is free, so the longest chains (search -> retraining) come first and short runs fill gaps.
 BOOK_RUNS := \
 	20_madarts_search__cifar10 00_substrate__cifar10-dvs-sim 21_madarts_retrain__cifar10 \
 	10_mse_search__cifar10-dvs-sim 11_mse_retrain__cifar10-dvs-sim \
@@ -120,9 +120,11 @@ paper-dry-run: $(STAMP) $(addprefix build/src/,$(addsuffix .ipynb,$(sort $(forea
 # two notebooks at a time (each runs on one thread): JOBS=1 for one at a time
 JOBS ?= 2
 BOOK_SRCS := $(addprefix build/src/,$(addsuffix .ipynb,$(sort $(foreach r,$(BOOK_RUNS),$(call NB_STEM,$(r))))))
+# tools/run_book.py starts the runs JOBS at a time, always the first ready one in BOOK_RUNS
+# order (make -j alone would leave a retraining waiting for its search to the very end)
 book:
-	@# the sources first, so that -j starts the runs in BOOK_RUNS order (longest chains first)
 	@$(MAKE) --no-print-directory $(STAMP) $(BOOK_SRCS)
+	@$(PY) tools/run_book.py $(JOBS) $(EXEC_DIR) SCALE=$(SCALE) SEED=$(SEED) DEVICE=$(DEVICE)
 	@$(MAKE) --no-print-directory -j$(JOBS) _build/html/index.html
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 

@@ -15,11 +15,11 @@ from the Makefile: ``tests/test_b5_schedule.py`` checks it against the file's te
 :func:`critical_path` is the longest chain of dependent runs (the wall time no number of jobs
 can beat), :func:`makespan` a list-scheduling simulation of ``jobs`` parallel jobs: whenever a
 job slot is free it starts the first run, in ``BOOK_RUNS`` order, whose dependencies have all
-finished (GNU make walks the prerequisites in that order and skips one whose own prerequisites
-are still running). Each run takes its measured wall seconds; a run without a result file
-counts 0 s (listed as missing). The measured seconds are single-job times: two notebooks
-sharing two cores each run on one thread, so the simulated makespan assumes they do not slow
-each other down (a lower bound on a loaded machine).
+finished: the policy ``make book`` follows (``tools/run_book.py``; GNU make's own ``-j`` would
+start a skipped run only after every later one). Each run takes its measured wall seconds; a
+run without a result file counts 0 s (listed as missing). The measured seconds are the runs'
+own wall times; in ``make book`` two notebooks share two cores, one thread each, so each is
+measured with the other running.
 """
 
 from __future__ import annotations
