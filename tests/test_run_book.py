@@ -1,15 +1,16 @@
 """tools/run_book.py: the book's runs start in BOOK_RUNS priority, JOBS at a time, after their
 dependencies; a failure stops new starts."""
 
+import importlib.util
 import subprocess
-import sys
 
 import pytest
 
 from snnlib.paths import REPO_ROOT
 
-sys.path.insert(0, str(REPO_ROOT / "tools"))
-import run_book  # noqa: E402
+_spec = importlib.util.spec_from_file_location("run_book", REPO_ROOT / "tools" / "run_book.py")
+run_book = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(run_book)
 
 
 class FakeProc:
