@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from pathlib import Path
 
 from snnlib.paths import REPO_ROOT, results_dir
@@ -146,6 +146,29 @@ def critical_path(
     return max((visit(r) for r in graph), key=lambda v: v[0], default=(0.0, []))
 
 
+def next_run(
+    order: Sequence[str],
+    graph: Mapping[str, Sequence[str]],
+    done: Container[str],
+    started: Container[str],
+) -> str | None:
+    """The first run of ``order`` not started whose dependencies are all ``done``: the choice
+    of the list scheduling, in :func:`makespan` and in ``tools/run_book.py`` (``make book``).
+
+    >>> g = {"search": [], "retrain": ["search"], "other": []}
+    >>> next_run(list(g), g, set(), set())
+    'search'
+    >>> next_run(list(g), g, set(), {"search"})       # retrain waits: the next ready run
+    'other'
+    >>> next_run(list(g), g, {"search"}, {"search", "other"})
+    'retrain'
+    """
+    for run in order:
+        if run not in started and all(d in done for d in graph.get(run, ())):
+            return run
+    return None
+
+
 def makespan(
     graph: Mapping[str, Sequence[str]], seconds: Mapping[str, float], jobs: int = 2
 ) -> dict:
@@ -161,21 +184,14 @@ def makespan(
     schedule: dict[str, tuple[float, float, int]] = {}
     free = list(range(jobs))
     now = 0.0
-    todo = list(order)
-    while todo or running:
-        started = True
-        while free and started:
-            started = False
-            for run in todo:
-                if all(d in done for d in graph[run]):
-                    slot = free.pop(0)
-                    end = now + float(seconds.get(run) or 0.0)
-                    schedule[run] = (now, end, slot)
-                    running.append((end, run, slot))
-                    todo.remove(run)
-                    started = True
-                    break
+    while len(schedule) < len(order) or running:
+        while free and (run := next_run(order, graph, done, schedule)) is not None:
+            slot = free.pop(0)
+            end = now + float(seconds.get(run) or 0.0)
+            schedule[run] = (now, end, slot)
+            running.append((end, run, slot))
         if not running:
+            todo = [r for r in order if r not in schedule]
             raise ValueError(f"dependency cycle or unknown run among {todo}")
         running.sort()
         end, run, slot = running.pop(0)

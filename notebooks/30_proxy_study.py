@@ -92,7 +92,7 @@ cfg = pick_scale(
             sahd_batch=8,
             n_boot=min(n_boot, 200),
         ),
-        # 2 cores, <= 8 min per dataset: 60 architectures, about 6 s of training each
+        # 2 cores, about 3 min per dataset: 40 architectures, about 3 s of training each
         "cpu": dict(
             n_arch=40,
             time_steps=4,

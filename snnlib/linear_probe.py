@@ -88,7 +88,7 @@ def logistic_baseline(
     order = sorted(range(len(Cs)), key=lambda i: Cs[i])  # the path: strongest penalty first
     for scale in standardize:
         f = (lambda a: (a - mean) / sd) if scale else (lambda a: a)
-        xs, accs, fits = f(xtr), {}, {}
+        xs, xv, accs, fits = f(xtr), f(xva), {}, {}
         warm = None
         for i in order:
             clf = LogisticRegression(C=float(Cs[i]), max_iter=max_iter, warm_start=True)
@@ -96,7 +96,7 @@ def logistic_baseline(
                 clf.coef_, clf.intercept_ = warm.coef_.copy(), warm.intercept_.copy()
             clf.fit(xs, ytr)
             warm = fits[i] = clf
-            accs[i] = float(clf.score(f(xva), yva))
+            accs[i] = float(clf.score(xv, yva))
         for i in range(len(Cs)):  # chosen in the order given (first on ties), as documented
             if best is None or accs[i] > best[0]:
                 best = (accs[i], float(Cs[i]), bool(scale), fits[i], f)

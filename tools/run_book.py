@@ -24,28 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def next_run(
-    order: Sequence[str],
-    graph: Mapping[str, Sequence[str]],
-    done: set[str],
-    started: set[str],
-) -> str | None:
-    """The first run of ``order`` not started whose dependencies are all ``done``.
-
-    >>> g = {"search": [], "retrain": ["search"], "other": []}
-    >>> next_run(list(g), g, set(), set())
-    'search'
-    >>> next_run(list(g), g, set(), {"search"})       # retrain waits: the next ready run
-    'other'
-    >>> next_run(list(g), g, {"search"}, {"search", "other"})
-    'retrain'
-    """
-    for run in order:
-        if run not in started and all(d in done for d in graph.get(run, ())):
-            return run
-    return None
+sys.path.insert(0, str(ROOT))
+from benchmarks.b5_book import book_graph, next_run  # noqa: E402
 
 
 def run_all(
@@ -92,9 +72,6 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2:
         raise SystemExit(__doc__.split("\n\n")[1])
     jobs, exec_dir, make_args = int(argv[0]), argv[1], argv[2:]
-    sys.path.insert(0, str(ROOT))
-    from benchmarks.b5_book import book_graph
-
     graph = book_graph(ROOT / "Makefile")
 
     def start(run: str) -> subprocess.Popen:
