@@ -78,6 +78,11 @@ totals = {
     **{f"{g}_hours": float(table[f"{g} hours"].sum()) for g in GPUS},
 }
 glue("n_records", len(records), display=False)
+wall = [r["provenance"].get("wall_seconds") or 0.0 for r in records]
+glue("dry_run_total_min", sum(wall) / 60, display=False)
+glue("dry_run_max_min", max(wall, default=0.0) / 60, display=False)
+stand_ins = sorted({note for r in records for note in r["metrics"].get("stand_ins", [])})
+glue("stand_ins", "; ".join(stand_ins) or "none", display=False)
 glue("dry_run_steps", ", ".join(map(str, steps)), display=False)
 glue("dry_run_cpu", "; ".join(cpus), display=False)
 glue("precision", precision.upper(), display=False)

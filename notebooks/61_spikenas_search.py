@@ -47,7 +47,7 @@ from snnlib.paths import checkpoints_dir
 from snnlib.spikenas import N_ARCHS, load_table
 from snnlib.spikenas.guides import Guides
 from snnlib.spikenas.ledger import LedgerConfig, checkpoint_name, cifar_probe, ledger_identity
-from snnlib.spikenas.search import BOOK_METHODS, anytime, run_search
+from snnlib.spikenas.search import BOOK_METHODS, anytime, run_search, scored_cells_bound
 from snnlib.spikenas.study import anytime_table
 from snnlib.validation import check_choice
 
@@ -88,8 +88,10 @@ score_cfg = LedgerConfig(
 ckpt = checkpoints_dir() / checkpoint_name(
     f"spikenas_guides__{scale}", ledger_identity(Guides.guide_config(score_cfg), probe)
 )
-guides = Guides(probe, score_cfg, table, checkpoint=ckpt)
 seeds = [seed + k for k in range(cfg["n_seeds"])]
+guides = Guides(
+    probe, score_cfg, table, checkpoint=ckpt, planned=scored_cells_bound(seeds, cfg["budget"])
+)
 runs = {label: [] for label in BOOK_METHODS}
 for s in tqdm(seeds, desc="seeds"):
     for label, (method, guide) in BOOK_METHODS.items():

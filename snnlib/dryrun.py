@@ -23,6 +23,12 @@ as the LIF update, which it does not count); its wall time is not used, because 
 slows it down and it holds the one-time warm-up. The later steps are timed. A loop with the
 cap off is a no-op object (two attribute reads per step).
 
+A dry run never downloads: where a paper path would download a data set that is not on
+disk (the full N-MNIST), the data set may stand in its embedded subset for it
+(:func:`stand_in`): the cost of a step does not depend on which recordings fill the batch,
+and :func:`planned_batches` plans the full data set's batches from the subset's loader. The
+record lists every stand-in (``stand_ins``).
+
 In a dry run, checkpoints go to a fresh temporary folder (:func:`snnlib.paths.checkpoints_dir`),
 so a dry run neither resumes from a real run's checkpoint nor leaves one a real run would
 resume from; and :class:`snnlib.book.results.ResultRun` writes a dry-run record instead of
@@ -60,6 +66,7 @@ _BATCH = 0  # a dry run's cap of the batch size (0: the paper's own), see batch_
 _DEPTH = 0  # steps running now: a loop opened inside a step is nested in it
 _REPEAT = 1  # how often the loops opened now run in the full run (see repeated)
 _LOOPS: list[Loop] = []
+_STAND_INS: list[str] = []
 _CHECKPOINTS: Path | None = None
 
 
@@ -77,6 +84,7 @@ def set_cap(steps: int) -> None:
         raise ConfigError(f"SNNLIB_DRYRUN_BATCH={text!r} must be an integer of at least 0")
     _BATCH = int(text)
     _LOOPS.clear()
+    _STAND_INS.clear()
     _CHECKPOINTS = None
 
 
@@ -108,6 +116,27 @@ def batch_size(size: int) -> int:
     if not active() or _BATCH <= 0:
         return size
     return min(size, _BATCH)
+
+
+def stand_in(note: str) -> None:
+    """Record that data on disk stand in for a data set the paper path would download (a
+    dry run never downloads); ``note`` says which and for what, and goes into the record."""
+    if note not in _STAND_INS:
+        _STAND_INS.append(note)
+
+
+def planned_batches(loader) -> int:
+    """The batches of one pass over ``loader`` in the full run: ``len(loader)``, scaled by
+    ``full_size / len(dataset)`` when the loader's data set stands in for a larger one (it
+    has a ``dryrun_full_size``, see :func:`stand_in`)."""
+    dataset = getattr(loader, "dataset", None)
+    full = getattr(dataset, "dryrun_full_size", None)
+    if not full:
+        return len(loader)
+    size = getattr(loader, "batch_size", None)
+    if size:  # a torch DataLoader: full batches, the last one partial unless dropped
+        return int(full) // size if getattr(loader, "drop_last", False) else -(-int(full) // size)
+    return -(-len(loader) * int(full) // len(dataset))  # another loader: in proportion
 
 
 def checkpoints_folder() -> Path:
@@ -244,6 +273,7 @@ def summary() -> dict:
         "seconds_per_step": main["seconds_per_step"] if main else None,
         "flops_per_step": main["flops_per_step"] if main else None,
         "peak_rss_bytes": peak_rss_bytes(),
+        "stand_ins": list(_STAND_INS),
     }
 
 

@@ -143,7 +143,8 @@ def evaluate(
     loss_sum = 0.0
     predicted = []
     monitor = SpikeMonitor(model) if spikes else None
-    planned = len(loader) if max_batches is None else min(len(loader), max_batches)
+    planned = dryrun.planned_batches(loader)
+    planned = planned if max_batches is None else min(planned, max_batches)
     meter = dryrun.loop("evaluate", planned)  # a dry run stops after its cap of batches
     with batch_norm_statistics(model, bn), monitor or nullcontext():
         for x, y in _batches(loader, max_batches):
@@ -221,7 +222,7 @@ def train_epoch(
 
     ``meter``: the :func:`snnlib.dryrun.loop` of the training (a dry run stops at its cap)."""
     model.train()
-    meter = meter if meter is not None else dryrun.loop("train", len(loader))
+    meter = meter if meter is not None else dryrun.loop("train", dryrun.planned_batches(loader))
     correct = total = 0
     loss_sum = 0.0
     for x, y in _batches(loader, cfg.max_batches):
@@ -274,7 +275,9 @@ def fit(
     hist = History()
     start = time.perf_counter()
     bar = tqdm(total=per_epoch * cfg.epochs, desc=desc, disable=not progress, leave=False)
-    meter = dryrun.loop("train", per_epoch * cfg.epochs)  # a dry run: its first steps only
+    planned = dryrun.planned_batches(train_loader)
+    planned = planned if cfg.max_batches is None else min(planned, cfg.max_batches)
+    meter = dryrun.loop("train", planned * cfg.epochs)  # a dry run: its first steps only
     try:
         for _ in range(cfg.epochs):
             if meter.done():

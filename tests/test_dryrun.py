@@ -145,6 +145,9 @@ def test_projection_arithmetic(tmp_path):
     a100 = flops / (GPUS["A100 80GB"]["tf32"] * 1e12 * 0.5) / 3600
     assert row["A100 80GB hours"] == pytest.approx(a100)
     assert row["H100 SXM hours"] == pytest.approx(a100 * 156.0 / 494.7)
+    assert row["data"] == "full"  # an older record without stand-ins reads as the full data
+    rec["metrics"]["stand_ins"] = ["nmnist: the subset stands in"]
+    assert projection_row(rec)["data"] == "subset"
 
 
 def test_the_paper_on_cpu_warning_uses_a_measured_dry_run(tmp_path, monkeypatch):
@@ -167,3 +170,49 @@ def test_a_dry_run_may_measure_a_smaller_batch(cap, monkeypatch):
     assert loaders["train"].batch_size == 8
     cap(0)  # without a dry run the variable is ignored
     assert dryrun.batch_size(128) == 128
+
+
+def test_spikenas_guides_score_k_cells_then_let_the_searches_finish(cap):
+    import numpy as np
+
+    from snnlib.spikenas import load_table
+    from snnlib.spikenas.guides import Guides
+    from snnlib.spikenas.ledger import LedgerConfig, make_probe
+    from snnlib.spikenas.search import BOOK_METHODS, run_search, scored_cells_bound
+
+    cap(2)
+    images = np.random.default_rng(0).integers(0, 256, (60, 32, 32, 3), dtype=np.uint8)
+    probe = make_probe(images, np.repeat(np.arange(10), 6), n_per_class=2, seed=0, source="noise")
+    seeds, budget = [0, 1], 6
+    planned = scored_cells_bound(seeds, budget)
+    guides = Guides(probe, LedgerConfig(width=1 / 32, time_steps=2), load_table(), planned=planned)
+    for s in seeds:
+        for method, guide in BOOK_METHODS.values():
+            assert (
+                len(run_search(method, guides.score(guide), budget, s, guide).evaluated) == budget
+            )
+    assert len(guides.rows) == 2  # only the capped cells were scored and cached
+    (lp,) = dryrun.loops()
+    assert lp.label == "score cell" and lp.steps == 2 and lp.planned == planned
+    # the bound: the two seeds' random draws (distinct) plus one budget per seed of evolution
+    drawn = {
+        int(a) for s in seeds for a in np.random.default_rng(s).choice(15625, budget, replace=False)
+    }
+    assert planned == len(drawn) + 2 * budget and len(drawn) <= 12
+
+
+def test_a_dry_run_never_downloads_nmnist_and_plans_the_full_set(cap, tmp_path):
+    from snnlib.data import load_dataset
+
+    cap(2)
+    train = load_dataset("nmnist", "train", root=tmp_path, download=True)
+    test = load_dataset("nmnist", "test", root=tmp_path, download=True)
+    assert train.source == test.source == "embedded-subset" and not list(tmp_path.iterdir())
+    assert (len(train), train.dryrun_full_size) == (900, 54_000)
+    assert (len(test), test.dryrun_full_size) == (100, 10_000)
+    assert dryrun.planned_batches(DataLoader(train, batch_size=64)) == 844  # ceil(54,000 / 64)
+    assert dryrun.planned_batches(DataLoader(test, batch_size=64, drop_last=True)) == 156
+    assert len(dryrun.summary()["stand_ins"]) == 1 and "N-MNIST" in dryrun.summary()["stand_ins"][0]
+    dryrun.set_cap(0)  # outside a dry run the request to download is a real one
+    plain = load_dataset("nmnist", "test", root=tmp_path)
+    assert not hasattr(plain, "dryrun_full_size") and dryrun.planned_batches([1, 2]) == 2

@@ -13,6 +13,10 @@ Sources, as for ``cifar10``:
   (``"tonic"`` or ``"embedded-subset"``): a number from the subset is a number on 100 test
   recordings and must be labelled so.
 
+A dry run (:mod:`snnlib.dryrun`) never downloads: asked for ``download=True`` with the full
+data set not on disk, it reads the subset, which then stands in for the full splits (its
+``dryrun_full_size`` is the full split's size, so the dry run plans the full run's batches).
+
 Splits: ``test`` is the official test set (or its first 100 recordings); ``val`` is 10% of every
 class of the train recordings (fixed, seed 0) and ``train`` the other 90%.
 
@@ -39,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import dryrun
 from . import framing, nmnist_embedded
 from .base import DatasetInfo, SplitDataset
 from .errors import DatasetNotFound
@@ -50,6 +55,7 @@ SENSOR = 34  # pixels per side
 DEFAULT_SIZE = 17  # frames served by default (see the module text)
 DURATION_US = 300_000  # three saccades of 100 ms
 VAL_FRACTION = 0.1
+FULL_RECORDINGS = {True: 60_000, False: 10_000}  # the full train / test sets
 NUM_CLASSES = 10
 
 
@@ -156,8 +162,14 @@ class _TonicRecordings:
 def recordings(split_train: bool, root: Path, download: bool):
     """The full train/test recordings when on disk (or ``download``), else the subset."""
     folder = _tonic_folder(root, split_train)
-    if download or (folder.is_dir() and next(folder.glob("*/*.bin"), None) is not None):
+    on_disk = folder.is_dir() and next(folder.glob("*/*.bin"), None) is not None
+    if on_disk or (download and not dryrun.active()):
         return _TonicRecordings(root, split_train, download)
+    if download:  # a dry run: the subset stands in for the full set it would download
+        dryrun.stand_in(
+            "nmnist: the embedded subset (1,000 train / 100 test recordings) stands in for the "
+            "full N-MNIST (60,000 / 10,000), not on disk; the full run's batches are planned"
+        )
     return nmnist_embedded.load_split("train" if split_train else "test")
 
 
@@ -192,6 +204,10 @@ class NMNISTDataset(SplitDataset):
         )
         self.source = self.rec.source
         self.source_sha256 = self.rec.sha256
+        if download and dryrun.active() and self.source != "tonic":  # see the module text
+            self.dryrun_full_size = round(
+                len(indices) * FULL_RECORDINGS[split != "test"] / len(targets)
+            )
         self.time_steps = int(time_steps)
         self.framing = dict(
             size=self.info.size[0],

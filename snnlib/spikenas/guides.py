@@ -6,6 +6,12 @@ that took; ``val_acc`` reads the table's validation accuracy and costs the bench
 recorded training seconds (one GPU run; a different machine, so reported apart); ``random``
 is a hash of the id and costs nothing. Scored cells can be kept in a JSON checkpoint (the
 ledger's format and identity check), so an interrupted notebook resumes without rescoring.
+
+In a dry run (:mod:`snnlib.dryrun`) scoring a new cell is a step of the loop "score cell",
+planned at ``planned`` cells (the full run's distinct scored cells,
+:func:`snnlib.spikenas.search.scored_cells_bound`); once the cap is reached, new cells get NaN
+scores at no cost, so the searches run through their budgets quickly and the chapter's
+analysis still runs (on meaningless picks: a dry run writes no result).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from .. import dryrun
 from ..fileio import atomic_write
 from ..nas.proxies import random_score
 from ..validation import check_choice
@@ -39,6 +46,7 @@ class Guides:
         config: LedgerConfig,
         table: BenchTable,
         checkpoint: str | Path | None = None,
+        planned: int = 0,
     ):
         self.probe, self.table = probe, table
         self.config = self.guide_config(config)
@@ -49,6 +57,7 @@ class Guides:
         else:
             self._ledger = Ledger(identity)
         self.rows: dict[int, dict] = self._ledger.rows
+        self._meter = dryrun.loop("score cell", planned)  # a no-op outside a dry run
 
     @staticmethod
     def guide_config(config: LedgerConfig) -> LedgerConfig:
@@ -58,7 +67,12 @@ class Guides:
         )
 
     def row(self, arch_id: int) -> dict:
-        if arch_id not in self.rows:
+        if arch_id in self.rows:
+            return self.rows[arch_id]
+        if self._meter.done():  # a dry run past its cap: unscored, never cached
+            nan = float("nan")
+            return {DEFAULT_RDM: nan, "sahd": nan, "seconds": {DEFAULT_RDM: 0.0, "sahd": 0.0}}
+        with self._meter.step():
             self.rows[arch_id] = score_cell(arch_id, self.probe, self.config)
         return self.rows[arch_id]
 
