@@ -140,13 +140,15 @@ print(
 
 # %% [markdown]
 # ## The real recordings
-# The `test` split of `nmnist` holds the recordings of MNIST test images 1-100, in the order
-# of the images. They are the calibration target. The 1,000 recordings of the `train` and
+# The `test` split of the committed `nmnist` subset holds the recordings of MNIST test images
+# 1-100, in the order of the images (committed with them). They are the calibration target.
+# Every scale reads the subset (`subset=True`): the full N-MNIST, ordered by class folder,
+# would pair other recordings with these images. The 1,000 recordings of the `train` and
 # `val` splits (MNIST *training* images 1-1000, digits the calibration never sees) are the
 # test set of the transfer experiment below.
 
 # %%
-real_ds = load_dataset(dataset, "test", time_steps=time_steps, image_size=image_size)
+real_ds = load_dataset(dataset, "test", time_steps=time_steps, image_size=image_size, subset=True)
 images_u8, labels = mnist_images()
 n_calib = min(cfg["n_calib"], len(images_u8))
 images = images_u8[:n_calib].astype(np.float64) / 255.0
@@ -404,7 +406,8 @@ plt.close(fig)
 # %%
 train_y = torch.tensor(labels[:n_calib], dtype=torch.long)
 test_parts = [
-    load_dataset(dataset, s, time_steps=time_steps, image_size=image_size) for s in ("train", "val")
+    load_dataset(dataset, s, time_steps=time_steps, image_size=image_size, subset=True)
+    for s in ("train", "val")
 ]
 test_x = torch.stack([ds[i][0] for ds in test_parts for i in range(len(ds))])
 test_y = torch.tensor([t for ds in test_parts for t in ds.targets], dtype=torch.long)

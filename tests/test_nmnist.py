@@ -138,3 +138,7 @@ def test_a_full_tonic_folder_is_preferred_to_the_subset(tmp_path):
     assert np.array_equal(rec.recording(0), ne.decode_bs2(blob))
     frames = load_dataset("nmnist", "train", root=tmp_path)  # one recording: all in train
     assert frames.source == "tonic" and frames[0][0].sum().item() == len(ne.decode_bs2(blob))
+    # subset=True: the committed recordings (those of the committed MNIST digits) regardless
+    assert nmnist.recordings(True, tmp_path, download=True, subset=True).source == "embedded-subset"
+    pinned = load_dataset("nmnist", "train", root=tmp_path, subset=True)
+    assert pinned.source == "embedded-subset" and len(pinned) == 900

@@ -30,6 +30,9 @@ Framing (``[T, 2, H, W]`` float32 event counts, channel 0 OFF, 1 ON), options:
   ``"binary"``: :math:`[n > 0]`.
 - ``polarity="both"`` (default): OFF and ON as two channels; ``"merged"``: one channel of
   all events (the sign of the change dropped).
+- ``subset=True``: the committed subset even where the full set is on disk (the recordings of
+  the 100 MNIST digits committed with it, in their order; tonic orders the full set by class
+  folder, so its first 100 test recordings are other digits).
 - ``image_size``: area resampling that keeps the total count. Default **17** (half the
   34-pixel sensor): measured in the N-MNIST chapter, the fixed spiking CNN learns real
   recordings much better at 17 px than at 34 px, where its 3x3 layers see too little of a
@@ -50,7 +53,7 @@ from .errors import DatasetNotFound
 from .framing import BINNINGS, COUNTS, POLARITIES, check_framing  # noqa: F401  (re-exported)
 from .splits import carve_per_class
 
-OPTIONS = ("image_size", "binning", "counts", "duration_us", "polarity")
+OPTIONS = ("image_size", "binning", "counts", "duration_us", "polarity", "subset")
 SENSOR = 34  # pixels per side
 DEFAULT_SIZE = 17  # frames served by default (see the module text)
 DURATION_US = 300_000  # three saccades of 100 ms
@@ -159,8 +162,11 @@ class _TonicRecordings:
         return out
 
 
-def recordings(split_train: bool, root: Path, download: bool):
-    """The full train/test recordings when on disk (or ``download``), else the subset."""
+def recordings(split_train: bool, root: Path, download: bool, subset: bool = False):
+    """The full train/test recordings when on disk (or ``download``), else the subset;
+    ``subset=True``: the subset whatever is on disk."""
+    if subset:
+        return nmnist_embedded.load_split("train" if split_train else "test")
     folder = _tonic_folder(root, split_train)
     on_disk = folder.is_dir() and next(folder.glob("*/*.bin"), None) is not None
     if on_disk or (download and not dryrun.active()):
@@ -191,9 +197,10 @@ class NMNISTDataset(SplitDataset):
         counts: str = "raw",
         duration_us: int = DURATION_US,
         polarity: str = "both",
+        subset: bool = False,
     ):
         check_framing(binning, counts, duration_us, polarity)
-        self.rec = recordings(split != "test", Path(root), download)
+        self.rec = recordings(split != "test", Path(root), download and not subset, subset)
         targets = np.asarray(self.rec.targets, dtype=np.int64)
         indices = np.arange(len(targets))
         if split != "test":
@@ -204,7 +211,7 @@ class NMNISTDataset(SplitDataset):
         )
         self.source = self.rec.source
         self.source_sha256 = self.rec.sha256
-        if download and dryrun.active() and self.source != "tonic":  # see the module text
+        if download and not subset and dryrun.active() and self.source != "tonic":  # module text
             self.dryrun_full_size = round(
                 len(indices) * FULL_RECORDINGS[split != "test"] / len(targets)
             )
