@@ -204,7 +204,13 @@ for name, v in variants.items():
     )
     net = ReferenceCNN(cfg["width"], NeuronConfig(tau=v.get("tau", 2.0)))
     results[name] = retrain(net, budget, seeds=range(seed, seed + v["seeds"]), desc=name)
-    correct[name] = np.array([np.asarray(r.predictions) == targets for r in results[name].runs])
+    correct[name] = np.array(  # a dry run predicts only its capped test batches
+        [np.asarray(r.predictions) == targets[: len(r.predictions)] for r in results[name].runs]
+    )
+n_predicted = min(c.shape[1] for c in correct.values())
+if n_predicted < len(targets):  # a dry run: the statistics below on the items it predicted
+    correct = {k: c[:, :n_predicted] for k, c in correct.items()}
+    bar_correct = bar_correct[:n_predicted]
 
 # %% [markdown]
 # ## Choosing the recipe on validation

@@ -64,7 +64,7 @@ from .validation import ConfigError
 _CAP = 0
 _BATCH = 0  # a dry run's cap of the batch size (0: the paper's own), see batch_size
 _DEPTH = 0  # steps running now: a loop opened inside a step is nested in it
-_REPEAT = 1  # how often the loops opened now run in the full run (see repeated)
+_REPEAT = 1.0  # how often the loops opened now run in the full run (see repeated)
 _LOOPS: list[Loop] = []
 _STAND_INS: list[str] = []
 _CHECKPOINTS: Path | None = None
@@ -215,22 +215,43 @@ def loop(label: str, planned: int) -> Loop | _Off:
     Inside :func:`repeated` the planned steps are multiplied by its factor."""
     if not active():
         return _OFF
-    lp = Loop(label, int(planned) * _REPEAT, nested=_DEPTH > 0)
+    lp = Loop(label, round(int(planned) * _REPEAT), nested=_DEPTH > 0)
     _LOOPS.append(lp)
     return lp
 
 
 @contextmanager
-def repeated(times: int):
+def repeated(times: float):
     """The loops opened inside run ``times`` times in the full run (the validation pass after
-    every epoch, of which a dry run runs one): their planned steps are multiplied by it."""
+    every epoch, of which a dry run runs one): their planned steps are multiplied by it
+    (rounded; a fraction where a dry run ran a share of independent items, :func:`sample`)."""
     global _REPEAT
     before = _REPEAT
-    _REPEAT = before * max(int(times), 1)
+    _REPEAT = before * max(float(times), 1.0)
     try:
         yield
     finally:
         _REPEAT = before
+
+
+def sample(items, keep: int = 6) -> tuple[list, float]:
+    """A loop over independent items (architectures to train and score, each with loops of
+    its own): in a dry run its first ``keep`` items and ``len(items) / keep``, the factor
+    by which the full run has more (open the items' loops inside :func:`repeated` of it);
+    otherwise all items and 1.
+
+    >>> set_cap(2)
+    >>> few, factor = sample(list(range(200)))
+    >>> with repeated(factor):
+    ...     lp = loop("train one", planned=10)
+    >>> len(few), factor, lp.planned
+    (6, 33.333333333333336, 333)
+    >>> set_cap(0)
+    """
+    items = list(items)
+    if not active() or len(items) <= keep:
+        return items, 1.0
+    return items[:keep], len(items) / keep
 
 
 def loops() -> list[Loop]:

@@ -32,6 +32,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from .. import dryrun
 from ..nas.proxies import mean_firing_rate, parameter_count, random_score
 from ..nas.ranking import kendall_tau, paired_difference
 from ..nas.rdm import RDMConfig, aggregate
@@ -120,28 +121,34 @@ class ProxyScorer:
         target = self.counts.target()
         default = self.default_name
         t0 = time.perf_counter()
+        meter = dryrun.loop("proxy scores", len(genomes))  # a dry run: a step per genome
         for g in tqdm(genomes, desc="scores", disable=not progress):
-            resp = {False: self.counts.responses(g, seed), True: self.patterns.responses(g, seed)}
-            for name, c in self.variants.items():
-                scores[name].append(aggregate(resp[c.temporal], target, c))
-            scores["sahd"].append(self.sahd(g, seed))
-            model = self.counts.build(g, seed)
-            scores["parameters"].append(parameter_count(model))
-            scores["firing rate"].append(mean_firing_rate(model, self.probe_encoded))
-            scores["random"].append(random_score(g.hash(), seed))
-            for n, ev in self.probe_evaluators.items():
-                t1 = time.perf_counter()
-                value = ev(g, seed)
-                probe_seconds[n] += time.perf_counter() - t1
-                if n != self.default_probe:
-                    scores[probe_label(n, self.num_classes)].append(value)
-                elif not np.isclose(value, scores[default][-1], rtol=1e-9, atol=1e-12):
-                    raise AssertionError(
-                        f"RDMEvaluator gave {value}, the shared responses {scores[default][-1]}"
-                    )
+            with meter.step():
+                self._score_one(g, seed, target, default, scores, probe_seconds)
         seconds = time.perf_counter() - t0
         n = max(len(genomes), 1)
         return ProxyScores(scores, {k: s / n for k, s in probe_seconds.items()}, seconds)
+
+    def _score_one(self, g, seed, target, default, scores, probe_seconds) -> None:
+        """Append genome ``g``'s score of every name to ``scores`` (see :meth:`score`)."""
+        resp = {False: self.counts.responses(g, seed), True: self.patterns.responses(g, seed)}
+        for name, c in self.variants.items():
+            scores[name].append(aggregate(resp[c.temporal], target, c))
+        scores["sahd"].append(self.sahd(g, seed))
+        model = self.counts.build(g, seed)
+        scores["parameters"].append(parameter_count(model))
+        scores["firing rate"].append(mean_firing_rate(model, self.probe_encoded))
+        scores["random"].append(random_score(g.hash(), seed))
+        for n, ev in self.probe_evaluators.items():
+            t1 = time.perf_counter()
+            value = ev(g, seed)
+            probe_seconds[n] += time.perf_counter() - t1
+            if n != self.default_probe:
+                scores[probe_label(n, self.num_classes)].append(value)
+            elif not np.isclose(value, scores[default][-1], rtol=1e-9, atol=1e-12):
+                raise AssertionError(
+                    f"RDMEvaluator gave {value}, the shared responses {scores[default][-1]}"
+                )
 
 
 @dataclass
@@ -167,11 +174,20 @@ def recommend_rdm(
     """The rule of the proxy study: the RDM row of ``table`` (sorted by tau, as
     :func:`~snnlib.nas.ranking.study_table` returns it) with the largest finite tau is the best
     variant; switch the default to it only if the paired bootstrap interval of
-    ``tau(best) - tau(default)`` (over ``scores``, the ranked scores, and ``acc``) excludes 0."""
+    ``tau(best) - tau(default)`` (over ``scores``, the ranked scores, and ``acc``) excludes 0.
+    Without any finite tau (every architecture at the same accuracy, as after a dry run's two
+    training steps) there is nothing to rank by: keep the default, difference NaN."""
     default = default_variant(variants)
     rdm_rows = table[table.index.str.startswith(RDM_PREFIX) & np.isfinite(table["tau"])]
     if rdm_rows.empty:
-        raise ConfigError("no RDM variant has a finite Kendall tau")
+        nan = float("nan")
+        return RDMRecommendation(
+            default,
+            variants[default],
+            default,
+            {"diff": nan, "lo": nan, "hi": nan},
+            "keep the default RDMConfig(): no RDM variant has a finite Kendall tau",
+        )
     best = rdm_rows.index[0]
     cfg = variants[best]
     d = paired_difference(kendall_tau, scores[best], scores[default], acc, n_boot=n_boot, seed=seed)
