@@ -145,9 +145,9 @@ def test_projection_arithmetic(tmp_path):
     a100 = flops / (GPUS["A100 80GB"]["tf32"] * 1e12 * 0.5) / 3600
     assert row["A100 80GB hours"] == pytest.approx(a100)
     assert row["H100 SXM hours"] == pytest.approx(a100 * 156.0 / 494.7)
-    assert row["data"] == "full"  # an older record without stand-ins reads as the full data
+    assert row["data"] == "paper"  # an older record without stand-ins: the paper's data
     rec["metrics"]["stand_ins"] = ["nmnist: the subset stands in"]
-    assert projection_row(rec)["data"] == "subset"
+    assert projection_row(rec)["data"] == "stand-in"
 
 
 def test_the_paper_on_cpu_warning_uses_a_measured_dry_run(tmp_path, monkeypatch):

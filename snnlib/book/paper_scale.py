@@ -69,8 +69,9 @@ def projection_row(record: dict, precision: str = "tf32", utilisation: float = 0
     row = {
         "notebook": record["notebook"],
         "dataset": record["dataset"],
-        # "subset": an embedded subset stood in for a data set the dry run would download
-        "data": "subset" if m.get("stand_ins") else "full",
+        # "stand-in": an embedded subset stood in for a data set the dry run would download;
+        # "paper": the paper scale's own data
+        "data": "stand-in" if m.get("stand_ins") else "paper",
         "main loop": m.get("main_loop"),
         # the batch the steps were measured at: the paper's own, or the dry run's batch cap
         "batch": f"<= {m['batch_cap']}" if m.get("batch_cap") else "paper",
