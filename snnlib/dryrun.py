@@ -125,18 +125,20 @@ def stand_in(note: str) -> None:
         _STAND_INS.append(note)
 
 
-def planned_batches(loader) -> int:
-    """The batches of one pass over ``loader`` in the full run: ``len(loader)``, scaled by
-    ``full_size / len(dataset)`` when the loader's data set stands in for a larger one (it
-    has a ``dryrun_full_size``, see :func:`stand_in`)."""
+def planned_batches(loader, max_batches: int | None = None) -> int:
+    """The batches of one pass over ``loader`` in the full run, at most ``max_batches``:
+    ``len(loader)``, scaled by ``full_size / len(dataset)`` when the loader's data set stands
+    in for a larger one (it has a ``dryrun_full_size``, see :func:`stand_in`)."""
     dataset = getattr(loader, "dataset", None)
     full = getattr(dataset, "dryrun_full_size", None)
-    if not full:
-        return len(loader)
     size = getattr(loader, "batch_size", None)
-    if size:  # a torch DataLoader: full batches, the last one partial unless dropped
-        return int(full) // size if getattr(loader, "drop_last", False) else -(-int(full) // size)
-    return -(-len(loader) * int(full) // len(dataset))  # another loader: in proportion
+    if not full:
+        n = len(loader)
+    elif size:  # a torch DataLoader: full batches, the last one partial unless dropped
+        n = int(full) // size if getattr(loader, "drop_last", False) else -(-int(full) // size)
+    else:  # another loader: in proportion
+        n = -(-len(loader) * int(full) // len(dataset))
+    return n if max_batches is None else min(n, max_batches)
 
 
 def checkpoints_folder() -> Path:

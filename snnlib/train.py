@@ -143,9 +143,8 @@ def evaluate(
     loss_sum = 0.0
     predicted = []
     monitor = SpikeMonitor(model) if spikes else None
-    planned = dryrun.planned_batches(loader)
-    planned = planned if max_batches is None else min(planned, max_batches)
-    meter = dryrun.loop("evaluate", planned)  # a dry run stops after its cap of batches
+    # a dry run stops after its cap of batches
+    meter = dryrun.loop("evaluate", dryrun.planned_batches(loader, max_batches))
     with batch_norm_statistics(model, bn), monitor or nullcontext():
         for x, y in _batches(loader, max_batches):
             if meter.done():
@@ -275,8 +274,7 @@ def fit(
     hist = History()
     start = time.perf_counter()
     bar = tqdm(total=per_epoch * cfg.epochs, desc=desc, disable=not progress, leave=False)
-    planned = dryrun.planned_batches(train_loader)
-    planned = planned if cfg.max_batches is None else min(planned, cfg.max_batches)
+    planned = dryrun.planned_batches(train_loader, cfg.max_batches)
     meter = dryrun.loop("train", planned * cfg.epochs)  # a dry run: its first steps only
     try:
         for _ in range(cfg.epochs):
