@@ -32,7 +32,6 @@ in-process.
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import time
@@ -199,11 +198,11 @@ def run(cfg: BenchConfig) -> dict:
     import copy
 
     import cloudpickle
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
     import benchmarks.b3_population as this
     from snnlib.mse import sample_genomes
-    from snnlib.nas.executors import SyncExecutor
+    from snnlib.nas.executors import SyncExecutor, local_cluster
 
     size = SIZES["quick" if cfg.quick else "full"]
     evs, space = evaluators(size, cfg.seed)
@@ -218,13 +217,7 @@ def run(cfg: BenchConfig) -> dict:
     cloudpickle.register_pickle_by_value(this)
     repeats, warmup = cfg.n_repeats(5), cfg.n_warmup(1)
     t0 = time.perf_counter()
-    cluster = LocalCluster(
-        n_workers=N_WORKERS,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    cluster = local_cluster(N_WORKERS)
     client = Client(cluster)
     start_seconds = time.perf_counter() - t0
     try:

@@ -141,13 +141,11 @@ ckpt = with_hash(
 client = None
 executor = None
 if workers:
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
-    client = Client(
-        LocalCluster(
-            n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None
-        )
-    )
+    from snnlib.nas.executors import local_cluster
+
+    client = Client(local_cluster(workers))
     executor = client.get_executor()
 t0 = time.perf_counter()
 try:

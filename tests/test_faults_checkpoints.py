@@ -405,15 +405,16 @@ def _kill_worker_once(marker):
     return fitness
 
 
+@pytest.mark.slow
 def test_a_killed_dask_worker_is_recovered(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     import cloudpickle
 
+    from snnlib.nas.executors import local_cluster
+
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     try:
-        cluster = distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-        )
+        cluster = local_cluster(2)
     except Exception as exc:  # noqa: BLE001 (no cluster on this machine: say why)
         pytest.skip(f"a dask LocalCluster cannot start here: {exc}")
     try:

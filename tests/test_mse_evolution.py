@@ -252,20 +252,17 @@ def test_accuracy_fitness_same_interface():
     assert 0.0 <= res.best_fitness <= 1.0
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_in_process_fitnesses():
     distributed = pytest.importorskip("distributed")
+    from snnlib.nas.executors import local_cluster
+
     ev = _rdm_evaluator(threads=1)
     cfg = EvolutionConfig(population=6, generations=1, seed=5)
     t0 = time.perf_counter()
     local = evolve(ev, SMALL, cfg, progress=False)
     with (
-        distributed.LocalCluster(
-            n_workers=2,
-            processes=True,
-            threads_per_worker=1,
-            dashboard_address=None,
-            silence_logs=40,
-        ) as cluster,
+        local_cluster(2) as cluster,
         distributed.Client(cluster) as client,
     ):
         remote = evolve(ev, SMALL, cfg, executor=client.get_executor(), progress=False)
