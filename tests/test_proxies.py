@@ -84,7 +84,10 @@ def test_proxy_registry_scores_like_the_functions_and_lists_names_on_error():
     from snnlib.nas.proxies import PROXIES, get_proxy, register_proxy
     from snnlib.validation import ConfigError
 
-    assert sorted(PROXIES) == ["firing_rate", "params", "random", "sahd"]
+    baselines = ["firing_rate", "grad_norm", "naswot", "params", "random", "sahd", "synflow"]
+    assert set(baselines) <= set(PROXIES)
+    assert sum(n.startswith("rdm ") for n in PROXIES) == 9
+    assert sum(n.startswith("lsp_") for n in PROXIES) == 12  # six scalars, two variants
     torch.manual_seed(0)
     model = SpikingCNN(1, 10, width=4)
     g = torch.Generator().manual_seed(0)
@@ -95,9 +98,9 @@ def test_proxy_registry_scores_like_the_functions_and_lists_names_on_error():
     assert both == (mean_firing_rate(model, x1) + mean_firing_rate(model, x2)) / 2
     assert get_proxy("params")(model, [x1]) == parameter_count(model)
     assert get_proxy("random")(model, [x1], key="abc", seed=3) == random_score("abc", 3)
-    with pytest.raises(ConfigError, match=r"proxy='snip'.*\['firing_rate', 'params'"):
+    with pytest.raises(ConfigError, match=r"proxy='snip'.*\['firing_rate', 'grad_norm'"):
         get_proxy("snip")
-    register_proxy("minus_params", lambda model, batches, key="", seed=0: -parameter_count(model))
+    register_proxy("minus_params", lambda run: -parameter_count(run.model), ("model",))
     try:
         assert get_proxy("minus_params")(model, []) == -parameter_count(model)
         with pytest.raises(ConfigError, match="already registered"):
@@ -106,3 +109,5 @@ def test_proxy_registry_scores_like_the_functions_and_lists_names_on_error():
         del PROXIES["minus_params"]
     with pytest.raises(ConfigError, match="callable"):
         register_proxy("bad", 3)
+    with pytest.raises(ConfigError, match=r"needs \['weights'\] are unknown"):
+        register_proxy("bad", lambda run: 0.0, ("weights",))

@@ -9,14 +9,14 @@ import pytest
 import torch
 
 from snnlib.nas.executors import SyncExecutor
-from snnlib.nas.proxies import sahd_kernel
+from snnlib.nas.proxies import PROXIES, register_proxy, sahd_kernel
 from snnlib.nas.rdm import RDM_VARIANTS, RDMConfig, rdm_score
+from snnlib.nas.spike_gram import SpikeGram, naswot_from_grams, sahd_from_grams
 from snnlib.nas.zero_cost import naswot_kernel
 from snnlib.spikenas import load_table
 from snnlib.spikenas.ledger import (
     DEFAULT_RDM,
     LedgerConfig,
-    _hamming_kernels,
     build,
     make_probe,
     run_ledger,
@@ -73,16 +73,36 @@ def test_rdm_column_equals_the_core_rdm_fitness(probe):
         )
 
 
-def test_hamming_kernels_equal_sahd_and_the_naswot_definition(probe):
+def test_gram_kernels_equal_sahd_and_the_naswot_definition(probe):
     spikes = record_spikes(build(12617, CFG), probe.x)
-    k_sahd, k_nwot = _hamming_kernels(spikes)
-    assert torch.equal(k_sahd, sahd_kernel(spikes))
-    assert torch.equal(k_nwot, naswot_kernel(spikes))
+    grams = [SpikeGram.of(s) for s in spikes.values()]
+    assert torch.equal(sahd_from_grams(grams), sahd_kernel(spikes))
+    assert torch.equal(naswot_from_grams(grams), naswot_kernel(spikes))
     # the definition, for one layer and step: units on which two inputs agree
     s = next(iter(spikes.values()))[0] > 0
     agree = (s[:, None, :] == s[None, :, :]).sum(-1).double()
     one = naswot_kernel({"l": next(iter(spikes.values()))[:1]})
     assert torch.equal(one, agree)
+
+
+def test_a_registered_score_reaches_the_ledger_and_its_identity(tmp_path, probe):
+    """A new training-free score is one registry entry: the ledger lists it by name, and a
+    checkpoint written without it is refused instead of resumed with a missing column."""
+    register_proxy(
+        "total_spikes", lambda run: sum(float(s.sum()) for s in run.spikes.values()), ("spikes",)
+    )
+    try:
+        ck = tmp_path / "ledger.json"
+        run_ledger([1, 12617], probe, CFG, checkpoint=ck, progress=False)
+        with_new = LedgerConfig(**{**CFG.__dict__, "proxies": (*CFG.proxies, "total_spikes")})
+        with pytest.raises(ConfigError, match=r"differing: config\.proxies"):
+            run_ledger([1, 12617], probe, with_new, checkpoint=ck, progress=False)
+        led = run_ledger([1, 12617], probe, with_new, progress=False)
+        spikes = record_spikes(build(12617, CFG), probe.x)
+        assert led.rows[12617]["total_spikes"] == sum(float(s.sum()) for s in spikes.values())
+        assert led.rows[12617]["seconds"]["total_spikes"] > 0
+    finally:
+        del PROXIES["total_spikes"]
 
 
 def test_a_dead_cell_scores_zero_rdm_and_no_output_spikes(probe):
@@ -139,8 +159,10 @@ def test_stratified_sample_spans_the_accuracy_range():
 
 
 def test_bad_ledger_settings_are_named():
-    with pytest.raises(ConfigError, match="rdm_variants"):
-        LedgerConfig(rdm_variants=("rdm cosine",))
+    with pytest.raises(ConfigError, match="proxy='rdm cosine' is not allowed"):
+        LedgerConfig(proxies=("rdm cosine",))
+    with pytest.raises(ConfigError, match="repeat"):
+        LedgerConfig(proxies=("sahd", "sahd"))
     with pytest.raises(ConfigError, match="width"):
         LedgerConfig(width=0)
     assert (

@@ -308,6 +308,28 @@ def aggregate(responses: dict[str, torch.Tensor], target: torch.Tensor, cfg: RDM
     return sum(scores) / len(scores)
 
 
+def rdm_from_layer_rdms(
+    rdms: dict[str, torch.Tensor], target: torch.Tensor, cfg: RDMConfig, output_spikes: bool
+) -> float:
+    """:func:`aggregate` for per-layer RDMs already computed (``mean``, ``last``, ``max``;
+    0 under ``require_output_spikes`` when the last spiking layer emitted no spike): the
+    Hamming RDMs of :class:`snnlib.nas.spike_gram.SpikeGram` reach the RDM fitness this way."""
+    if cfg.aggregation not in ("mean", "last", "max"):
+        raise ConfigError(f"rdm.aggregation={cfg.aggregation!r} needs the responses themselves")
+    if not rdms:
+        return 0.0
+    names = list(rdms)
+    if cfg.require_output_spikes and not output_spikes:
+        return 0.0
+    if cfg.aggregation == "last":
+        names = names[-1:]
+    n = target.shape[0]
+    i, j = torch.triu_indices(n, n, offset=1)
+    uppers = torch.stack([rdms[k][i, j] for k in names])
+    scores = compare_rows(uppers, upper(target), cfg.comparison).tolist()
+    return float(max(scores)) if cfg.aggregation == "max" else float(sum(scores) / len(scores))
+
+
 def mean_rdm(responses: dict[str, torch.Tensor], metric: str = "correlation") -> torch.Tensor:
     """The mean of the per-layer RDMs (for pictures of a whole network's geometry)."""
     return torch.stack([rdm(r, metric) for r in responses.values()]).mean(0)

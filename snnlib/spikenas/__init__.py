@@ -3,8 +3,22 @@
 - :mod:`~snnlib.spikenas.space`: the 15,625 cells, architecture id <-> edges, reachability;
 - :mod:`~snnlib.spikenas.network`: the benchmark's CIFAR-10 network, width a parameter;
 - :mod:`~snnlib.spikenas.table`: the committed table of trained accuracies (checksum verified).
+- :mod:`~snnlib.spikenas.curves`: every cell's per-epoch learning curves, early-stop scores and
+  the noise ceiling (checksum verified).
 """
 
+from .curves import (
+    EARLY_STOP_EPOCHS,
+    Curves,
+    NoiseCeiling,
+    TauInterval,
+    early_stop_cost_share,
+    early_stop_scores,
+    early_stop_seconds,
+    load_curves,
+    noise_ceiling,
+    rank_correlation_by_epoch,
+)
 from .network import SpikeNASCell, SpikeNASNet, benchmark_neuron
 from .space import (
     EDGES,
@@ -38,4 +52,14 @@ __all__ = [
     "benchmark_neuron",
     "BenchTable",
     "load_table",
+    "EARLY_STOP_EPOCHS",
+    "Curves",
+    "NoiseCeiling",
+    "TauInterval",
+    "early_stop_cost_share",
+    "early_stop_scores",
+    "early_stop_seconds",
+    "load_curves",
+    "noise_ceiling",
+    "rank_correlation_by_epoch",
 ]

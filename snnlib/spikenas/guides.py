@@ -62,9 +62,7 @@ class Guides:
     @staticmethod
     def guide_config(config: LedgerConfig) -> LedgerConfig:
         """``config`` reduced to what the guides need: the default RDM and SAHD (one pass)."""
-        return LedgerConfig(
-            **{**config.__dict__, "rdm_variants": (DEFAULT_RDM,), "gradient_proxies": False}
-        )
+        return LedgerConfig(**{**config.__dict__, "proxies": (DEFAULT_RDM, "sahd")})
 
     def row(self, arch_id: int) -> dict:
         if arch_id in self.rows:

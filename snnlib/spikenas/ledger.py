@@ -3,18 +3,15 @@ r"""The proxy ledger: training-free scores of SpikeNAS-Bench cells on real CIFAR
 For every architecture of a sample, one untrained :class:`~snnlib.spikenas.SpikeNASNet`
 (weights seeded by ``derive_seed(seed, "spikenas:<arch id>")``, so a cell's scores do not
 depend on which process computes it or in what order) is run once on a class-balanced probe
-batch with batch-norm batch statistics. From that one recording of every LIF layer come
-
-- the **RDM fitness** of MSE-NAS in its default and variant configurations
-  (:mod:`snnlib.nas.rdm`);
-- **SAHD** (SNASNet) and **NASWOT** (the activation-kernel score of which SAHD is the spiking
-  variant), from one Hamming matrix per layer and step;
-- the **mean firing rate**;
-
-and, with their own passes, **grad-norm** (one backward on the first ``grad_batch`` probe
-images) and **SynFlow** (data-free). The **parameter count** and a **random score** are the
-baselines a proxy must beat. Seconds are recorded per candidate and per proxy (the shared
-forward pass is charged to every proxy that uses it).
+batch with batch-norm batch statistics, and every score named in ``LedgerConfig.proxies`` (any
+entry of the NAS core's registry, :data:`snnlib.nas.proxies.PROXIES`) reads that one
+recording (:class:`snnlib.nas.proxies.ProbeRun`): the RDM fitness variants, SAHD, NASWOT and
+the MSE-NAS authors' released scorer from one Gram matrix of spike patterns per layer and
+step, the firing rate, and, with their own passes, grad-norm (one backward on ``grad_batch``
+probe images) and SynFlow; the parameter count and a random score are the baselines a proxy
+must beat. Seconds are recorded per candidate and per proxy (shared work is charged in full
+to every proxy that needs it). The proxy list is part of the ledger's identity: a checkpoint
+written under another list is refused, never resumed with a missing column.
 
 The ledger runs through any executor (:class:`snnlib.nas.executors.SyncExecutor`, a Dask
 client) in chunks; after every chunk its rows are written to a JSON checkpoint (never a
@@ -26,7 +23,6 @@ fields.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,14 +32,11 @@ import torch
 
 from .. import dryrun
 from ..fileio import atomic_write
-from ..models import count_parameters
 from ..nas.executors import SyncExecutor
-from ..nas.proxies import random_score
-from ..nas.rdm import RDM_VARIANTS, RDMConfig, aggregate, categorical_rdm, compare_rows, upper
+from ..nas.proxies import ProbeRun, check_proxies, output_spikes, score_proxies
+from ..nas.rdm import RDM_VARIANTS
 from ..nas.seeding import derive_seed
-from ..nas.zero_cost import grad_norm, synflow
 from ..runtime import torch_threads
-from ..spikes import record_spikes
 from ..validation import ConfigError, check_range
 from .network import SpikeNASNet
 from .space import N_ARCHS, check_arch_id, edges_of
@@ -51,6 +44,17 @@ from .space import N_ARCHS, check_arch_id, edges_of
 BENCH_MEAN = (0.4913, 0.4821, 0.4465)
 BENCH_STD = (0.2470, 0.2434, 0.2615)
 DEFAULT_RDM = "rdm correlation/spearman/mean"
+LEDGER_PROXIES = (
+    "sahd",
+    "naswot",
+    *RDM_VARIANTS,
+    "firing_rate",
+    "grad_norm",
+    "synflow",
+    "params",
+    "random",
+)
+"""The ledger's default scores (registry names), in the order they are computed."""
 CHECKPOINT_VERSION = 1
 
 
@@ -110,13 +114,12 @@ def cifar_probe(n_per_class: int, seed: int, root=None) -> Probe:
 @dataclass(frozen=True)
 class LedgerConfig:
     """What determines a ledger row: network width and time steps, the seed of the weights,
-    the RDM variants, which proxies, and the grad-norm batch."""
+    which scores (registry names, :data:`LEDGER_PROXIES` by default) and the gradient batch."""
 
     width: float = 1 / 16
     time_steps: int = 5
     seed: int = 0
-    rdm_variants: tuple[str, ...] = tuple(RDM_VARIANTS)
-    gradient_proxies: bool = True
+    proxies: tuple[str, ...] = LEDGER_PROXIES
     grad_batch: int = 20
     threads: int | None = 1
 
@@ -125,15 +128,11 @@ class LedgerConfig:
         check_range("time_steps", self.time_steps, 1, None, integer=True)
         check_range("seed", self.seed, 0, None, integer=True)
         check_range("grad_batch", self.grad_batch, 2, None, integer=True)
-        unknown = [v for v in self.rdm_variants if v not in RDM_VARIANTS]
-        if unknown:
-            raise ConfigError(
-                f"rdm_variants {unknown} are unknown; choose from {list(RDM_VARIANTS)}"
-            )
+        object.__setattr__(self, "proxies", check_proxies(self.proxies))
 
     def record(self) -> dict:
         d = asdict(self)
-        d["rdm_variants"] = list(self.rdm_variants)
+        d["proxies"] = list(self.proxies)
         d.pop("threads")  # how fast, not what
         return d
 
@@ -144,103 +143,22 @@ def build(arch_id: int, cfg: LedgerConfig) -> SpikeNASNet:
     return SpikeNASNet(edges_of(arch_id), width=cfg.width, time_steps=cfg.time_steps, dropout=0.0)
 
 
-def _hamming_kernels(
-    spikes: dict[str, torch.Tensor], hamming_rdms: dict | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""SAHD's and NASWOT's kernels from one Hamming matrix per layer and step (exact integer
-    counts in float32 matrix products, the kernels in float64). With ``hamming_rdms`` (a dict)
-    it also receives each layer's Hamming RDM over all steps, :math:`\sum_t H_t / (T N)`:
-    exactly :func:`snnlib.nas.rdm.rdm` ``(patterns, "hamming")``, from the same products."""
-    K_sahd = K_nwot = None
-    calls = 0
-    for name, s in spikes.items():
-        b = (s > 0).to(torch.float32)  # [T, B, N]; counts < 2**24 are exact
-        n = b.shape[-1]
-        ones = b.sum(-1).to(torch.float64)
-        H = ones[:, :, None] + ones[:, None, :] - 2 * (b @ b.transpose(1, 2)).to(torch.float64)
-        r = ones / n
-        E = n * (r[:, :, None] * (1 - r[:, None, :]) + (1 - r[:, :, None]) * r[:, None, :])
-        ks = (n - 0.5 / (E + 1e-3) * H).sum(0)
-        kn = (n - H).sum(0)
-        K_sahd = ks if K_sahd is None else K_sahd + ks
-        K_nwot = kn if K_nwot is None else K_nwot + kn
-        calls += b.shape[0]
-        if hamming_rdms is not None:
-            D = H.sum(0) / (b.shape[0] * n)
-            D.fill_diagonal_(0.0)
-            hamming_rdms[name] = D
-    return K_sahd / calls, K_nwot
-
-
-def _score_rdms(
-    rdms: dict[str, torch.Tensor], target: torch.Tensor, rc: RDMConfig, output_spikes: bool
-) -> float:
-    """:func:`snnlib.nas.rdm.aggregate` for RDMs already computed (``mean``, ``last``, ``max``;
-    0 under ``require_output_spikes`` when the last spiking layer emitted no spike)."""
-    if rc.aggregation not in ("mean", "last", "max"):
-        raise ConfigError(f"rdm.aggregation={rc.aggregation!r} needs the responses themselves")
-    if not rdms:
-        return 0.0
-    names = list(rdms)
-    if rc.require_output_spikes and not output_spikes:
-        return 0.0
-    if rc.aggregation == "last":
-        names = names[-1:]
-    n = target.shape[0]
-    i, j = torch.triu_indices(n, n, offset=1)
-    uppers = torch.stack([rdms[k][i, j] for k in names])
-    scores = compare_rows(uppers, upper(target), rc.comparison).tolist()
-    return float(max(scores)) if rc.aggregation == "max" else float(sum(scores) / len(scores))
-
-
 def score_cell(arch_id: int, probe: Probe, cfg: LedgerConfig) -> dict:
-    """Every proxy of one cell, and the seconds each took (see the module docstring)."""
+    """Every score of ``cfg.proxies`` for one cell, and the seconds each took (see the module
+    docstring), with the output layer's spike count over the probe (``output_spikes``)."""
     with torch_threads(cfg.threads):
         net = build(arch_id, cfg)
-        row: dict = {"arch_id": int(arch_id)}
-        sec: dict = {}
-        t0 = time.perf_counter()
-        with torch.no_grad():
-            spikes = record_spikes(net, probe.x)
-        t_fwd = time.perf_counter() - t0
-        t = time.perf_counter()
-        hamming: dict = {}
-        K_sahd, K_nwot = _hamming_kernels(spikes, hamming)
-        row["sahd"] = float(torch.linalg.slogdet(K_sahd)[1])
-        row["naswot"] = float(torch.linalg.slogdet(K_nwot)[1])
-        t_kernels = time.perf_counter() - t
-        sec["sahd"] = sec["naswot"] = t_fwd + t_kernels / 2
-        counts = {k: v.sum(0).flatten(1).to(torch.float64) for k, v in spikes.items()}
-        row["output_spikes"] = float(counts[list(counts)[-1]].sum()) if counts else 0.0
-        target = categorical_rdm(probe.y)
-        for name in cfg.rdm_variants:
-            rc: RDMConfig = RDM_VARIANTS[name]
-            t = time.perf_counter()
-            if rc.temporal:
-                row[name] = _score_rdms(hamming, target, rc, row["output_spikes"] > 0)
-                sec[name] = t_fwd + t_kernels + time.perf_counter() - t
-            else:
-                row[name] = float(aggregate(counts, target, rc))
-                sec[name] = t_fwd + time.perf_counter() - t
-        total = sum(float(s.sum()) for s in spikes.values())
-        row["firing_rate"] = total / max(sum(s.numel() for s in spikes.values()), 1)
-        sec["firing_rate"] = t_fwd
-        del spikes, counts, hamming
-        if cfg.gradient_proxies:
-            t = time.perf_counter()
-            n = min(cfg.grad_batch, len(probe.y))
-            sel = torch.linspace(0, len(probe.y) - 1, n).round().long()  # every class
-            row["grad_norm"] = grad_norm(net, probe.x[sel], probe.y[sel])
-            sec["grad_norm"] = time.perf_counter() - t
-            t = time.perf_counter()
-            row["synflow"] = synflow(net, (1, 3, *probe.x.shape[-2:]))
-            sec["synflow"] = time.perf_counter() - t
-        row["params"] = float(count_parameters(net))
-        sec["params"] = 0.0
-        row["random"] = random_score(f"spikenas:{int(arch_id)}", cfg.seed)
-        sec["random"] = 0.0
-        row["seconds"] = sec
-        return row
+        run = ProbeRun(
+            net,
+            probe.x,
+            probe.y,
+            key=f"spikenas:{int(arch_id)}",
+            seed=cfg.seed,
+            grad_batch=cfg.grad_batch,
+        )
+        out_spikes = output_spikes(run.counts)
+        values, seconds = score_proxies(run, cfg.proxies)
+        return {"arch_id": int(arch_id), **values, "output_spikes": out_spikes, "seconds": seconds}
 
 
 def score_chunk(arch_ids: Sequence[int], probe: Probe, cfg: LedgerConfig) -> list[dict]:
