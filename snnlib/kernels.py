@@ -22,7 +22,10 @@ All give identical spikes, input gradients equal to rounding (bit-identical for 
 native and fused backends), and the same beta gradient up to summation order.
 ``benchmarks/b1_forward`` measures them against a naive snnTorch loop and SpikingJelly.
 The neuron model itself (its equations and configuration) lives in :mod:`snnlib.neurons`;
-this module only knows tensors.
+this module only knows tensors. These kernels implement the built-in LIF dynamics and
+nothing else: a neuron model with dynamics of its own (a subclass of ``LIF`` that overrides
+``_advance`` or ``initial_state``) never runs in them, whatever the backend; its ``forward``
+loops its own step (see :class:`snnlib.neurons.LIF`).
 
 Example:
     >>> import torch

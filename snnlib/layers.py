@@ -4,6 +4,11 @@ Stateless layers (convolution, batch norm, pooling, linear) have no memory acros
 so they run once over the ``T * B`` flattened inputs instead of T times in a loop: the
 main reason the multi-step network is faster than a per-step snnTorch loop.
 
+The spiking layers build their neurons with :func:`snnlib.neurons.make_neuron` from their
+``neuron`` configuration: a :class:`~snnlib.neurons.LIF` by default, any registered neuron
+model when the configuration names one (``NeuronConfig().with_(model=...)``); the layer
+calls its neuron ``lif`` whatever the model.
+
 :func:`batch_norm_statistics` is the one way to choose which statistics the batch norms of
 a model normalise with for a block of code (running or batch) without disturbing them.
 
@@ -23,7 +28,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from .neurons import LIF, NeuronConfig
+from .neurons import NeuronConfig, make_neuron
 from .validation import ConfigError, check_choice
 
 BN_MODES = ("running", "batch")
@@ -187,7 +192,7 @@ class SpikingConv(nn.Module):
     ):
         super().__init__()
         pad = dilation * (kernel_size - 1) // 2
-        self.lif = LIF(neuron)
+        self.lif = make_neuron(neuron)
         self.body = TimeDistributed(
             nn.Conv2d(
                 c_in, c_out, kernel_size, stride, pad, dilation=dilation, groups=groups, bias=False
@@ -225,7 +230,7 @@ class SpikingHead(nn.Module):
 
     def __init__(self, c_in: int, num_classes: int, neuron: NeuronConfig | None = None):
         super().__init__()
-        self.lif = LIF(neuron)
+        self.lif = make_neuron(neuron)
         self.fc = nn.Linear(c_in, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -271,7 +276,7 @@ class FactorizedReduce(nn.Module):
         if stride < 2:
             raise ConfigError(f"FactorizedReduce stride={stride} must be >= 2")
         self.stride = stride
-        self.lif = LIF(neuron)
+        self.lif = make_neuron(neuron)
         half = c_out // 2
         self.conv_a = nn.Conv2d(c_in, half, 1, stride, bias=False)
         self.conv_b = nn.Conv2d(c_in, c_out - half, 1, stride, bias=False)
