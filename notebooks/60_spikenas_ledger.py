@@ -39,9 +39,11 @@ from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.book.tables import book_table
-from snnlib.nas.rdm import RDM_VARIANTS
+from snnlib.nas.lsp import LSP_FITNESS
+from snnlib.nas.pareto import pareto_front
 from snnlib.paths import checkpoints_dir
 from snnlib.spikenas import N_ARCHS, load_table
+from snnlib.spikenas.curves import load_curves, noise_ceiling, rank_correlation_by_epoch
 from snnlib.spikenas.ledger import (
     DEFAULT_RDM,
     LedgerConfig,
@@ -51,7 +53,7 @@ from snnlib.spikenas.ledger import (
     run_ledger,
     stratified_sample,
 )
-from snnlib.spikenas.study import cross_width_table, proxy_table
+from snnlib.spikenas.study import cross_width_table, early_stop_table, ledger_score_table
 from snnlib.validation import check_choice
 
 check_choice("dataset", dataset, ("cifar10",))
@@ -73,10 +75,10 @@ cfg = pick_scale(
             wide_n_per_class=2,
             n_boot=min(n_boot, 200),
         ),
-        # 2 cores: 300 cells at 1/16 width (8/16 channels, about 1 s per cell), 12 cells at the
-        # benchmark's full width (128/256 channels) on a smaller probe (about 30 s per cell)
+        # 2 cores: 500 cells at 1/16 width (8/16 channels, about 0.4 s per cell), 12 cells at
+        # the benchmark's full width (128/256 channels) on a smaller probe (about 30 s per cell)
         "cpu": dict(
-            n_cells=300,
+            n_cells=500,
             width=1 / 16,
             time_steps=5,
             n_per_class=5,
@@ -140,34 +142,48 @@ if max_steps:  # a dry run scored only its first cells: the chapter's analysis r
 # bootstrap intervals over the sampled cells; the top-5 % and top-1 % hit rates are the
 # fractions of the truly best 5 % and 1 % of the sample that a score puts in its own best
 # 5 % and 1 %. First over all sampled cells, then over the cells that learn (above 10 %): the
-# dead cells reward any score that detects silence.
+# dead cells reward any score that detects silence. Every training-free score of the ledger
+# (the registry's names in `ledger_cfg.proxies`) stands beside the benchmark's early-stop
+# scores of the same cells, read from its learning curves: the validation accuracy after
+# $k$ epochs (`val_acc@k`; 10 epochs is the fitness BrainCog's MSE-NAS script runs) and the
+# negated sum of the first $k$ training losses. `share_of_ceiling` divides each $\tau$ by the
+# noise ceiling: how well the final validation accuracy ranks the test accuracy.
 
 # %%
-PROXIES = [
-    *RDM_VARIANTS,
-    "sahd",
-    "naswot",
-    "grad_norm",
-    "synflow",
-    "firing_rate",
-    "params",
-    "random",
-]
+curves = load_curves()
 learned = ids[table.test_acc[ids] > 10.0]
 if max_steps and len(learned) < 2:  # a dry run's few cells: any two stand in
     learned = ids
-tab_all = proxy_table(ledger, ids, table.test_acc, PROXIES, n_boot=cfg["n_boot"], seed=seed)
-tab_learned = proxy_table(ledger, learned, table.test_acc, PROXIES, n_boot=cfg["n_boot"], seed=seed)
-cols = ["tau", "tau_lo", "tau_hi", "rho", "rho_lo", "rho_hi", "top5", "top1", "seconds"]
+PROXIES = list(ledger_cfg.proxies)
+stats = dict(table=table, curves=curves, proxies=PROXIES, n_boot=cfg["n_boot"], seed=seed)
+tab_all, ceiling = ledger_score_table(ledger, ids, **stats)
+tab_learned, _ = ledger_score_table(ledger, learned, **stats)
+cols = ["tau", "tau_lo", "tau_hi", "share_of_ceiling", "rho", "top5", "top1", "seconds", "machine"]
 display(book_table(tab_learned[cols].round(3)))
 glue("ledger_table_all", book_table(tab_all[cols].round(3)), display=False)
 glue("ledger_table_learned", book_table(tab_learned[cols].round(3)), display=False)
 
+# %% [markdown]
+# The early-stop scores and the ceiling need no ledger: over all 15,625 cells of the space.
+
 # %%
-best = tab_learned.index[0]
+space_ids = np.arange(N_ARCHS)
+space_learned = space_ids[table.test_acc > 10.0]
+tab_space = early_stop_table(curves, table, space_learned, n_boot=cfg["n_boot"], seed=seed)
+space_ceiling = noise_ceiling(table, curves, n_boot=cfg["n_boot"], seed=seed)
+by_epoch = rank_correlation_by_epoch(table, curves)
+space_cols = ["tau", "tau_lo", "tau_hi", "rho", "top5", "top1", "seconds"]
+glue("early_stop_space_table", book_table(tab_space[space_cols].round(3)), display=False)
+display(book_table(tab_space[space_cols].round(3)))
+
+# %%
+# %%
+free = tab_learned[tab_learned["machine"] == "this CPU"]
+best = free.index[0]
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharey=True)
 for ax, name in zip(
-    axes, [DEFAULT_RDM, "sahd", best if best not in (DEFAULT_RDM, "sahd") else tab_learned.index[1]]
+    axes,
+    [DEFAULT_RDM, LSP_FITNESS, best if best not in (DEFAULT_RDM, LSP_FITNESS) else free.index[1]],
 ):
     x = ledger.column(name, ids)
     ax.scatter(x, table.test_acc[ids], s=6, alpha=0.6)
@@ -179,7 +195,7 @@ fig.tight_layout()
 glue("fig_ledger_scatter", fig, display=False)
 plt.close(fig)
 
-fig, ax = plt.subplots(figsize=(7, 4.5))
+fig, ax = plt.subplots(figsize=(7, 8))
 order = tab_learned.index[::-1]
 yy = np.arange(len(order))
 for off, tab, label in ((-0.18, tab_all, "all cells"), (0.18, tab_learned, "cells that learn")):
@@ -194,11 +210,46 @@ for off, tab, label in ((-0.18, tab_all, "all cells"), (0.18, tab_learned, "cell
         label=label,
     )
 ax.axvline(0, color="grey", lw=0.8)
-ax.set_yticks(yy, [o.removeprefix("rdm ") for o in order], fontsize=8)
+ax.axvline(ceiling.learning.tau, color="black", ls="--", lw=1, label="noise ceiling (learn)")
+ax.set_yticks(yy, [o.removeprefix("rdm ") for o in order], fontsize=7)
 ax.set_xlabel("Kendall tau against test accuracy (95 % bootstrap interval)")
 ax.legend(fontsize=8)
 fig.tight_layout()
 glue("fig_ledger_taus", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ## Cost against quality
+# Each score at its seconds per cell against its $\tau$ over the cells that learn: the
+# training-free scores at this machine's CPU seconds (one thread, the ledger's width), the
+# early-stop scores at the benchmark's recorded GPU seconds for $k$ epochs (another machine:
+# the two axes do not share a clock). The line is the Pareto front (higher $\tau$, lower cost).
+
+# %%
+front = pareto_front(tab_learned["tau"], tab_learned["seconds"].clip(lower=1e-4))
+fig, ax = plt.subplots(figsize=(7, 4.5))
+for machine, marker in (("this CPU", "o"), ("benchmark GPU", "s")):
+    t = tab_learned[tab_learned["machine"] == machine]
+    ax.errorbar(
+        t["seconds"].clip(lower=1e-4),
+        t["tau"],
+        yerr=[t["tau"] - t["tau_lo"], t["tau_hi"] - t["tau"]],
+        fmt=marker,
+        ms=4,
+        capsize=2,
+        label=f"{machine} seconds",
+    )
+f = tab_learned[front].sort_values("seconds")
+ax.plot(f["seconds"].clip(lower=1e-4), f["tau"], "k-", lw=0.8, label="Pareto front")
+for name, r in f.iterrows():
+    ax.annotate(name.removeprefix("rdm "), (max(r["seconds"], 1e-4), r["tau"]), fontsize=7)
+ax.axhline(ceiling.learning.tau, color="black", ls="--", lw=1, label="noise ceiling")
+ax.set_xscale("log")
+ax.set_xlabel("seconds per cell (log; 1e-4 stands for ~0)")
+ax.set_ylabel("Kendall tau, cells that learn")
+ax.legend(fontsize=8)
+fig.tight_layout()
+glue("fig_ledger_cost", fig, display=False)
 plt.close(fig)
 
 # %% [markdown]
@@ -267,6 +318,27 @@ values = {
     "default_rho_learned": d_learned["rho"],
     "default_top5_learned": d_learned["top5"],
     "top5_chance": d_learned["top5_chance"],
+    "lsp_tau_learned": tab_learned.loc[LSP_FITNESS, "tau"],
+    "lsp_tau_learned_lo": tab_learned.loc[LSP_FITNESS, "tau_lo"],
+    "lsp_tau_learned_hi": tab_learned.loc[LSP_FITNESS, "tau_hi"],
+    "lsp_corrected_tau_learned": tab_learned.loc[f"{LSP_FITNESS}/corrected", "tau"],
+    "params_tau_learned": tab_learned.loc["params", "tau"],
+    "val10_tau_learned": tab_learned.loc["val_acc@10", "tau"],
+    "val10_tau_learned_lo": tab_learned.loc["val_acc@10", "tau_lo"],
+    "val10_tau_learned_hi": tab_learned.loc["val_acc@10", "tau_hi"],
+    "val10_seconds": tab_learned.loc["val_acc@10", "seconds"],
+    "ceiling_learned": ceiling.learning.tau,
+    "ceiling_learned_lo": ceiling.learning.lo,
+    "ceiling_learned_hi": ceiling.learning.hi,
+    "best_free_share_of_ceiling": free.iloc[0]["share_of_ceiling"],
+    "space_ceiling_learned": space_ceiling.learning.tau,
+    "space_ceiling_learned_lo": space_ceiling.learning.lo,
+    "space_ceiling_learned_hi": space_ceiling.learning.hi,
+    "space_ceiling_all": space_ceiling.all_cells.tau,
+    "space_n_learned": len(space_learned),
+    "space_val10_tau": tab_space.loc["val_acc@10", "tau"],
+    "space_val60_tau": tab_space.loc["val_acc@60", "tau"],
+    "space_val1_tau": tab_space.loc["val_acc@1", "tau"],
     "sahd_tau_learned": tab_learned.loc["sahd", "tau"],
     "sahd_tau_learned_lo": tab_learned.loc["sahd", "tau_lo"],
     "sahd_tau_learned_hi": tab_learned.loc["sahd", "tau_hi"],
@@ -274,9 +346,9 @@ values = {
     "best_tau_learned": tab_learned.loc[best, "tau"],
     "best_tau_learned_lo": tab_learned.loc[best, "tau_lo"],
     "best_tau_learned_hi": tab_learned.loc[best, "tau_hi"],
-    "best_proxy_all": tab_all.index[0],
-    "best_tau_all": tab_all.iloc[0]["tau"],
-    "default_rank_learned": int(list(tab_learned.index).index(DEFAULT_RDM) + 1),
+    "best_proxy_all": tab_all[tab_all["machine"] == "this CPU"].index[0],
+    "best_tau_all": tab_all[tab_all["machine"] == "this CPU"].iloc[0]["tau"],
+    "default_rank_learned": int(list(free.index).index(DEFAULT_RDM) + 1),
     "n_proxies": len(PROXIES),
     "default_seconds": d_learned["seconds"],
     "wide_seconds": wide_seconds,
@@ -297,6 +369,8 @@ metrics = {
     "table_learned": tab_learned.reset_index().to_dict(orient="records"),
     "table_all": tab_all.reset_index().to_dict(orient="records"),
     "cross_width": cross.reset_index().to_dict(orient="records"),
+    "early_stop_space": tab_space.reset_index().to_dict(orient="records"),
+    "tau_by_epoch": by_epoch.reset_index().to_dict(orient="records"),
 }
 path = run.write(
     metrics,
@@ -305,6 +379,7 @@ path = run.write(
         "wide_ids": wide_ids.tolist(),
         "ledger": [ledger.rows[int(a)] for a in ids],
         "bench_table": table.provenance(),
+        "bench_curves": curves.provenance(),
         "probe": probe.identity(),
     },
 )

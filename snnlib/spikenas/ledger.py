@@ -33,6 +33,7 @@ import torch
 from .. import dryrun
 from ..fileio import atomic_write
 from ..nas.executors import SyncExecutor
+from ..nas.lsp import SCALARS as LSP_SCALARS
 from ..nas.proxies import ProbeRun, check_proxies, output_spikes, score_proxies
 from ..nas.rdm import RDM_VARIANTS
 from ..nas.seeding import derive_seed
@@ -48,6 +49,7 @@ LEDGER_PROXIES = (
     "sahd",
     "naswot",
     *RDM_VARIANTS,
+    *(f"{s}{v}" for s in LSP_SCALARS for v in ("", "/corrected")),
     "firing_rate",
     "grad_norm",
     "synflow",

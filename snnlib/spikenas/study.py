@@ -6,6 +6,9 @@ r"""What the ledger and the searches say: rank statistics against the benchmark,
   the proxy's best 5 % / 1 %), and the median seconds per candidate.
 - :func:`cross_width_table`: per proxy, the rank correlation between its scores at two widths
   of the same cells (is the cheap network a faithful stand-in for the benchmark's?).
+- :func:`early_stop_table` and :func:`ledger_score_table`: the same statistics for the
+  benchmark's early-stop scores (validation accuracy after k epochs, from its learning
+  curves) beside the training-free ones, each tau also as a share of the noise ceiling.
 - :func:`anytime_table`: the searches' returned test accuracy after ``k`` evaluations, mean
   and 95 % t interval over seeds (paired comparisons of two methods run with the same seeds:
   :func:`snnlib.nas.statistics.paired_by_seed`).
@@ -27,7 +30,16 @@ from ..nas.ranking import (
     top_hit_rate,
 )
 from ..nas.statistics import t_interval
+from .curves import (
+    EARLY_STOP_EPOCHS,
+    Curves,
+    NoiseCeiling,
+    early_stop_scores,
+    early_stop_seconds,
+    noise_ceiling,
+)
 from .ledger import Ledger
+from .table import BenchTable
 
 
 def proxy_scores(
@@ -109,3 +121,56 @@ def anytime_table(curves: dict[str, np.ndarray], at: Sequence[int]) -> pd.DataFr
     df = pd.DataFrame.from_dict(rows, orient="index")
     df.index.name = "method"
     return df
+
+
+def early_stop_table(
+    curves: Curves,
+    table: BenchTable,
+    ids: Sequence[int],
+    n_boot: int = 1000,
+    seed: int = 0,
+    epochs: Sequence[int] = EARLY_STOP_EPOCHS,
+) -> pd.DataFrame:
+    """:func:`proxy_table`'s columns for the early-stop scores of ``ids``
+    (:func:`~snnlib.spikenas.curves.early_stop_scores`), with ``seconds`` the median of the
+    benchmark's recorded GPU seconds that the early stop costs (another machine: ``machine``)."""
+    ids = np.asarray(ids)
+    acc = table.test_acc[ids]
+    scores = {k: v[ids] for k, v in early_stop_scores(curves, epochs).items()}
+    df = study_table(scores, acc, n_boot=n_boot, seed=seed, top=0.05)
+    df = df.rename(columns={"hit_rate": "top5", "chance": "top5_chance"})
+    df["top1"] = [top_hit_rate(scores[p], acc, 0.01) for p in df.index]
+    df["top1_chance"] = max(1, int(np.ceil(0.01 * len(ids) - 1e-9))) / len(ids)
+    df["seconds"] = [
+        float(np.median(early_stop_seconds(curves, table, int(p.split("@")[1]))[ids]))
+        for p in df.index
+    ]
+    df["machine"] = "benchmark GPU"
+    return df.drop(columns=["constant"])
+
+
+def ledger_score_table(
+    ledger: Ledger,
+    ids: Sequence[int],
+    table: BenchTable,
+    curves: Curves,
+    proxies: Sequence[str],
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, NoiseCeiling]:
+    """Every training-free score of the ledger and every early-stop score on the same cells,
+    sorted by tau, with ``share_of_ceiling`` = tau / the noise ceiling's tau on those cells
+    (:func:`~snnlib.spikenas.curves.noise_ceiling`: how well the final validation accuracy
+    ranks the test accuracy), and that ceiling."""
+    ids = np.asarray(ids)
+    free = proxy_table(ledger, ids, table.test_acc, proxies, n_boot=n_boot, seed=seed)
+    free["machine"] = "this CPU"
+    early = early_stop_table(curves, table, ids, n_boot=n_boot, seed=seed)
+    mask = np.zeros(len(table.test_acc), bool)
+    mask[ids] = True
+    ceiling = noise_ceiling(table, curves, mask=mask, n_boot=n_boot, seed=seed)
+    ref = ceiling.all_cells if (table.test_acc[ids] <= 10.0).any() else ceiling.learning
+    df = pd.concat([free, early]).sort_values("tau", ascending=False)
+    df["share_of_ceiling"] = df["tau"] / ref.tau
+    df.index.name = "score"
+    return df, ceiling
