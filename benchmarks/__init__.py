@@ -18,6 +18,7 @@ BENCHMARKS = (
     "b3_population",
     "b4_search_step",
     "b6_throughput",
+    "b7_ledger",
     "b5_book",
 )
 

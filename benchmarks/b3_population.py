@@ -73,7 +73,103 @@ CIFAR_SIZES = {
         n_cells=6,
     ),
 }
-CIFAR_GOAL = {"min_speedup": 1.7, "candidate": "dask_chunked", "baseline": "in_process (1 thread)"}
+CIFAR_GOAL = {"min_speedup": 1.8, "candidate": "dask_chunked", "baseline": "in_process (1 thread)"}
+# the ledger's and the searches' workloads (notebooks 60 and 61 at cpu scale, smaller counts)
+LEDGER_SIZES = {
+    "quick": dict(cells=4, n_per_class=2, width=1 / 32, time_steps=2, grad_batch=4),
+    "full": dict(cells=40, n_per_class=5, width=1 / 16, time_steps=5, grad_batch=10),
+}
+SEARCH_SIZES = {
+    "quick": dict(seeds=2, budget=3, n_per_class=2, width=1 / 32, time_steps=2),
+    "full": dict(seeds=4, budget=12, n_per_class=5, width=1 / 16, time_steps=5),
+}
+
+
+class Timed:
+    """``fn(item, *args)`` with its compute seconds and pid (one candidate of a workload)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, item, *args):
+        t0 = time.perf_counter()
+        value = self.fn(item, *args)
+        return {"value": value, "compute": time.perf_counter() - t0, "pid": os.getpid()}
+
+
+def ledger_cell(arch_id, probe, cfg):
+    """One ledger row without its timings (a candidate of the ledger workload)."""
+    from snnlib.spikenas.ledger import score_cell
+
+    row = score_cell(arch_id, probe, cfg)
+    row.pop("seconds")
+    return row
+
+
+def search_seed(seed, probe, cfg, budget):
+    """One seed of notebook 61's MSE-NAS-style evolution guided by the RDM fitness, its cells
+    scored afresh (no cache shared between seeds): the cells it returned."""
+    from snnlib.spikenas import load_table
+    from snnlib.spikenas.guides import Guides
+    from snnlib.spikenas.search import run_search
+
+    guides = Guides(probe, cfg, load_table())
+    return run_search("evolution", guides.score("rdm"), budget, seed, "rdm").returned
+
+
+def executor_case(client, fn, items, args, chunk: int, repeats: int) -> dict:
+    """``fn`` over ``items`` in process (one thread) against the 2-worker cluster (``chunk``
+    items per task), interleaved; speed-up, per-candidate compute in each, same values."""
+    from snnlib.nas.executors import SyncExecutor, map_chunked
+
+    timed = Timed(fn)
+    dask_ex, sync_ex = client.get_executor(pure=False), SyncExecutor()
+    map_chunked(dask_ex, timed, items, *args, chunk=chunk)  # warm the workers
+    out: dict[str, list] = {"in_process": [], "dask": []}
+    runs = {
+        "in_process": lambda: out["in_process"].append(
+            map_chunked(sync_ex, timed, items, *args, chunk=len(items))
+        ),
+        "dask": lambda: out["dask"].append(map_chunked(dask_ex, timed, items, *args, chunk=chunk)),
+    }
+    samples = measure(runs, repeats, 0)
+    speedup = paired_ratio(samples["in_process"], samples["dask"])
+    comp = {k: summary([r["compute"] for res in v for r in res]) for k, v in out.items()}
+    same = [r["value"] for r in out["in_process"][-1]] == [r["value"] for r in out["dask"][-1]]
+    value = speedup["median"]
+    return {
+        "candidates": len(items),
+        "chunk": chunk,
+        "median_seconds": {k: summary(v)["median"] for k, v in samples.items()},
+        "speedup": value,
+        "speedup_over_in_process": speedup,
+        "seconds_per_candidate": comp,
+        "worker_over_in_process": comp["dask"]["median"] / comp["in_process"]["median"],
+        "checks": {"same_values": bool(same)},
+        "goal": {**CIFAR_GOAL, "candidate": "dask", "value": value, "met": bool(value >= 1.8)},
+    }
+
+
+def workload_cases(cfg: BenchConfig, client) -> dict:
+    """B3's ledger and search-seed workloads (see :data:`LEDGER_SIZES`, :data:`SEARCH_SIZES`)."""
+    from snnlib.spikenas.ledger import LedgerConfig, cifar_probe
+
+    repeats = cfg.n_repeats(3)
+    ls = LEDGER_SIZES["quick" if cfg.quick else "full"]
+    probe = cifar_probe(ls["n_per_class"], cfg.seed)
+    lc = LedgerConfig(
+        width=ls["width"], time_steps=ls["time_steps"], grad_batch=ls["grad_batch"], threads=1
+    )
+    cells = list(range(100, 100 + ls["cells"]))
+    ledger = executor_case(
+        client, ledger_cell, cells, (probe, lc), math.ceil(len(cells) / 4), repeats
+    )
+    ss = SEARCH_SIZES["quick" if cfg.quick else "full"]
+    sprobe = cifar_probe(ss["n_per_class"], cfg.seed)
+    sc = LedgerConfig(width=ss["width"], time_steps=ss["time_steps"], threads=1)
+    seeds = list(range(ss["seeds"]))
+    search = executor_case(client, search_seed, seeds, (sprobe, sc, ss["budget"]), 1, repeats)
+    return {"ledger_chunk": {**ledger, "sizes": ls}, "search_seeds": {**search, "sizes": ss}}
 
 
 class TimedFitness:
@@ -177,6 +273,9 @@ def cifar_case(cfg: BenchConfig, client, size: dict) -> dict:
         "seconds_per_candidate_in_process": summary(
             [r["compute"] for res in out["in_process"] for r in res]
         ),
+        "worker_seconds_per_candidate": summary(
+            [r["compute"] for k in ("dask", "dask_chunked") for res in out[k] for r in res]
+        ),
         "speedup": {k: v["median"] for k, v in speedups.items()},
         "speedup_over_in_process": speedups,
         "parallel_efficiency": efficiency,
@@ -252,6 +351,7 @@ def run(cfg: BenchConfig) -> dict:
         tasks = {k: v[-repeats:] for k, v in tasks.items()}
         cifar_size = CIFAR_SIZES["quick" if cfg.quick else "full"]
         cifar = cifar_case(cfg, client, cifar_size)
+        workloads = workload_cases(cfg, client)
     finally:
         client.close()
         cluster.close()
@@ -310,6 +410,23 @@ def run(cfg: BenchConfig) -> dict:
     )
     cifar_samples = cifar.pop("samples")
     metrics["cifar10"] = cifar
+    metrics.update(workloads)
+    metrics["checks"]["all_passed"] = metrics["checks"]["all_passed"] and all(
+        w["checks"]["same_values"] for w in workloads.values()
+    )
+    # per workload: two workers over one in-process thread, and a candidate's compute in a
+    # worker over in process (the allocator fix's measure)
+    per_genome = cifar["seconds_per_candidate_in_process"]["median"]
+    metrics["workloads"] = {
+        "mse_population_cifar": {
+            "speedup": cifar["speedup"]["dask_chunked"],
+            "worker_over_in_process": cifar["worker_seconds_per_candidate"]["median"] / per_genome,
+        },
+        **{
+            k: {"speedup": w["speedup"], "worker_over_in_process": w["worker_over_in_process"]}
+            for k, w in workloads.items()
+        },
+    }
     return {
         "metrics": metrics,
         "params": {
@@ -340,6 +457,10 @@ def headline(m: dict) -> str:
         f"{m['checks']['same_fitness_in_process_vs_dask']}; CIFAR-10 population of "
         f"{m['cifar10']['population']}: dask {m['cifar10']['speedup']['dask']:.2f}x, chunked "
         f"({m['cifar10']['chunk']} per task) {m['cifar10']['speedup']['dask_chunked']:.2f}x "
-        f"(goal >= 1.7x: {m['cifar10']['goal']['met']}); same fitness: "
-        f"{m['cifar10']['checks']['same_fitness_all_variants']}"
+        f"(goal >= 1.8x: {m['cifar10']['goal']['met']}); same fitness: "
+        f"{m['cifar10']['checks']['same_fitness_all_variants']}; "
+        + "; ".join(
+            f"{k} {w['speedup']:.2f}x (worker/in-process {w['worker_over_in_process']:.2f})"
+            for k, w in m.get("workloads", {}).items()
+        )
     )

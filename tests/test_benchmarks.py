@@ -141,6 +141,7 @@ def test_b2_fitness_quick(tmp_path):
         assert {"grad_norm", "synflow", "rdm correlation/spearman/mean"} <= set(v["proxy_seconds"])
 
 
+@pytest.mark.slow
 def test_b3_population_quick(tmp_path):
     m = _run("b3", tmp_path)
     assert m["checks"]["same_fitness_in_process_vs_dask"], m["checks"]
@@ -150,8 +151,24 @@ def test_b3_population_quick(tmp_path):
     c = m["cifar10"]  # CIFAR-size candidates: per genome and chunked on the same cluster
     assert c["checks"]["same_fitness_all_variants"], c["checks"]
     assert c["population"] == 4 and c["chunk"] == 1 and c["tasks_chunked"] == 4
-    assert set(c["speedup"]) == {"dask", "dask_chunked"} and c["goal"]["min_speedup"] == 1.7
+    assert set(c["speedup"]) == {"dask", "dask_chunked"} and c["goal"]["min_speedup"] == 1.8
     assert len(c["fitness"]) == 4 and c["probe_images"] == 20
+    # the ledger's and the searches' workloads, each with its worker / in-process compute
+    assert m["ledger_chunk"]["checks"]["same_values"] and m["ledger_chunk"]["candidates"] == 4
+    assert m["search_seeds"]["checks"]["same_values"] and m["search_seeds"]["candidates"] == 2
+    assert set(m["workloads"]) == {"mse_population_cifar", "ledger_chunk", "search_seeds"}
+    assert all(w["worker_over_in_process"] > 0 for w in m["workloads"].values())
+
+
+@pytest.mark.slow
+def test_b7_ledger_quick(tmp_path):
+    m = _run("b7", tmp_path)
+    assert m["checks"]["same_rows"] and m["cells"] == 6
+    assert m["cells_per_second_one_core"] > 0 and m["cells_per_second_two_workers"] > 0
+    p = m["projected_hours_all_cells"]
+    assert p["one_core"] == pytest.approx(15625 / m["cells_per_second_one_core"] / 3600)
+    assert 0 < m["conv_share"] < 1
+    assert all(v is not False for v in m["workers_allocator"].values())
 
 
 def test_b4_search_step_quick(tmp_path):
