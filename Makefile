@@ -3,6 +3,7 @@
 #   make test                 unit tests, then every notebook at scale=smoke under nbval
 #   make notebook NB=00_substrate PARAMS="-p scale smoke -p dataset digits-dvs"
 #   make bench                performance benchmarks (not part of make test)
+#   make ledger-full          SpikeNAS-Bench ledger over all 15,625 cells (CELLS=1000: a prefix)
 #   make paper-dry-run        every notebook at scale=paper, 2 steps per loop on the CPU
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -50,9 +51,9 @@ build/nbdeps.mk: tools/nbdeps.py $(wildcard notebooks/*.py) $(SNNLIB_SRC)
 # Re-copy executed notebooks into the book when SCALE changes (cheap; nothing re-runs).
 $(shell mkdir -p .make; echo "$(SCALE) $(SEED)" | cmp -s - .make/scale || echo "$(SCALE) $(SEED)" > .make/scale)
 
-.PHONY: help setup book html notebook test lint unit nbval bench paper-dry-run clean distclean
+.PHONY: help setup book html notebook test lint unit nbval bench ledger-full paper-dry-run clean distclean
 help:
-	@sed -n '2,7p' Makefile | sed 's/^# *//'
+	@sed -n '2,8p' Makefile | sed 's/^# *//'
 
 setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
@@ -170,6 +171,12 @@ nbval: $(STAMP) $(BOOK_SRCS)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# the SpikeNAS-Bench ledger over the whole space (CELLS: a prefix) on WORKERS dask workers
+CELLS ?= 15625
+WORKERS ?= 2
+ledger-full: $(STAMP)
+	$(PY) tools/ledger_full.py $(CELLS) $(WORKERS)
 
 clean:
 	rm -rf _build build book/executed .make .pytest_cache
