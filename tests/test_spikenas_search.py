@@ -81,3 +81,24 @@ def test_bad_method_and_guide_are_named(table):
         run_search("annealing", oracle(table), 5, 0, "rdm")
     with pytest.raises(ConfigError, match="guide"):
         run_search("random", oracle(table), 5, 0, "test_acc")
+
+
+def test_every_guide_reads_its_source(table):
+    """The training-free guides read one ledger row per cell (the authors' scorer included);
+    the 10-epoch guide reads the benchmark's learning curve and costs 10 epochs' share."""
+    from snnlib.nas.lsp import LSP_FITNESS
+    from snnlib.spikenas.curves import load_curves
+    from snnlib.spikenas.guides import Guides
+    from snnlib.spikenas.ledger import LedgerConfig, make_probe, score_cell
+
+    images = np.random.default_rng(0).integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+    probe = make_probe(images, np.repeat(np.arange(10), 4), n_per_class=2, seed=0, source="noise")
+    guides = Guides(probe, LedgerConfig(width=1 / 32, time_steps=2), table)
+    row = score_cell(12617, probe, guides.config)
+    for guide, key in (("rdm", "rdm correlation/spearman/mean"), ("lsp", LSP_FITNESS)):
+        assert guides.score(guide)(12617)[0] == row[key]
+    value, seconds = guides.score("val_acc@10")(12617)
+    curves = load_curves()
+    assert value == curves.val_acc_at(12617, 10)
+    assert seconds == pytest.approx(table.train_seconds[12617] * 10 / curves.n_epochs[12617])
+    assert len(guides.rows) == 1  # one scoring of the cell served both training-free guides

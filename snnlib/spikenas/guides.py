@@ -1,11 +1,13 @@
 """The scores that guide searches over SpikeNAS-Bench, computed once per cell and cached.
 
-A training-free guide (``rdm``, ``sahd``) scores the untrained network of a cell on the probe
-(:func:`snnlib.spikenas.ledger.score_cell`, one forward pass for both) and costs the seconds
-that took; ``val_acc`` reads the table's validation accuracy and costs the benchmark's
-recorded training seconds (one GPU run; a different machine, so reported apart); ``random``
-is a hash of the id and costs nothing. Scored cells can be kept in a JSON checkpoint (the
-ledger's format and identity check), so an interrupted notebook resumes without rescoring.
+A training-free guide (``rdm``, ``lsp``, ``sahd``) scores the untrained network of a cell on
+the probe (:func:`snnlib.spikenas.ledger.score_cell`, one forward pass for all three) and
+costs the seconds that took; ``val_acc`` reads the table's validation accuracy and costs the
+benchmark's recorded training seconds (one GPU run; a different machine, so reported apart);
+``val_acc@10`` reads the benchmark's learning curve after 10 epochs and costs that share of
+the recorded seconds; ``random`` is a hash of the id and costs nothing. Scored cells can be
+kept in a JSON checkpoint (the ledger's format and identity check), so an interrupted
+notebook resumes without rescoring.
 
 In a dry run (:mod:`snnlib.dryrun`) scoring a new cell is a step of the loop "score cell",
 planned at ``planned`` cells (the full run's distinct scored cells,
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from .. import dryrun
 from ..fileio import atomic_write
+from ..nas.lsp import LSP_FITNESS
 from ..nas.proxies import random_score
 from ..validation import check_choice
 from .ledger import (
@@ -35,6 +38,9 @@ from .ledger import (
 )
 from .search import GUIDES
 from .table import BenchTable
+
+GUIDE_PROXIES = (DEFAULT_RDM, "sahd", LSP_FITNESS)
+TRAINING_FREE = {"rdm": DEFAULT_RDM, "lsp": LSP_FITNESS, "sahd": "sahd"}
 
 
 class Guides:
@@ -61,15 +67,19 @@ class Guides:
 
     @staticmethod
     def guide_config(config: LedgerConfig) -> LedgerConfig:
-        """``config`` reduced to what the guides need: the default RDM and SAHD (one pass)."""
-        return LedgerConfig(**{**config.__dict__, "proxies": (DEFAULT_RDM, "sahd")})
+        """``config`` reduced to what the guides need: the default RDM, the authors' scorer and
+        SAHD (one pass)."""
+        return LedgerConfig(**{**config.__dict__, "proxies": GUIDE_PROXIES})
 
     def row(self, arch_id: int) -> dict:
         if arch_id in self.rows:
             return self.rows[arch_id]
         if self._meter.done():  # a dry run past its cap: unscored, never cached
             nan = float("nan")
-            return {DEFAULT_RDM: nan, "sahd": nan, "seconds": {DEFAULT_RDM: 0.0, "sahd": 0.0}}
+            return {
+                **dict.fromkeys(GUIDE_PROXIES, nan),
+                "seconds": dict.fromkeys(GUIDE_PROXIES, 0.0),
+            }
         with self._meter.step():
             self.rows[arch_id] = score_cell(arch_id, self.probe, self.config)
         return self.rows[arch_id]
@@ -86,7 +96,13 @@ class Guides:
                 float(self.table.final_val_acc[a]),
                 float(self.table.train_seconds[a]),
             )
+        if guide == "val_acc@10":
+            from .curves import early_stop_seconds, load_curves
+
+            curves = load_curves()
+            seconds = early_stop_seconds(curves, self.table, 10)
+            return lambda a: (float(curves.val_acc_at(a, 10)), float(seconds[a]))
         if guide == "random":
             return lambda a: (random_score(f"spikenas:{a}", self.config.seed), 0.0)
-        key = DEFAULT_RDM if guide == "rdm" else "sahd"
+        key = TRAINING_FREE[guide]
         return lambda a: (self.row(a)[key], self.row(a)["seconds"][key])
