@@ -176,6 +176,23 @@ for key, value in b3c.items():
     glue(key, value, display=False)
 print(b3c)
 
+# %%
+# every B3 workload: two workers against one in-process thread
+b3w_table = perf.b3_workload_table(perf.metrics_of(bench, "b3_population"))
+for key, value in perf.b3_workload_values(perf.metrics_of(bench, "b3_population")).items():
+    glue(key, value, display=False)
+glue("b3w_table", book_table(b3w_table), display=False)
+book_table(b3w_table)
+
+# %% [markdown]
+# ## B7: the SpikeNAS-Bench ledger's throughput
+
+# %%
+b7 = perf.b7_values(perf.metrics_of(bench, "b7_ledger"))
+for key, value in b7.items():
+    glue(key, value, display=False)
+print(b7)
+
 # %% [markdown]
 # ## B4: MA-DARTS search step, attention `tcsa` against `none`
 

@@ -402,6 +402,58 @@ def b3_cifar_values(b3: dict) -> dict[str, Any]:
     }
 
 
+_B3_WORKLOADS = {
+    "mse_population_cifar": "MSE-NAS population, CIFAR size (chunked)",
+    "ledger_chunk": "SpikeNAS-Bench ledger chunk",
+    "search_seeds": "seeds of a SpikeNAS search",
+}
+
+
+def b3_workload_table(b3: dict) -> pd.DataFrame:
+    """Per B3 workload: two workers' speed-up over one in-process thread and a candidate's
+    compute seconds in a worker over in process (1.0: the worker computes as fast)."""
+    rows = [
+        {
+            "workload": label,
+            "speed-up, 2 workers": lookup(b3, "workloads", key, "speedup"),
+            "worker / in-process seconds per candidate": lookup(
+                b3, "workloads", key, "worker_over_in_process"
+            ),
+        }
+        for key, label in _B3_WORKLOADS.items()
+    ]
+    return pd.DataFrame(rows).set_index("workload").round(2)
+
+
+def b3_workload_values(b3: dict) -> dict[str, Any]:
+    """The smallest speed-up and the largest worker/in-process ratio over B3's workloads."""
+    w = lookup(b3, "workloads", default={})
+    speed = [lookup(v, "speedup") for v in w.values()]
+    ratio = [lookup(v, "worker_over_in_process") for v in w.values()]
+    return {
+        "b3w_min_speedup": float(min(speed)) if speed else math.nan,
+        "b3w_max_worker_ratio": float(max(ratio)) if ratio else math.nan,
+        "b3w_goal": goal_text(bool(speed) and min(speed) >= 1.8),
+    }
+
+
+# -- B7: the ledger's throughput ------------------------------------------------------------
+
+
+def b7_values(b7: dict) -> dict[str, Any]:
+    """B7's cells per second on one core and two workers and the full-space projection."""
+    return {
+        "b7_cells": int(lookup(b7, "cells", default=0)),
+        "b7_cps_one": float(lookup(b7, "cells_per_second_one_core")),
+        "b7_cps_two": float(lookup(b7, "cells_per_second_two_workers")),
+        "b7_speedup": float(lookup(b7, "speedup_two_workers")),
+        "b7_hours_one": float(lookup(b7, "projected_hours_all_cells", "one_core")),
+        "b7_hours_two": float(lookup(b7, "projected_hours_all_cells", "two_workers")),
+        "b7_conv_share": float(lookup(b7, "conv_share")),
+        "b7_goal": goal_text(lookup(b7, "goal", "met", default=None)),
+    }
+
+
 # -- B4: MA-DARTS search step ---------------------------------------------------------------
 
 
