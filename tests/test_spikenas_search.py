@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from snnlib.nas.searchers import Budget
 from snnlib.spikenas import N_ARCHS, load_table
 from snnlib.spikenas.search import (
-    Budget,
+    SPACE,
     Run,
     anytime,
     evolution,
@@ -70,7 +71,7 @@ def test_anytime_pads_an_early_stop_and_rejects_empty_runs(table):
 def test_budget_counts_a_cached_cell_once():
     calls = []
     run = Run("x", "rdm", 0)
-    b = Budget(lambda a: (calls.append(a) or float(a), 0.5), run, 3)
+    b = Budget(SPACE, lambda a: (calls.append(a) or float(a), 0.5), run, 3)
     assert [b(5), b(5), b(2)] == [5.0, 5.0, 2.0]
     assert calls == [5, 2] and run.evaluated == [5, 2] and run.returned == [5, 5]
     assert not b.spent and run.seconds == 1.0

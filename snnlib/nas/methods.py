@@ -1,13 +1,16 @@
 """The registry of search methods: name -> the function that runs the search, and its space.
 
-The core knows no method; each method package registers its searches when it is imported
+The core's own searchers run on any search space (:mod:`snnlib.nas.searchers`: ``random``,
+``evolution``, ``regularized_evolution``, ``space="any"``). Each method package registers its
+own searches when it is imported
 (:mod:`snnlib.mse`: ``mse-evolution``, ``mse-random``; :mod:`snnlib.darts`:
 ``darts-bilevel``). The searches keep their own signatures (a fitness and a genome space, or
 a supernet and loaders): the registry says which exist, where they search and what to call.
 
 >>> import snnlib.mse, snnlib.darts
->>> sorted(SEARCH_METHODS)
-['darts-bilevel', 'mse-evolution', 'mse-random']
+>>> sorted(SEARCH_METHODS)  # doctest: +NORMALIZE_WHITESPACE
+['darts-bilevel', 'evolution', 'mse-evolution', 'mse-random', 'random',
+ 'regularized_evolution']
 >>> get_search("mse-evolution").space
 'mse'
 """
@@ -61,3 +64,8 @@ def get_search(name: str) -> SearchMethod:
     """A registered search method; the error lists the registered names."""
     check_choice("search", name, sorted(SEARCH_METHODS))
     return SEARCH_METHODS[name]
+
+
+# the core's own, space-independent searchers register themselves (random search, evolution,
+# regularised evolution: snnlib.nas.searchers), so the registry is complete on import
+from . import searchers as _searchers  # noqa: E402, F401

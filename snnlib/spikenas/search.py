@@ -25,6 +25,10 @@ Methods:
 - :func:`regularized_evolution` (Real et al., AAAI 2019): tournament of ``sample`` cells from a
   population of ``population``, the winner mutated in one edge, the oldest removed.
 
+All three are the NAS core's searchers (:mod:`snnlib.nas.searchers`) run on the cell space
+(:class:`~snnlib.spikenas.space.CellSpace`); a searcher registered there is one entry of
+:data:`METHODS` away from the book's comparison.
+
 All randomness comes from ``numpy.random.default_rng(seed)``: the same seed gives the same
 trajectory. Scores are cached by architecture id across methods and seeds (a cell's score
 does not depend on who asks), and each run is charged the measured seconds of the cells it
@@ -33,170 +37,35 @@ evaluated, cached or not.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from ..validation import ConfigError, check_choice, check_range
-from .space import EDGES, N_ARCHS, N_OPS, all_edges, arch_id_of
+from ..nas import searchers
+from ..nas.searchers import Run
+from ..validation import ConfigError, check_choice
+from .space import N_ARCHS, CellSpace
 
 GUIDES = ("rdm", "lsp", "sahd", "val_acc", "val_acc@10", "random")
 TRAINING_FREE_GUIDES = ("rdm", "lsp", "sahd")
 
 
-@dataclass
-class Run:
-    """One search: the ids it evaluated in order and the id it returns after each."""
-
-    method: str
-    guide: str
-    seed: int
-    evaluated: list[int] = field(default_factory=list)
-    returned: list[int] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return {
-            "method": self.method,
-            "guide": self.guide,
-            "seed": self.seed,
-            "evaluated": self.evaluated,
-            "returned": self.returned,
-            "seconds": self.seconds,
-        }
-
-
-class Budget:
-    """Counts distinct evaluations of one run and records its anytime trajectory."""
-
-    def __init__(self, score: Callable[[int], tuple[float, float]], run: Run, budget: int):
-        check_range("budget", budget, 1, N_ARCHS, integer=True)
-        self.score, self.run, self.budget = score, run, budget
-        self.values: dict[int, float] = {}
-        self.best: int | None = None
-
-    @property
-    def spent(self) -> bool:
-        return len(self.values) >= self.budget
-
-    def __call__(self, arch_id: int) -> float:
-        a = int(arch_id)
-        if a in self.values:
-            return self.values[a]
-        value, seconds = self.score(a)
-        value = value if np.isfinite(value) else -np.inf
-        self.values[a] = value
-        self.run.seconds += seconds
-        self.run.evaluated.append(a)
-        if self.best is None or value > self.values[self.best]:
-            self.best = a
-        self.run.returned.append(self.best)
-        return value
+SPACE = CellSpace()
+"""The cell space the searches run on (:class:`snnlib.spikenas.space.CellSpace`)."""
 
 
 def random_search(score, budget: int, seed: int, guide: str = "") -> Run:
     """``budget`` distinct uniformly drawn cells; returns the best by ``score`` so far."""
-    run = Run("random", guide, seed)
-    b = Budget(score, run, budget)
-    for a in np.random.default_rng(seed).choice(N_ARCHS, budget, replace=False):
-        b(a)
-    return run
+    return searchers.random_search(SPACE, score, budget, seed, guide=guide)
 
 
-def _mutate(edges: np.ndarray, rng: np.random.Generator, rate: float) -> np.ndarray:
-    """Each edge changes to another operation with probability ``rate``; at least one does."""
-    child = edges.copy()
-    flips = rng.random(len(EDGES)) < rate
-    if not flips.any():
-        flips[rng.integers(len(EDGES))] = True
-    for i in np.flatnonzero(flips):
-        child[i] = (child[i] + rng.integers(1, N_OPS)) % N_OPS
-    return child
+def evolution(score, budget: int, seed: int, guide: str = "", **options) -> Run:
+    """MSE-NAS-style generational evolution over the six edges (the core's
+    :func:`snnlib.nas.searchers.evolution` on the cell space)."""
+    return searchers.evolution(SPACE, score, budget, seed, guide=guide, **options)
 
 
-def _tournament(pop: list[int], fit: list[float], k: int, rng: np.random.Generator) -> int:
-    """The fittest of ``k`` distinct random members of ``pop``."""
-    contenders = rng.choice(len(pop), k, replace=False)
-    return pop[max(contenders, key=lambda i: fit[i])]
-
-
-def evolution(
-    score,
-    budget: int,
-    seed: int,
-    guide: str = "",
-    population: int = 10,
-    tournament: int = 3,
-    mutation_rate: float = 1 / 6,
-    crossover_rate: float = 0.5,
-    max_tries: int = 1000,
-) -> Run:
-    """MSE-NAS-style generational evolution over the six edges (see the module docstring)."""
-    check_range("population", population, 2, None, integer=True)
-    check_range("tournament", tournament, 1, population, integer=True)
-    check_range("mutation_rate", mutation_rate, 0.0, 1.0)
-    check_range("crossover_rate", crossover_rate, 0.0, 1.0)
-    run = Run("evolution", guide, seed)
-    rng = np.random.default_rng(seed)
-    b = Budget(score, run, budget)
-    table = all_edges()
-    pop = [int(a) for a in rng.choice(N_ARCHS, min(population, budget), replace=False)]
-    fit = [b(a) for a in pop]
-    tries = 0
-    while not b.spent and tries < max_tries:
-        elite = pop[int(np.argmax(fit))]
-        children = [elite]
-        while len(children) < population and not b.spent and tries < max_tries:
-            tries += 1
-
-            mum = table[_tournament(pop, fit, tournament, rng)]
-            dad = table[_tournament(pop, fit, tournament, rng)]
-            if rng.random() < crossover_rate:
-                child = np.where(rng.random(len(EDGES)) < 0.5, mum, dad)
-            else:
-                child = mum.copy()
-            child = _mutate(child, rng, mutation_rate)
-            a = arch_id_of(child.tolist())
-            if a in b.values or a in children:
-                continue
-            b(a)
-            children.append(a)
-        pop = children
-        fit = [b.values[a] for a in pop]
-    return run
-
-
-def regularized_evolution(
-    score, budget: int, seed: int, guide: str = "", population: int = 10, sample: int = 3
-) -> Run:
-    """Real et al.'s aging evolution: the winner of ``sample`` random members is mutated in
-    one edge; the child joins, the oldest member leaves."""
-    check_range("population", population, 2, None, integer=True)
-    check_range("sample", sample, 1, population, integer=True)
-    run = Run("regularized_evolution", guide, seed)
-    rng = np.random.default_rng(seed)
-    b = Budget(score, run, budget)
-    table = all_edges()
-    queue = [int(a) for a in rng.choice(N_ARCHS, min(population, budget), replace=False)]
-    for a in queue:
-        b(a)
-    stalls = 0
-    while not b.spent and stalls < 1000:
-        contenders = rng.choice(len(queue), sample, replace=False)
-        parent = queue[max(contenders, key=lambda i: b.values[queue[i]])]
-        child = table[parent].copy()
-        i = rng.integers(len(EDGES))
-        child[i] = (child[i] + rng.integers(1, N_OPS)) % N_OPS
-        a = arch_id_of(child.tolist())
-        if a in b.values:
-            stalls += 1
-        else:
-            stalls = 0
-            b(a)
-        queue.append(a)
-        queue.pop(0)
-    return run
+def regularized_evolution(score, budget: int, seed: int, guide: str = "", **options) -> Run:
+    """Real et al.'s aging evolution (the core's searcher on the cell space)."""
+    return searchers.regularized_evolution(SPACE, score, budget, seed, guide=guide, **options)
 
 
 METHODS = {
@@ -204,6 +73,7 @@ METHODS = {
     "evolution": evolution,
     "regularized_evolution": regularized_evolution,
 }
+"""The core's searchers (:data:`snnlib.nas.searchers.SEARCHERS`) bound to the cell space."""
 
 
 BOOK_METHODS = {

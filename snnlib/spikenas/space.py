@@ -100,3 +100,58 @@ def n_convs(edges: Sequence[int]) -> int:
 def describe(edges: Sequence[int]) -> str:
     """``e01=lif_conv_th0.5 e02=zero ...``: a cell as one readable line."""
     return " ".join(f"{n}={OPS[o]}" for n, o in zip(EDGES, check_edges(edges)))
+
+
+class CellSpace:
+    """The SpikeNAS-Bench cell space as a :class:`snnlib.nas.spaces.SearchSpace`: an
+    architecture is its id (an int), a move changes edge operations, a child takes each edge
+    from either parent.
+
+    >>> space = CellSpace()
+    >>> rng = np.random.default_rng(0)
+    >>> a = space.sample_distinct(rng, 1)[0]
+    >>> sum(x != y for x, y in zip(edges_of(a), edges_of(space.mutate(a, rng))))
+    1
+    >>> space.from_dict(space.to_dict(12617)) == 12617
+    True
+    """
+
+    size = N_ARCHS
+
+    def sample_distinct(self, rng: np.random.Generator, n: int) -> list[int]:
+        return [int(a) for a in rng.choice(N_ARCHS, n, replace=False)]
+
+    def mutate(self, arch: int, rng: np.random.Generator, rate: float | None = None) -> int:
+        """With ``rate=None`` one random edge changes to another operation; otherwise each
+        edge changes with probability ``rate`` (at least one does)."""
+        child = np.array(edges_of(arch))
+        if rate is None:
+            flips = [int(rng.integers(len(EDGES)))]
+        else:
+            mask = rng.random(len(EDGES)) < rate
+            if not mask.any():
+                mask[rng.integers(len(EDGES))] = True
+            flips = np.flatnonzero(mask)
+        for i in flips:
+            child[i] = (child[i] + rng.integers(1, N_OPS)) % N_OPS
+        return arch_id_of(child.tolist())
+
+    def crossover(self, a: int, b: int, rng: np.random.Generator) -> int:
+        """Each edge from ``a`` or ``b`` with probability 1/2 (uniform crossover)."""
+        child = np.where(rng.random(len(EDGES)) < 0.5, edges_of(a), edges_of(b))
+        return arch_id_of(child.tolist())
+
+    def key(self, arch: int) -> str:
+        return str(check_arch_id(arch))
+
+    def to_dict(self, arch: int) -> dict:
+        a = check_arch_id(arch)
+        return {"arch_id": a, "edges": list(edges_of(a))}
+
+    def from_dict(self, data: dict) -> int:
+        if not isinstance(data, dict) or "arch_id" not in data:
+            raise ConfigError(f"a SpikeNAS-Bench cell is {{'arch_id': int, ...}}, got {data!r}")
+        a = check_arch_id(data["arch_id"])
+        if "edges" in data and tuple(data["edges"]) != edges_of(a):
+            raise ConfigError(f"cell {a}: edges {data['edges']} are not those of its id")
+        return a
