@@ -159,6 +159,7 @@ unit: $(STAMP)
 	$(PY) -m pytest -q tests snnlib
 
 nbval: $(STAMP) $(BOOK_SRCS)
+	@$(PY) tools/notebook_logic.py
 	@rm -rf $(NBVAL_DIR) && mkdir -p $(NBVAL_DIR)
 	@for run in $(BOOK_RUNS); do \
 		stem=$${run%%__*}; data=$${run#*__}; \
