@@ -44,7 +44,15 @@ from ..validation import ConfigError, check_choice
 from .lsp import SCALARS as LSP_SCALARS
 from .lsp import VARIANTS as LSP_VARIANTS
 from .lsp import lsp_matrices_from_grams, lsp_scalars_of
-from .rdm import RDM_VARIANTS, RDMConfig, aggregate, categorical_rdm, rdm_from_layer_rdms
+from .rdm import (
+    METRICS,
+    RDM_VARIANTS,
+    RDMConfig,
+    aggregate,
+    categorical_rdm,
+    rdm,
+    rdm_from_layer_rdms,
+)
 from .spike_gram import SpikeGram, naswot_from_grams, sahd_from_grams
 from .zero_cost import grad_norm, synflow
 
@@ -112,8 +120,11 @@ SHARED = {
     "gram": ("forward", "gram"),
     "counts": ("forward", "counts"),
     "lsp": ("forward", "gram", "lsp"),
+    **{f"rdm:{m}": ("forward", "counts", f"rdm:{m}") for m in METRICS if m != "hamming"},
+    "rdm:hamming": ("forward", "gram", "rdm:hamming"),
 }
-"""Shared work behind each need: its seconds are charged to every proxy that needs it."""
+"""Shared work behind each need: its seconds are charged to every proxy that needs it
+(``rdm:<metric>``: every layer's RDM of that metric, shared by the RDM variants using it)."""
 
 
 class ProbeRun:
@@ -177,6 +188,18 @@ class ProbeRun:
                 v: lsp_scalars_of(lsp_matrices_from_grams(self.gram.values(), v))
                 for v in LSP_VARIANTS
             },
+        )
+
+    def layer_rdms(self, metric: str) -> dict[str, torch.Tensor]:
+        """Layer -> its ``[B, B]`` RDM of ``metric`` (:func:`snnlib.nas.rdm.rdm` of the spike
+        counts; ``hamming`` from the Gram matrices of the patterns over all steps), computed
+        once for every RDM variant that uses the metric."""
+        if metric == "hamming":
+            return self._get(
+                "rdm:hamming", lambda: {k: g.hamming_rdm() for k, g in self.gram.items()}
+            )
+        return self._get(
+            f"rdm:{metric}", lambda: {k: rdm(v, metric) for k, v in self.counts.items()}
         )
 
     @property
@@ -250,7 +273,7 @@ def register_proxy(
         raise ConfigError(f"proxy {name!r} is already registered")
     if not callable(fn):
         raise ConfigError(f"proxy {name!r}: fn must be callable")
-    unknown = [n for n in needs if n not in NEEDS]
+    unknown = [n for n in needs if n not in NEEDS and n not in SHARED]
     if unknown:
         raise ConfigError(f"proxy {name!r}: needs {unknown} are unknown; choose from {list(NEEDS)}")
     proxy = Proxy(name, fn, tuple(needs), summary)
@@ -320,10 +343,10 @@ def _grad_norm(run: ProbeRun) -> float:
 def _rdm_proxy(name: str, cfg: RDMConfig) -> Callable[[ProbeRun], float]:
     def score(run: ProbeRun) -> float:
         target = categorical_rdm(run.labels)
-        if cfg.temporal:
-            rdms = {k: g.hamming_rdm() for k, g in run.gram.items()}
-            return rdm_from_layer_rdms(rdms, target, cfg, output_spikes(run.counts) > 0)
-        return float(aggregate(run.counts, target, cfg))
+        if cfg.aggregation == "concat":  # one RDM of all layers' responses together
+            return float(aggregate(run.counts, target, cfg))
+        rdms = run.layer_rdms(cfg.metric)
+        return rdm_from_layer_rdms(rdms, target, cfg, output_spikes(run.counts) > 0)
 
     score.__name__ = score.__qualname__ = f"rdm_proxy[{name}]"
     return score
@@ -350,7 +373,7 @@ for _name, _cfg in RDM_VARIANTS.items():
     register_proxy(
         _name,
         _rdm_proxy(_name, _cfg),
-        ("gram" if _cfg.temporal else "counts", "labels"),
+        ("counts", "labels") if _cfg.aggregation == "concat" else ("labels", f"rdm:{_cfg.metric}"),
         f"RDM of spike responses against the label RDM: {_cfg.metric}/{_cfg.comparison}/"
         f"{_cfg.aggregation} (this book's label-target design)",
     )
