@@ -129,7 +129,7 @@ book:
 	@$(MAKE) --no-print-directory -j$(JOBS) _build/html/index.html
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
-_build/html/index.html: $(BOOK_NBS) _config.yml _toc.yml $(wildcard book/*.md) $(wildcard book/*.bib) $(STAMP)
+_build/html/index.html: $(BOOK_NBS) _config.yml _toc.yml $(wildcard book/*.md) $(wildcard book/api/*.md) $(wildcard book/*.bib) $(SNNLIB_SRC) $(STAMP)
 	$(PYTHON) tools/check_executed.py $(BOOK_NBS)
 	$(VENV)/bin/jupyter-book build . -W --keep-going
 	@touch $@

@@ -17,7 +17,7 @@ norms inside the supernet are not affine and pooling is followed by a non-affine
 **Micro level (default).** Cells are searched under a fixed layout: ``layers`` cells with
 reductions at 1/3 and 2/3 depth, as MA-DARTS and DARTS did.
 
-**Macro level (``macro="depth"``, off by default).** The network is three stages of up to
+**Macro level** (``macro="depth"``, off by default). The network is three stages of up to
 ``max_stage_depth = K`` normal cells, separated by reduction cells; a softmax over
 :math:`\beta_s \in \mathbb{R}^K` chooses the depth of stage ``s``. The stage's output is
 the mixture of the outputs after ``d = 1..K`` of its cells,
