@@ -28,6 +28,10 @@ evaluator and its probe are pickled once per chunk instead of once per genome). 
 computes ``fitness(genome, seed)`` for each genome exactly as the search does; the check
 compares the fitness of every genome across the three. Goal: ``dask_chunked`` at least 1.7x
 in-process.
+
+``SNNLIB_B3_DASK_DEFAULTS=1`` runs the same benchmark on workers started with dask's default
+nanny environment (``MALLOC_TRIM_THRESHOLD_=65536``): the "before" of the allocator fix of
+:func:`snnlib.nas.executors.local_cluster` (write it elsewhere with ``--out``).
 """
 
 from __future__ import annotations
@@ -316,7 +320,18 @@ def run(cfg: BenchConfig) -> dict:
     cloudpickle.register_pickle_by_value(this)
     repeats, warmup = cfg.n_repeats(5), cfg.n_warmup(1)
     t0 = time.perf_counter()
-    cluster = local_cluster(N_WORKERS)
+    if os.environ.get("SNNLIB_B3_DASK_DEFAULTS"):  # the "before" of the allocator fix
+        import dask
+        from dask.distributed import LocalCluster
+
+        with dask.config.set(
+            {"distributed.nanny.pre-spawn-environ": {"MALLOC_TRIM_THRESHOLD_": 65536}}
+        ):
+            cluster = LocalCluster(
+                n_workers=N_WORKERS, threads_per_worker=1, dashboard_address=None, silence_logs=40
+            )
+    else:
+        cluster = local_cluster(N_WORKERS)
     client = Client(cluster)
     start_seconds = time.perf_counter() - t0
     try:
@@ -437,6 +452,9 @@ def run(cfg: BenchConfig) -> dict:
             "in_process_threads": cfg.threads,
             "cifar10_sizes": cifar_size,
             "cifar10_in_process_threads": 1,
+            "workers": "dask defaults (MALLOC_TRIM_THRESHOLD_=65536)"
+            if os.environ.get("SNNLIB_B3_DASK_DEFAULTS")
+            else "snnlib.nas.executors.local_cluster",
         },
         "artifacts": {
             "samples_seconds": samples,
