@@ -103,3 +103,23 @@ def test_every_guide_reads_its_source(table):
     assert value == curves.val_acc_at(12617, 10)
     assert seconds == pytest.approx(table.train_seconds[12617] * 10 / curves.n_epochs[12617])
     assert len(guides.rows) == 1  # one scoring of the cell served both training-free guides
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, 15625, "7", True])
+def test_guides_and_the_search_budget_refuse_ids_that_are_no_cell(table, bad):
+    """An id of -1 used to be scored as cell 15624 and 1.5 as cell 1 (numpy indexing)."""
+    from snnlib.nas.searchers import Budget
+    from snnlib.spikenas.guides import Guides
+    from snnlib.spikenas.ledger import LedgerConfig, make_probe
+
+    images = np.random.default_rng(0).integers(0, 256, (20, 32, 32, 3), dtype=np.uint8)
+    probe = make_probe(images, np.repeat(np.arange(10), 2), n_per_class=2, seed=0, source="noise")
+    guides = Guides(probe, LedgerConfig(width=1 / 32, time_steps=2), table)
+    for guide in ("val_acc", "val_acc@10", "random", "rdm"):
+        with pytest.raises(ConfigError, match="arch_id"):
+            guides.score(guide)(bad)
+    with pytest.raises(ConfigError, match="arch_id"):
+        Budget(SPACE, guides.score("random"), Run("random", "random", 0), 3)(bad)
+    assert not guides.rows
+    with pytest.raises(ConfigError, match="not a finite accuracy"):
+        table.percentile(float("nan"))

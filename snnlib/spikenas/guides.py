@@ -37,6 +37,7 @@ from .ledger import (
     score_cell,
 )
 from .search import GUIDES
+from .space import check_arch_id
 from .table import BenchTable
 
 GUIDE_PROXIES = (DEFAULT_RDM, "sahd", LSP_FITNESS)
@@ -90,7 +91,13 @@ class Guides:
             atomic_write(self.checkpoint, lambda f: json.dump(self._ledger.to_json(), f))
 
     def score(self, guide: str) -> Callable[[int], tuple[float, float]]:
+        """``arch_id -> (value, seconds)`` of ``guide``; every guide refuses an id that is not
+        a cell of the space (-1 or 1.5 would otherwise index or hash as another cell)."""
         check_choice("guide", guide, GUIDES)
+        fn = self._score(guide)
+        return lambda a: fn(check_arch_id(a))
+
+    def _score(self, guide: str) -> Callable[[int], tuple[float, float]]:
         if guide == "val_acc":
             return lambda a: (
                 float(self.table.final_val_acc[a]),

@@ -65,7 +65,10 @@ class BenchTable:
         return self.test_acc <= CHANCE
 
     def percentile(self, test_acc: float) -> float:
-        """Percent of the space with a test accuracy at most ``test_acc`` (100 = the best)."""
+        """Percent of the space with a test accuracy at most ``test_acc`` (100 = the best);
+        an accuracy that is not a finite number is refused (it would read as 0)."""
+        if not np.isfinite(test_acc):
+            raise ConfigError(f"percentile: test_acc={test_acc!r} is not a finite accuracy")
         return float(100.0 * np.mean(self.test_acc <= test_acc))
 
     def provenance(self) -> dict:
