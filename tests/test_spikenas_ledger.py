@@ -50,17 +50,12 @@ def test_scores_of_one_cell_are_deterministic_and_complete(probe):
     assert {k: v for k, v in a.items() if k != "seconds"} == {
         k: v for k, v in b.items() if k != "seconds"
     }
-    for name in (
-        *RDM_VARIANTS,
-        "sahd",
-        "naswot",
-        "firing_rate",
-        "grad_norm",
-        "synflow",
-        "params",
-        "random",
-    ):
-        assert name in a and np.isfinite(a[name]) and name in a["seconds"]
+    baselines = {"sahd", "naswot", "firing_rate", "grad_norm", "synflow", "params", "random"}
+    assert {*RDM_VARIANTS, *baselines} <= set(CFG.proxies)
+    assert sum(n.startswith("lsp_") for n in CFG.proxies) == 12  # the authors' six, two variants
+    for name in CFG.proxies:
+        assert name in a and name in a["seconds"]
+        assert np.isfinite(a[name]) or name.startswith("lsp_") and "logdet" in name
 
 
 def test_rdm_column_equals_the_core_rdm_fitness(probe):
