@@ -60,3 +60,29 @@ def stratified_limit(labels: Sequence[int], limit: int, *, seed: int) -> np.ndar
     turn = rank * len(classes) + class_pos
     chosen = np.argsort(turn, kind="stable")[:limit]
     return np.sort(chosen).astype(np.int64)
+
+
+def class_balanced_positions(
+    labels: Sequence[int], n_per_class: int, *, seed: int, classes: Sequence[int] | None = None
+) -> np.ndarray:
+    """Positions of ``n_per_class`` items of every class (``classes``, default every label
+    present, ascending), drawn by ``seed`` without replacement, sorted within each class and
+    ordered by class: the probe batch of a training-free score (ordered by class, an RDM shows
+    the categorical block structure). A class with fewer items is an error naming it.
+
+    >>> class_balanced_positions([0, 1, 0, 1, 0, 1], 2, seed=0).tolist()
+    [2, 4, 1, 5]
+    """
+    from ..validation import ConfigError
+
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    picked: list[int] = []
+    for c in np.unique(labels) if classes is None else classes:
+        pool = np.flatnonzero(labels == c)
+        if len(pool) < n_per_class:
+            raise ConfigError(
+                f"class {c} has {len(pool)} items; the probe needs n_per_class={n_per_class}"
+            )
+        picked.extend(sorted(rng.choice(pool, n_per_class, replace=False).tolist()))
+    return np.asarray(picked, dtype=np.int64)

@@ -21,17 +21,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from .. import dryrun
+from ..data.splits import class_balanced_positions
 from ..encoding import Encoder, default_encoding
 from ..nas.rdm import RDMConfig, aggregate, categorical_rdm, record_responses
 from ..nas.seeding import derive_seed
 from ..runtime import torch_threads
 from ..train import TrainConfig, evaluate, fit
-from ..validation import ConfigError
 from .decode import MSENet, NetConfig, build_network
 from .genome import Genome
 
@@ -62,16 +61,8 @@ def class_balanced(
     Ordering by class makes RDM pictures show the categorical block structure.
     """
     y = torch.as_tensor(y)
-    classes = range(num_classes) if num_classes is not None else sorted(int(c) for c in y.unique())
-    rng = np.random.default_rng(seed)
-    idx = []
-    for c in classes:
-        pool = torch.nonzero(y == c).flatten().numpy()
-        if len(pool) < n_per_class:
-            raise ConfigError(
-                f"class {c} has {len(pool)} items; the probe needs n_per_class={n_per_class}"
-            )
-        idx.extend(sorted(rng.choice(pool, n_per_class, replace=False).tolist()))
+    classes = range(num_classes) if num_classes is not None else None
+    idx = class_balanced_positions(y.numpy(), n_per_class, seed=seed, classes=classes)
     idx_t = torch.as_tensor(idx)
     return x[idx_t], y[idx_t]
 

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from .. import dryrun
+from ..data.splits import class_balanced_positions
 from ..fileio import atomic_write
 from ..nas.executors import SyncExecutor
 from ..nas.lsp import SCALARS as LSP_SCALARS
@@ -92,13 +93,7 @@ def make_probe(
     ``[N, 32, 32, 3]`` images, normalised with the benchmark's mean and std."""
     check_range("n_per_class", n_per_class, 2, None, integer=True)
     labels = np.asarray(labels)
-    rng = np.random.default_rng(seed)
-    idx = []
-    for c in np.unique(labels):
-        pool = np.flatnonzero(labels == c)
-        if len(pool) < n_per_class:
-            raise ConfigError(f"class {c} has {len(pool)} images; n_per_class={n_per_class}")
-        idx.extend(sorted(rng.choice(pool, n_per_class, replace=False).tolist()))
+    idx = class_balanced_positions(labels, n_per_class, seed=seed)
     x = torch.from_numpy(np.ascontiguousarray(images_uint8[idx])).permute(0, 3, 1, 2).float() / 255
     x = (x - torch.tensor(BENCH_MEAN).view(1, 3, 1, 1)) / torch.tensor(BENCH_STD).view(1, 3, 1, 1)
     return Probe(x.contiguous(), torch.as_tensor(labels[idx], dtype=torch.long), source)
