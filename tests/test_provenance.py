@@ -4,6 +4,7 @@ dirty flag that looks at code and notebooks only (not the result files a run wri
 from __future__ import annotations
 
 import pytest
+import torch
 
 from snnlib import provenance
 from snnlib.book import results
@@ -71,3 +72,27 @@ def test_git_dirty_looks_at_code_and_notebooks_not_at_results(monkeypatch):
     assert prov["git_dirty_files"] == ["snnlib/train.py", "notebooks/00_substrate.py"]
     monkeypatch.setattr(results, "_git", lambda *a: "" if a[0] == "status" else "abc123")
     assert ResultRun("00_substrate", PARAMS).provenance()["git_dirty"] is False
+
+
+def test_a_users_own_data_is_named_by_the_checksum_of_its_arrays():
+    import numpy as np
+
+    from snnlib.data import from_tensors, load_dataset, unregister_dataset
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(40, 1, 8, 8, generator=g), torch.arange(40) % 4
+    from_tensors(x, y, name="mine")
+    try:
+        load_dataset("mine", "train")
+        (entry,) = provenance.reads()["data"]
+        assert entry["source"] == "user tensors 'mine'" and len(entry["sha256"]) == 64
+        x2 = x.clone()
+        x2[0, 0, 0, 0] += 1e-3  # one pixel changed: another checksum
+        unregister_dataset("mine")
+        from_tensors(x2, y, name="mine")
+        provenance.reset()
+        load_dataset("mine", "train")
+        assert provenance.reads()["data"][0]["sha256"] != entry["sha256"]
+        assert np.isfinite(float(x2.sum()))
+    finally:
+        unregister_dataset("mine")
