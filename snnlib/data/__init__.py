@@ -180,7 +180,8 @@ def load_dataset(
     record_data(
         name,
         split=split,
-        source=source if isinstance(source, str) else type(dataset).__name__,
+        source=getattr(dataset, "source_name", None)
+        or (source if isinstance(source, str) else type(dataset).__name__),
         sha256=getattr(dataset, "source_sha256", None),
         items=len(dataset),
         targets_sha256=hashlib.sha256(targets.tobytes()).hexdigest(),

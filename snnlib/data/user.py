@@ -131,7 +131,7 @@ class TensorSource:
             self.labels[idx],
             self._items(image_size),
         )
-        ds.source, ds.source_sha256 = f"user tensors {self.name!r}", self.sha256()
+        ds.source_name, ds.source_sha256 = f"user tensors {self.name!r}", self.sha256()
         return ds
 
     def sha256(self) -> str:
@@ -274,7 +274,7 @@ class EventSource:
     def load(self, name, split, *, root=None, download=False, time_steps=4, image_size=None):
         info = self.info(name, image_size=image_size)
         ds = EventSplit(self, info, split, self.splits[split], time_steps)
-        ds.source, ds.source_sha256 = f"user events {self.name!r}", self.sha256()
+        ds.source_name, ds.source_sha256 = f"user events {self.name!r}", self.sha256()
         return ds
 
     def sha256(self) -> str:
