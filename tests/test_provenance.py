@@ -96,3 +96,19 @@ def test_a_users_own_data_is_named_by_the_checksum_of_its_arrays():
         assert np.isfinite(float(x2.sum()))
     finally:
         unregister_dataset("mine")
+
+
+def test_the_paper_projection_scales_the_committed_wall_time(tmp_path, monkeypatch):
+    import json
+
+    from snnlib.book import params
+
+    monkeypatch.setenv("SNNLIB_RESULTS", str(tmp_path))
+    assert params.committed_cpu_seconds("40_comparison") is None
+    for data, wall in (("digits", 50.0), ("cifar10", 80.0)):
+        (tmp_path / f"40_comparison__{data}__cpu__seed0.json").write_text(
+            json.dumps({"provenance": {"wall_seconds": wall}})
+        )
+    assert params.committed_cpu_seconds("40_comparison") == 80.0
+    msg = params.paper_on_cpu_message("40_comparison")
+    assert "wall time 80 s" in msg
