@@ -45,6 +45,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from myst_nb import glue
 
+from snnlib.book.madarts_summaries import search_metrics, sharpness_per_epoch
 from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
@@ -58,10 +59,8 @@ from snnlib.darts import (
     layout_to_dict,
     plot_cell,
     search_loaders,
-    search_metrics,
     seeded_search,
     seeded_search_checkpoint,
-    sharpness_per_epoch,
 )
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding

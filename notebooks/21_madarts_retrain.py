@@ -49,6 +49,9 @@ from IPython.display import HTML
 from myst_nb import glue
 
 from snnlib.book.figures import seed_points
+from snnlib.book.madarts_budgets import retrain_budgets, retraining_seeds
+from snnlib.book.madarts_candidates import random_candidates, searched_architecture
+from snnlib.book.madarts_summaries import retrain_metrics
 from snnlib.book.params import declared_params
 from snnlib.book.results import load_result
 from snnlib.book.scales import pick_scale
@@ -57,11 +60,6 @@ from snnlib.book.tables import html_table, markdown_table
 from snnlib.darts import (
     format_genotype,
     genotype_to_dict,
-    random_candidates,
-    retrain_budgets,
-    retrain_metrics,
-    retraining_seeds,
-    searched_architecture,
     train_genotype_seeds,
 )
 from snnlib.data import dataset_info, make_loaders

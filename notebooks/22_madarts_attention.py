@@ -44,19 +44,16 @@ import pandas as pd
 from IPython.display import HTML
 from myst_nb import glue
 
+from snnlib.book.madarts_budgets import retrain_budgets
+from snnlib.book.madarts_candidates import attention_variants, searched_architecture
+from snnlib.book.madarts_summaries import ablation_metrics, add_ablation_deltas, metric_key
 from snnlib.book.params import declared_params
 from snnlib.book.results import load_result
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.book.tables import html_table, markdown_table
 from snnlib.darts import (
-    ablation_metrics,
-    add_ablation_deltas,
-    attention_variants,
     format_genotype,
-    metric_key,
-    retrain_budgets,
-    searched_architecture,
     train_genotype,
 )
 from snnlib.data import dataset_info, make_loaders

@@ -23,11 +23,23 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
             f"device={device!r} was asked for but CUDA is not available; use 'auto' or 'cpu'"
         )
     try:
-        return torch.device(device)
+        dev = torch.device(device)
     except RuntimeError as exc:
         raise ConfigError(
             f"device={device!r} is not a device; use 'auto', 'cpu' or 'cuda[:N]'"
         ) from exc
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ConfigError(
+            f"device={device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+        )
+    if dev.type not in ("cpu", "cuda"):  # mps, xpu, meta, ...: not run or tested here
+        available = getattr(getattr(torch, "backends", None), dev.type, None)
+        if available is None or not getattr(available, "is_available", lambda: False)():
+            raise ConfigError(
+                f"device={device!r} is not available on this machine; use 'auto', 'cpu' or "
+                "'cuda[:N]'"
+            )
+    return dev
 
 
 def device_name(device: torch.device) -> str:

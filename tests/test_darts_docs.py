@@ -14,18 +14,18 @@ MODULES = [
     "network",
     "supernet",
     "search_data",
-    "budgets",
-    "candidates",
-    "summaries",
 ]
+BOOK_MODULES = ["madarts_budgets", "madarts_candidates", "madarts_summaries"]
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize(
+    "name", [f"snnlib.darts.{m}" for m in MODULES] + [f"snnlib.book.{m}" for m in BOOK_MODULES]
+)
 def test_docstring_examples(name):
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        module = importlib.import_module(f"snnlib.darts.{name}")
+        module = importlib.import_module(name)
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     finally:
         torch.set_num_threads(previous)

@@ -4,25 +4,31 @@ the metrics the search, retraining and ablation notebooks report."""
 import numpy as np
 import pytest
 
-from snnlib.darts import (
+from snnlib.book.madarts_budgets import (
+    retrain_budgets,
+    retraining_seeds,
+)
+from snnlib.book.madarts_candidates import (
     RANDOM_CELL_SEED,
-    BilevelResult,
+    attention_variants,
+    random_candidates,
+    searched_architecture,
+)
+from snnlib.book.madarts_summaries import (
     ablation_metrics,
     add_ablation_deltas,
-    attention_variants,
+    metric_key,
+    op_share,
+    retrain_metrics,
+    search_metrics,
+    sharpness_per_epoch,
+)
+from snnlib.darts import (
+    BilevelResult,
     darts_layout,
     genotype_to_dict,
     layout_to_dict,
-    metric_key,
-    op_share,
-    random_candidates,
     random_genotype,
-    retrain_budgets,
-    retrain_metrics,
-    retraining_seeds,
-    search_metrics,
-    searched_architecture,
-    sharpness_per_epoch,
     stage_layout,
 )
 from snnlib.darts.genotype import Genotype

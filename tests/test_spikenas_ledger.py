@@ -139,8 +139,33 @@ def test_a_checkpoint_of_other_settings_names_the_differing_fields(tmp_path, pro
         run_ledger([1], probe, other, checkpoint=ck, progress=False)
     assert ck.read_bytes() == before
     ck.write_text("{not json")
-    with pytest.raises(ConfigError, match="unreadable"):
+    with pytest.raises(ConfigError, match="not valid JSON"):
         run_ledger([1], probe, CFG, checkpoint=ck, progress=False)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d["rows"][0].update(arch_id=99999), "out of range"),
+        (lambda d: d["rows"][0].update(arch_id=-1), "out of range"),
+        (lambda d: d["rows"].append(dict(d["rows"][0])), "listed twice"),
+        (lambda d: d["rows"][0].update(sahd="1e9"), "not a number"),
+        (lambda d: d["rows"][0].pop("naswot"), "not a number"),
+        (lambda d: d["rows"][0]["seconds"].pop("params"), "no seconds"),
+        (lambda d: d["identity"]["config"].update(width=0.5), "identity_hash does not match"),
+        (lambda d: d.update(version=1), "has version 1"),
+    ],
+)
+def test_a_hand_edited_ledger_checkpoint_is_refused_on_resume(tmp_path, probe, edit, message):
+    ck = tmp_path / "ledger.json"
+    run_ledger([1, 7], probe, CFG, checkpoint=ck, progress=False)
+    data = json.loads(ck.read_text())
+    edit(data)
+    ck.write_text(json.dumps(data))
+    before = ck.read_bytes()
+    with pytest.raises(ConfigError, match=message) as err:
+        run_ledger([1, 7], probe, CFG, checkpoint=ck, progress=False)
+    assert str(ck) in str(err.value) and ck.read_bytes() == before
 
 
 def test_stratified_sample_spans_the_accuracy_range():

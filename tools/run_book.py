@@ -71,6 +71,11 @@ def run_all(
 def main(argv: list[str]) -> int:
     if len(argv) < 2:
         raise SystemExit(__doc__.split("\n\n")[1])
+    if not argv or not argv[0].isdigit():
+        raise SystemExit(
+            f"run_book: JOBS={argv[0] if argv else ''!r} must be a positive integer "
+            "(make book JOBS=2: two notebooks at a time)"
+        )
     jobs, exec_dir, make_args = int(argv[0]), argv[1], argv[2:]
     graph = book_graph(ROOT / "Makefile")
 

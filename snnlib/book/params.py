@@ -271,11 +271,11 @@ ALIASES = {"proxy_bench": "30_proxy_study"}
 
 #: ``scale="paper"`` on a CPU, per notebook (where no dry run measured it, see
 #: :func:`paper_on_cpu_message`): (wall seconds of the ``cpu`` scale, paper/cpu work
-#: ratio). The seconds are the committed ``data/results/<nb>__digits__cpu__seed0.json``
-#: (``provenance.wall_seconds``, a 2-core machine); the ratio is read off each notebook's scale
-#: table as epochs (or generations x population) x width^2 x input pixels, for digits-sized
-#: inputs. A rough number (a factor of a few either way); the papers' data sets (CIFAR: 40x the
-#: images, 16x the pixels) make it hundreds of times longer still.
+#: ratio). The seconds are only a fallback: the message reads the committed result files'
+#: ``provenance.wall_seconds`` (:func:`committed_cpu_seconds`); the ratio is read off each
+#: notebook's scale table as epochs (or generations x population) x width^2 x input pixels,
+#: for digits-sized inputs. A rough number (a factor of a few either way); the papers' data
+#: sets (CIFAR: 40x the images, 16x the pixels) make it hundreds of times longer still.
 PAPER_ON_CPU: dict[str, tuple[float, float]] = {
     "00_substrate": (11.3, 270),  # 200/12 epochs x (64/16)^2 width
     "01_nmnist_pipeline": (600.0, 1000),  # 70x the recordings x 100/30 epochs x (64/16)^2 width
@@ -459,6 +459,23 @@ def validate_params(
         raise ConfigError(f"{notebook}: " + "; ".join(problems))
 
 
+def committed_cpu_seconds(notebook: str) -> float | None:
+    """The longest ``provenance.wall_seconds`` of ``notebook``'s committed ``cpu`` result
+    files (``data/results/<notebook>__*__cpu__seed0.json``), ``None`` when there is none: the
+    measured time the paper projection scales, rather than a number typed once."""
+    import json
+
+    from ..paths import results_dir
+
+    walls = []
+    for path in sorted(results_dir().glob(f"{notebook}__*__cpu__seed0.json")):
+        try:
+            walls.append(float(json.loads(path.read_text())["provenance"]["wall_seconds"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return max(walls) if walls else None
+
+
 def paper_on_cpu_message(notebook: str, dataset: str | None = None) -> str:
     """Why ``scale='paper'`` on a CPU stops, with the projected time: measured by the
     notebook's dry run on ``dataset`` where its record exists
@@ -475,7 +492,8 @@ def paper_on_cpu_message(notebook: str, dataset: str | None = None) -> str:
             "step x the full run's steps, data/results/dryrun/). Run it on a GPU "
             "(device='cuda'), or pass confirm_paper_on_cpu=True to run it anyway"
         )
-    seconds, ratio = PAPER_ON_CPU.get(name, (100.0, 300))
+    typed, ratio = PAPER_ON_CPU.get(name, (100.0, 300))
+    seconds = committed_cpu_seconds(name) or typed
     hours = seconds * ratio / 3600
     return (
         f"scale='paper' on a CPU: {notebook} is projected to take roughly {hours:.1f} hours "

@@ -42,6 +42,7 @@ from typing import Any
 from .. import dryrun
 from ..fileio import atomic_write, folder_lock
 from ..paths import REPO_ROOT, results_dir
+from ..provenance import reads, record_result
 from ..validation import ConfigError
 from .params import identity, name_hash, params_hash
 
@@ -67,6 +68,18 @@ def dryrun_path(notebook: str, dataset: str, scale: str, root: str | Path | None
     """The path of a dry run's record: ``<results>/dryrun/<notebook>__<dataset>__<scale>.json``
     (one per notebook, data set and scale: a later dry run replaces it)."""
     return Path(root or results_dir()) / "dryrun" / f"{notebook}__{dataset}__{scale}.json"
+
+
+CODE_PATHS = (
+    "snnlib",
+    "notebooks",
+    "tools",
+    "benchmarks",
+    "Makefile",
+    "pyproject.toml",
+    "constraints.txt",
+)
+"""What ``git_dirty`` looks at: code and notebooks, not the result files a run writes."""
 
 
 def _git(*args: str) -> str | None:
@@ -201,10 +214,15 @@ class ResultRun:
 
         from .. import __version__
 
-        status = _git("status", "--porcelain", "--untracked-files=no")
+        status = _git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
+        changed = [
+            ln.strip().split(None, 1)[-1] for ln in (status or "").splitlines() if ln.strip()
+        ]
         return {
             "git_commit": _git("rev-parse", "HEAD"),
-            "git_dirty": bool(status) if status is not None else None,
+            "git_dirty": bool(changed) if status is not None else None,
+            "git_dirty_files": changed[:20],
+            **{f"{k}_read": v for k, v in reads().items()},
             "snnlib": __version__,
             "torch": torch.__version__,
             "snntorch": _version("snntorch"),
@@ -320,4 +338,7 @@ def load_result(notebook: str, dataset: str, scale: str, seed: int, root=None) -
     if dryrun.active():
         record = read_result(dryrun_path(notebook, dataset, scale, root))
         return {**record, **record.get("would_write", {})}
-    return read_result(result_path(notebook, dataset, scale, seed, root))
+    path = result_path(notebook, dataset, scale, seed, root)
+    data = read_result(path)
+    record_result(str(path), data.get("identity", {}).get("hash"))
+    return data

@@ -20,9 +20,6 @@ Modules, in the order the data flows:
 - :mod:`~snnlib.darts.cell_spikes`: NoS per cell
 - :mod:`~snnlib.darts.retrain`: ``train_genotype`` at a fixed budget (``train_genotype_seeds``:
   averaged over seeds)
-- :mod:`~snnlib.darts.budgets`: the retraining budget per scale
-- :mod:`~snnlib.darts.candidates`: what is retrained (searched, random cells, attention variants)
-- :mod:`~snnlib.darts.summaries`: the notebooks' metrics (search, retraining, ablation)
 """
 
 from . import searches  # noqa: F401  (registers the DARTS search)
@@ -47,14 +44,6 @@ from .bilevel import (
     unrolled_arch_gradients,
     weight_step,
 )
-from .budgets import retrain_budgets, retraining_seeds
-from .candidates import (
-    RANDOM_CELL_SEED,
-    SearchedArchitecture,
-    attention_variants,
-    random_candidates,
-    searched_architecture,
-)
 from .cell_spikes import nos_per_cell
 from .genotype import (
     Genotype,
@@ -76,15 +65,6 @@ from .operations import OPS, POOLING, PRIMITIVES, make_op
 from .retrain import train_genotype, train_genotype_seeds
 from .search_data import EPOCH_SEED_STRIDE, search_loaders, split_weight_arch_indices
 from .search_state import load_bilevel_checkpoint
-from .summaries import (
-    ablation_metrics,
-    add_ablation_deltas,
-    metric_key,
-    op_share,
-    retrain_metrics,
-    search_metrics,
-    sharpness_per_epoch,
-)
 from .supernet import MixedOp, SearchCell, SearchNetwork
 from .supernet_search import SupernetSpec, seeded_search, seeded_search_checkpoint
 
@@ -136,20 +116,6 @@ __all__ = [
     "make_op",
     "train_genotype",
     "train_genotype_seeds",
-    "retrain_budgets",
-    "retraining_seeds",
-    "RANDOM_CELL_SEED",
-    "SearchedArchitecture",
-    "attention_variants",
-    "random_candidates",
-    "searched_architecture",
-    "ablation_metrics",
-    "add_ablation_deltas",
-    "metric_key",
-    "op_share",
-    "retrain_metrics",
-    "search_metrics",
-    "sharpness_per_epoch",
     "SupernetSpec",
     "seeded_search",
     "seeded_search_checkpoint",

@@ -30,6 +30,7 @@ import torch
 
 from ..fileio import atomic_write
 from ..nas.identity import (
+    check_checkpoint,
     check_identity,
     differing_fields,
     identity_hash,
@@ -168,18 +169,11 @@ def load_bilevel_checkpoint(path: str | Path) -> dict:
         ) from None
     if not isinstance(state, dict):
         raise ConfigError(f"checkpoint {path} holds a {type(state).__name__}, not a search state")
-    if state.get("format") != CHECKPOINT_FORMAT:
-        raise ConfigError(
-            f"checkpoint {path} has format {state.get('format')!r}; this version reads "
-            f"{CHECKPOINT_FORMAT} (move the file away to start afresh)"
-        )
-    require_fields(state, _FIELDS, path)
+    check_checkpoint(state, path, CHECKPOINT_FORMAT, _FIELDS, version_key="format")
     rng = require_fields(
         state["rng"], {"python": tuple, "numpy": dict, "torch": torch.Tensor}, path
     )
     require_fields(rng["numpy"], {"name": str, "keys": list, "pos": int}, path)
-    if state["identity_hash"] != identity_hash(state["identity"]):
-        raise ConfigError(f"checkpoint {path}: identity_hash does not match its identity record")
     if not all(isinstance(h, dict) for h in state["history"]):
         raise ConfigError(f"checkpoint {path}: history must be a list of dicts")
     return state

@@ -24,16 +24,19 @@ else ``<repo>/data/datasets``; a missing dataset raises :class:`DatasetNotFound`
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
 from .. import dryrun
 from ..paths import REPO_ROOT
+from ..provenance import record_data
 from ..validation import ConfigError, check_choice, check_range
 from . import cifar, cifar10_dvs_sim, digits, digits_dvs, neuromorphic, nmnist
 from .base import DatasetInfo, SplitDataset
@@ -172,6 +175,21 @@ def load_dataset(
             "meaningless; give it items (e.g. from_tensors(..., val_fraction > 0)) or leave the "
             "split out (make_loaders(..., splits=...))"
         )
+    source = getattr(dataset, "source", None)
+    targets = np.asarray(dataset.targets, dtype=np.int64)
+    record_data(
+        name,
+        split=split,
+        source=getattr(dataset, "source_name", None)
+        or (source if isinstance(source, str) else type(dataset).__name__),
+        sha256=getattr(dataset, "source_sha256", None),
+        items=len(dataset),
+        targets_sha256=hashlib.sha256(targets.tobytes()).hexdigest(),
+        limit=limit,
+        seed=seed if limit is not None else None,
+        image_size=image_size,
+        time_steps=time_steps,
+    )
     return dataset
 
 

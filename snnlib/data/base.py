@@ -33,6 +33,24 @@ class DatasetInfo:
     in_channels: int
     size: tuple[int, int]
 
+    def __post_init__(self):
+        from ..validation import ConfigError, check_choice
+
+        check_choice("DatasetInfo.kind", self.kind, ("static", "events"))
+        for field, low in (("num_classes", 2), ("in_channels", 1)):
+            v = getattr(self, field)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+                raise ConfigError(f"DatasetInfo.{field}={v!r} must be an integer >= {low}")
+        size = tuple(self.size) if isinstance(self.size, (tuple, list)) else None
+        if (
+            size is None
+            or len(size) != 2
+            or any(
+                isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in size
+            )
+        ):
+            raise ConfigError(f"DatasetInfo.size={self.size!r} must be (height, width) >= 1")
+
 
 class SplitDataset(Dataset, ABC):
     """One split of a source: ``indices[i]`` is the source index of item ``i``.

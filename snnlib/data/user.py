@@ -33,6 +33,18 @@ from .splits import carve_per_class
 KINDS = ("static", "events")
 
 
+def _arrays_sha256(*arrays) -> str:
+    """One sha256 over the bytes, dtypes and shapes of ``arrays`` (in order)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 def _splits(labels: np.ndarray, n_test: int | None, test_fraction: float, val_fraction: float):
     """Source indices per split: the last ``n_test`` items are the test set when given."""
     n = len(labels)
@@ -112,13 +124,24 @@ class TensorSource:
                 "events at any T)"
             )
         idx = self.splits[split]
-        return TensorSplit(
+        ds = TensorSplit(
             self.info(name, image_size=image_size),
             split,
             idx,
             self.labels[idx],
             self._items(image_size),
         )
+        ds.source_name, ds.source_sha256 = f"user tensors {self.name!r}", self.sha256()
+        return ds
+
+    def sha256(self) -> str:
+        """The sha256 of the user's arrays (items, labels, splits): what a result names as the
+        data it read (computed once)."""
+        if not hasattr(self, "_sha256"):
+            self._sha256 = _arrays_sha256(
+                self.x.detach().cpu().contiguous().numpy(), self.labels, *self.splits.values()
+            )
+        return self._sha256
 
     def state(self) -> dict:
         return {
@@ -250,7 +273,17 @@ class EventSource:
 
     def load(self, name, split, *, root=None, download=False, time_steps=4, image_size=None):
         info = self.info(name, image_size=image_size)
-        return EventSplit(self, info, split, self.splits[split], time_steps)
+        ds = EventSplit(self, info, split, self.splits[split], time_steps)
+        ds.source_name, ds.source_sha256 = f"user events {self.name!r}", self.sha256()
+        return ds
+
+    def sha256(self) -> str:
+        """The sha256 of the user's events, labels and splits (computed once)."""
+        if not hasattr(self, "_sha256"):
+            cat = np.concatenate(self.events) if self.events else np.zeros(0, _EVENT_DTYPE)
+            lengths = np.array([len(e) for e in self.events], dtype=np.int64)
+            self._sha256 = _arrays_sha256(cat, lengths, self.labels, *self.splits.values())
+        return self._sha256
 
     def state(self) -> dict:
         fields = self.events[0].dtype.names if self.events else ("x", "y", "t", "p")

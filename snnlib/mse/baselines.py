@@ -7,8 +7,8 @@ given ``(genome, seed)`` because all randomness inside it is seeded by
 :func:`snnlib.mse.evolve` and of :func:`random_search`.
 
 - :class:`SAHDEvaluator`: the *sparsity-aware Hamming distance* score of SNASNet (Kim et al.,
-  ECCV 2022), :func:`snnlib.nas.proxies.sahd_score` of the untrained network, the mean over
-  ``n_batches`` (default 2) mini-batches. Training-free, like the RDM fitness.
+  ECCV 2022), the registry's ``sahd`` (:mod:`snnlib.nas.proxies`) of the untrained network,
+  the mean over ``n_batches`` (default 2) mini-batches. Training-free, like the RDM fitness.
 - :class:`SpikeAwareAccuracyEvaluator`: AutoSNN's fitness (Na et al., ICML 2022)
 
   .. math:: F = \mathrm{acc} \times \left(\frac{\mathrm{NoS}}{\mathrm{NoS}_{ref}}\right)^{-0.08},
@@ -44,7 +44,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from ..nas.executors import SyncExecutor
-from ..nas.proxies import sahd_score
+from ..nas.proxies import get_proxy
 from ..nas.seeding import derive_seed
 from ..runtime import torch_threads
 from ..train import evaluate
@@ -97,7 +97,7 @@ class SAHDEvaluator:
             model = build_network(
                 genome, self.data.in_channels, self.data.num_classes, self.net
             ).to(self.device)
-            return float(sahd_score(model, self.batches()))
+            return float(get_proxy("sahd")(model, self.batches()))
 
 
 # -- AutoSNN: spike-aware accuracy ---------------------------------------------------------------

@@ -75,6 +75,7 @@ from .. import dryrun
 from ..fileio import atomic_write
 from ..nas.executors import SyncExecutor
 from ..nas.identity import (
+    check_checkpoint,
     check_identity,
     check_resume,
     differing_fields,
@@ -82,7 +83,6 @@ from ..nas.identity import (
     move_aside,
     plain,
     read_json,
-    require_fields,
 )
 from ..validation import ConfigError
 from .genome import Genome, SearchSpace, crossover, from_dict, gene_distance, mutate
@@ -176,14 +176,7 @@ class SearchState:
     def from_payload(cls, p: dict, path: str | Path = "<payload>") -> SearchState:
         """Validate a payload (version, keys, types, genomes, RNG state) before using any of
         it; every problem is a :class:`ConfigError` naming ``path``."""
-        if not isinstance(p, dict):
-            raise ConfigError(f"checkpoint {path} holds a {type(p).__name__}, not a JSON object")
-        if p.get("version") != CHECKPOINT_VERSION:
-            raise ConfigError(
-                f"checkpoint {path} has version {p.get('version')!r}; this version reads "
-                f"{CHECKPOINT_VERSION} (move the file away to start afresh)"
-            )
-        require_fields(p, _PAYLOAD_FIELDS, path)
+        check_checkpoint(p, path, CHECKPOINT_VERSION, _PAYLOAD_FIELDS)
         try:
             return cls._parse(p, path)
         except ConfigError as exc:
@@ -195,8 +188,6 @@ class SearchState:
 
     @classmethod
     def _parse(cls, p: dict, path) -> SearchState:
-        if p["identity_hash"] != identity_hash(p["identity"]):
-            raise ConfigError("identity_hash does not match its identity record (edited file?)")
         for key in ("fitness", "history"):
             _check_items(p[key], (float, int) if key == "fitness" else dict, key)
         _check_items(list(p["cache"].values()), (float, int), "cache")

@@ -12,8 +12,9 @@ turns the rank statistics into a recommendation for the search's RDM fitness.
   evaluator), each the search's own evaluator timed per call (build + forward + RDM); the
   evaluator of the default probe is timed the same way and must agree with the shared
   responses;
-- SNASNet's SAHD, the parameter count, the mean firing rate on the probe and a random score
-  (:mod:`snnlib.nas.proxies`).
+- SNASNet's SAHD, the parameter count, the mean firing rate on the probe and a random score,
+  computed by the NAS core's registry (:data:`BASELINES`: the study's names -> registry
+  entries of :mod:`snnlib.nas.proxies`).
 
 :func:`recommend_rdm` picks the RDM variant with the largest Kendall tau in a
 :func:`snnlib.nas.ranking.study_table` and recommends switching the search default to it only
@@ -33,7 +34,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import dryrun
-from ..nas.proxies import mean_firing_rate, parameter_count, random_score
+from ..nas.proxies import ProbeRun, score_proxies
 from ..nas.ranking import kendall_tau, paired_difference
 from ..nas.rdm import RDMConfig, aggregate
 from ..validation import ConfigError
@@ -42,7 +43,15 @@ from .fitness import RDMEvaluator
 from .genome import Genome
 
 RDM_PREFIX = "rdm "  # the names of the RDM variants start with it
-BASELINE_SCORES = ("sahd", "parameters", "firing rate", "random")
+BASELINES = {
+    "sahd": "sahd",
+    "parameters": "params",
+    "firing rate": "firing_rate",
+    "random": "random",
+}
+"""The study's baseline scores: the name its tables show -> the NAS core's registry entry
+(:data:`snnlib.nas.proxies.PROXIES`) that computes it."""
+BASELINE_SCORES = tuple(BASELINES)
 
 
 def probe_label(n_per_class: int, num_classes: int) -> str:
@@ -134,11 +143,14 @@ class ProxyScorer:
         resp = {False: self.counts.responses(g, seed), True: self.patterns.responses(g, seed)}
         for name, c in self.variants.items():
             scores[name].append(aggregate(resp[c.temporal], target, c))
-        scores["sahd"].append(self.sahd(g, seed))
-        model = self.counts.build(g, seed)
-        scores["parameters"].append(parameter_count(model))
-        scores["firing rate"].append(mean_firing_rate(model, self.probe_encoded))
-        scores["random"].append(random_score(g.hash(), seed))
+        scores["sahd"].append(self.sahd(g, seed))  # its own probe batches and seeding rule
+        run = ProbeRun(
+            self.counts.build(g, seed), self.probe_encoded, key=g.hash(), seed=seed, batch_dim=1
+        )
+        others = {k: v for k, v in BASELINES.items() if k != "sahd"}
+        values, _ = score_proxies(run, list(others.values()))
+        for shown, name in others.items():
+            scores[shown].append(values[name])
         for n, ev in self.probe_evaluators.items():
             t1 = time.perf_counter()
             value = ev(g, seed)

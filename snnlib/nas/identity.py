@@ -145,6 +145,43 @@ def read_json(path: str | Path, what: str = "checkpoint") -> Any:
         ) from None
 
 
+def check_checkpoint(
+    payload: Any,
+    path,
+    version: Any,
+    fields: dict[str, type | tuple],
+    *,
+    version_key: str = "version",
+    what: str = "checkpoint",
+) -> dict:
+    """The checks every checkpoint of the project passes before any of it is used: an object
+    (a dict), the format ``version`` this code reads (under ``version_key``), every field of
+    ``fields`` with its type, and, when ``fields`` has one, an ``identity_hash`` equal to the
+    hash of its ``identity`` record (a hand-edited identity is caught). Each failure is a
+    :class:`ConfigError` naming ``path`` and what is wrong."""
+    if not isinstance(payload, dict):
+        raise ConfigError(f"{what} {path} holds a {type(payload).__name__}, not a JSON object")
+    if payload.get(version_key) != version:
+        raise ConfigError(
+            f"{what} {path} has {version_key} {payload.get(version_key)!r}; this version reads "
+            f"{version} (move the file away to start afresh)"
+        )
+    require_fields(payload, fields, path, what)
+    if "identity_hash" in fields and payload["identity_hash"] != identity_hash(payload["identity"]):
+        raise ConfigError(
+            f"{what} {path}: identity_hash does not match its identity record (edited file?)"
+        )
+    return payload
+
+
+def read_checkpoint(
+    path: str | Path, version: Any, fields: dict[str, type | tuple], what: str = "checkpoint"
+) -> dict:
+    """A JSON checkpoint read as data only (:func:`read_json`) and checked
+    (:func:`check_checkpoint`): one reader for every JSON checkpoint of the project."""
+    return check_checkpoint(read_json(path, what), path, version, fields, what=what)
+
+
 def require_fields(payload: Any, fields: dict[str, type | tuple], path, what="checkpoint") -> dict:
     """``payload`` if it is a dict holding every key of ``fields`` with a value of the given
     type(s); otherwise a :class:`ConfigError` naming ``path`` and the missing or mistyped keys."""

@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -152,6 +153,12 @@ class RetrainBudget:
         missing = [k for k in ("train", "test") if k not in self.loaders]
         if missing:
             raise ConfigError(f"loaders need 'train' and 'test'; missing {missing}")
+        for name, loader in self.loaders.items():
+            n = _items(loader)
+            if n == 0:  # an accuracy on no item would read 0.0; no training, an untrained net
+                raise ConfigError(f"loaders[{name!r}] holds no item: nothing to train or test on")
+        if self.train.epochs < 1:
+            raise ConfigError(f"train.epochs={self.train.epochs!r}: retraining needs >= 1 epoch")
 
     @property
     def batch_size(self) -> int | None:
@@ -387,6 +394,43 @@ def retrain_run(
     return run, model
 
 
+def _items(loader) -> int | None:
+    """How many items a loader holds (``None`` when it cannot tell)."""
+    try:
+        return len(loader.dataset)
+    except (AttributeError, TypeError):
+        try:
+            return len(loader)
+        except TypeError:
+            return None
+
+
+def check_seeds(seeds) -> list[int]:
+    """``seeds`` as a list of distinct integers; a string (``"01"`` is not seeds 0 and 1), a
+    float (1.7 is not seed 1), a repeat (an interval over copies is no interval) or an empty
+    list is a :class:`ConfigError` naming what is wrong.
+
+    >>> check_seeds([0, 1, 2])
+    [0, 1, 2]
+    >>> check_seeds([0, 0])
+    Traceback (most recent call last):
+    ...
+    snnlib.validation.ConfigError: seeds=[0, 0] repeat a seed; give distinct seeds
+    """
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise ConfigError(f"seeds={seeds!r} must be a list of integers, e.g. [0, 1, 2]")
+    seeds = list(seeds)
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, (int, np.integer))]
+    if bad:
+        raise ConfigError(f"seeds={seeds!r}: {bad} are not integers")
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ConfigError("seeds: give at least one seed")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"seeds={seeds!r} repeat a seed; give distinct seeds")
+    return seeds
+
+
 def retrain(
     architecture, budget: RetrainBudget, seeds: Sequence[int], desc: str | None = None
 ) -> RetrainResult:
@@ -403,9 +447,7 @@ def retrain(
     >>> retrain(Tiny(), budget, [0]).test_accs == retrain(Tiny(), budget, [0]).test_accs
     True
     """
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ConfigError("seeds: give at least one seed")
+    seeds = check_seeds(seeds)
     arch = as_retrainable(architecture)
     runs = [retrain_run(arch, budget, s, desc)[0] for s in seeds]
     return RetrainResult(desc or _label(arch), runs)

@@ -58,6 +58,7 @@ import numpy as np
 
 from ..fileio import atomic_write
 from ..paths import REPO_ROOT
+from ..provenance import record_data
 from ..validation import ConfigError, check_range
 from .space import N_ARCHS, check_arch_id
 from .table import CHANCE, BenchTable
@@ -415,6 +416,12 @@ def load_curves(
             f"{path}: {missing.size} architecture id(s) have no rows, e.g. "
             f"{missing[:5].tolist()} (every id 0..{N_ARCHS - 1} must be present)"
         )
+    record_data(
+        "spikenas-bench-cifar10-curves",
+        source=SOURCE["repository"] + "@" + SOURCE["commit"],
+        file=path.name,
+        sha256=digest,
+    )
     return _padded(n_epochs, values, str(path), digest)
 
 

@@ -34,6 +34,7 @@ from .. import dryrun
 from ..data.splits import class_balanced_positions
 from ..fileio import atomic_write
 from ..nas.executors import SyncExecutor
+from ..nas.identity import differing_fields, identity_hash, plain, read_checkpoint, with_hash
 from ..nas.lsp import SCALARS as LSP_SCALARS
 from ..nas.proxies import ProbeRun, check_proxies, output_spikes, score_proxies
 from ..nas.rdm import RDM_VARIANTS
@@ -58,7 +59,8 @@ LEDGER_PROXIES = (
     "random",
 )
 """The ledger's default scores (registry names), in the order they are computed."""
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 1: no identity_hash, rows not validated on resume
+_CHECKPOINT_FIELDS = {"version": int, "identity": dict, "identity_hash": str, "rows": list}
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ class Ledger:
         return {
             "version": CHECKPOINT_VERSION,
             "identity": self.identity,
+            "identity_hash": identity_hash(self.identity),
             "rows": [self.rows[a] for a in sorted(self.rows)],
         }
 
@@ -187,41 +190,48 @@ def ledger_identity(cfg: LedgerConfig, probe: Probe) -> dict:
 
 
 def checkpoint_name(stem: str, identity: dict) -> str:
-    """``<stem>__<12 hex digits of the identity's sha256>.json``: settings never share a file."""
-    import hashlib
-
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
-    return f"{stem}__{digest}.json"
+    """``<stem>__<12 hex digits of the identity's hash>.json``: settings never share a file
+    (:func:`snnlib.nas.identity.with_hash`)."""
+    return with_hash(f"{stem}.json", identity).name
 
 
-def _differing(a: dict, b: dict, prefix: str = "") -> list[str]:
-    out = []
-    for k in sorted(set(a) | set(b)):
-        va, vb = a.get(k), b.get(k)
-        if isinstance(va, dict) and isinstance(vb, dict):
-            out += _differing(va, vb, f"{prefix}{k}.")
-        elif va != vb:
-            out.append(f"{prefix}{k}")
+def _check_rows(rows: list, proxies: Sequence[str], path) -> dict[int, dict]:
+    """Ledger rows by id, each checked before it is trusted: a cell of the space, listed once,
+    with a number (or null) for every score of the ledger and the seconds of each."""
+    out: dict[int, dict] = {}
+    for i, r in enumerate(rows):
+        where = f"ledger checkpoint {path}: rows[{i}]"
+        if not isinstance(r, dict):
+            raise ConfigError(f"{where} is a {type(r).__name__}, not an object")
+        try:
+            a = check_arch_id(r.get("arch_id"))
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        if a in out:
+            raise ConfigError(f"{where}: cell {a} is listed twice")
+        seconds = r.get("seconds")
+        for name in proxies:
+            v = r.get(name, "<missing>")
+            if isinstance(v, bool) or not (v is None or isinstance(v, (int, float))):
+                raise ConfigError(f"{where} (cell {a}): score {name!r} is {v!r}, not a number")
+            if not isinstance(seconds, dict) or not isinstance(seconds.get(name), (int, float)):
+                raise ConfigError(f"{where} (cell {a}): no seconds for score {name!r}")
+        out[a] = r
     return out
 
 
 def load_ledger(path: Path, identity: dict) -> Ledger:
-    """The checkpoint at ``path`` if it was written under ``identity``; a clear error otherwise."""
-    try:
-        data = json.loads(Path(path).read_text())
-        if data.get("version") != CHECKPOINT_VERSION:
-            raise ValueError(f"version {data.get('version')!r}, expected {CHECKPOINT_VERSION}")
-        rows = {int(r["arch_id"]): r for r in data["rows"]}
-        stored = data["identity"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"ledger checkpoint {path} is unreadable: {exc}") from exc
-    diff = _differing(stored, identity)
+    """The checkpoint at ``path`` if it was written under ``identity`` (its proxy list
+    included), its rows checked; a clear error naming the path and what is wrong otherwise."""
+    data = read_checkpoint(path, CHECKPOINT_VERSION, _CHECKPOINT_FIELDS, what="ledger checkpoint")
+    diff = differing_fields(data["identity"], plain(identity))
     if diff:
         raise ConfigError(
             f"ledger checkpoint {path} was written under other settings (differing: "
             f"{', '.join(diff)}); move it away or use a checkpoint path of its own"
         )
-    return Ledger(identity, rows)
+    proxies = identity.get("config", {}).get("proxies", [])
+    return Ledger(identity, _check_rows(data["rows"], proxies, path))
 
 
 def run_ledger(

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..paths import REPO_ROOT
+from ..provenance import record_data
 from ..validation import ConfigError
 from .space import EDGES, N_ARCHS, all_edges, check_arch_id
 
@@ -28,6 +29,7 @@ TABLE_PATH = REPO_ROOT / "data" / "embedded" / "spikenas-bench-cifar10.csv"
 TABLE_SHA256 = "86b3d9f0d264e0f17077e7024852e6c084abf9bed96f1345760cb9958dfaa5c2"
 COLUMNS = ("test_acc", "best_val_acc", "final_val_acc", "params", "train_seconds")
 CHANCE = 10.0
+SOURCE = "tju-sun-lab/SpikeNAS-Bench@9994ce3999eded92c104fa7ce7082d4747cce3c3"
 
 
 def sha256(path: Path) -> str:
@@ -126,4 +128,5 @@ def load_table(
             f"{path}: sha256 {digest} does not match the SpikeNAS-Bench table's {expected_sha256}"
         )
     t = _parse(path)
+    record_data("spikenas-bench-cifar10", source=SOURCE, file=path.name, sha256=digest)
     return BenchTable(**{**t.__dict__, "sha256": digest})

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..darts.genotype import Genotype, alpha_sharpness
 from ..nas.statistics import cell_effect
-from .genotype import Genotype, alpha_sharpness
 
 CELLS = ("normal", "reduce")
 POOLS = ("max_pool_3x3", "avg_pool_3x3")

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .genotype import Genotype, genotype_from_dict, random_genotype
-from .layout import Layout, darts_layout, layout_from_dict
+from ..darts.genotype import Genotype, genotype_from_dict, random_genotype
+from ..darts.layout import Layout, darts_layout, layout_from_dict
 
 #: Random cell ``k`` of experiment seed ``s`` is ``random_genotype(RANDOM_CELL_SEED + s + k)``:
 #: a fixed stream per experiment seed, apart from the seeds of the retrainings themselves.
