@@ -4,9 +4,9 @@ Scores cells ``0 .. CELLS-1`` (default all 15,625) with the book's ``cpu`` ledge
 (notebook 60: width 1/16, T = 5, 5 CIFAR-10 training images per class, every score of
 ``LEDGER_PROXIES``) on ``WORKERS`` dask workers of :func:`snnlib.nas.executors.local_cluster`
 (0: in process), resuming from its checkpoint, and writes
-``data/results/ledger_full__cifar10__cpu__seed0.json`` (``params``, ``provenance``,
-``metrics``, the rows as ``artifacts``): what the SpikeNAS-Bench chapter reads when present.
-A prefix run writes ``ledger_full__cifar10__cpu__seed0__<cells>cells.json`` instead, so it is
+``data/results/ledger_full__cifar10__cpu__seed0__<tag>.json`` (``params``, ``provenance``,
+``metrics``, the rows as ``artifacts``; ``<tag>`` the hash of the run's parameters). A prefix
+run writes ``ledger_full_<cells>cells__cifar10__cpu__seed0__<tag>.json`` instead, so it is
 never taken for the whole space.
 
     python tools/ledger_full.py [CELLS] [WORKERS]
