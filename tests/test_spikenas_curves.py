@@ -42,7 +42,7 @@ def write_curves(path, rows, header=HEADER):
 def load_tiny(tmp_path, rows=ROWS, name="tiny.csv.xz", **kw):
     path = write_curves(tmp_path / name, rows)
     kw = {"expected_sha256": None, "require_all": False, "cache_dir": tmp_path / "cache", **kw}
-    return C.load_curves.__wrapped__(path, **kw)  # unmemoised: every test reads its own file
+    return C._load_curves.__wrapped__(path, **kw)  # unmemoised: every test reads its own file
 
 
 # --- the synthetic file ------------------------------------------------------------------
@@ -151,28 +151,28 @@ def test_missing_first_epoch_refused(tmp_path):
 def test_malformed_files_refused(tmp_path):
     bad_header = write_curves(tmp_path / "h.csv.xz", ROWS, header="id,epoch,a,b,c,d")
     with pytest.raises(ConfigError, match=r"h\.csv\.xz: header"):
-        C.load_curves.__wrapped__(bad_header, expected_sha256=None, require_all=False)
+        C._load_curves.__wrapped__(bad_header, expected_sha256=None, require_all=False)
     text = tmp_path / "t.csv.xz"
     text.write_text(HEADER + "\n0,0,1,1,1,1\n")  # not xz-compressed
     with pytest.raises(ConfigError, match=r"t\.csv\.xz: not a readable curves CSV"):
-        C.load_curves.__wrapped__(text, expected_sha256=None, require_all=False)
+        C._load_curves.__wrapped__(text, expected_sha256=None, require_all=False)
     short = tmp_path / "s.csv.xz"
     with lzma.open(short, "wt") as f:
         f.write(HEADER + "\n0,0,1,1,1,1\n0,1,abc,1,1,1\n")
     with pytest.raises(ConfigError, match=r"s\.csv\.xz: not a readable curves CSV.*abc"):
-        C.load_curves.__wrapped__(short, expected_sha256=None, require_all=False)
+        C._load_curves.__wrapped__(short, expected_sha256=None, require_all=False)
     with pytest.raises(ConfigError, match="not found"):
-        C.load_curves.__wrapped__(tmp_path / "absent.csv.xz")
+        C._load_curves.__wrapped__(tmp_path / "absent.csv.xz")
 
 
 def test_expected_sha256_checked_on_tiny_file(tmp_path):
     path = write_curves(tmp_path / "tiny.csv.xz", ROWS)
     digest = C.file_sha256(path)
-    c = C.load_curves.__wrapped__(path, digest, require_all=False, cache_dir=tmp_path / "c")
+    c = C._load_curves.__wrapped__(path, digest, require_all=False, cache_dir=tmp_path / "c")
     assert c.sha256 == digest
     with pytest.raises(ConfigError, match=f"sha256 {digest} does not match"):
-        C.load_curves.__wrapped__(path, "0" * 64, require_all=False, cache_dir=tmp_path / "c")
-    C.load_curves.__wrapped__(path, "0" * 64, verify=False, require_all=False, use_cache=False)
+        C._load_curves.__wrapped__(path, "0" * 64, require_all=False, cache_dir=tmp_path / "c")
+    C._load_curves.__wrapped__(path, "0" * 64, verify=False, require_all=False, use_cache=False)
 
 
 def test_cache_written_reused_and_rebuilt_when_damaged(tmp_path):
@@ -228,7 +228,7 @@ def test_checksum_refusal_names_the_file(tmp_path):
     blob[len(blob) // 2] ^= 0x01
     copy.write_bytes(bytes(blob))
     with pytest.raises(ConfigError) as err:
-        C.load_curves.__wrapped__(copy, cache_dir=tmp_path / "cache")
+        C._load_curves.__wrapped__(copy, cache_dir=tmp_path / "cache")
     msg = str(err.value)
     assert str(copy) in msg and C.CURVES_SHA256 in msg and C.file_sha256(copy) in msg
 

@@ -46,6 +46,7 @@ What the curves give at no training cost:
 from __future__ import annotations
 
 import hashlib
+import inspect
 import lzma
 import math
 import warnings
@@ -371,8 +372,21 @@ def _padded(n_epochs: np.ndarray, values: np.ndarray, path: str, digest: str) ->
     return Curves(**cols, n_epochs=n, path=path, sha256=digest)
 
 
+def load_curves(*args, **kwargs) -> Curves:
+    """:func:`_load_curves` (decoded once per process); every call is recorded as data read
+    (:mod:`snnlib.provenance`)."""
+    curves = _load_curves(*args, **kwargs)
+    record_data(
+        "spikenas-bench-cifar10-curves",
+        source=SOURCE["repository"] + "@" + SOURCE["commit"],
+        file=Path(curves.path).name,
+        sha256=curves.sha256,
+    )
+    return curves
+
+
 @lru_cache(maxsize=4)
-def load_curves(
+def _load_curves(
     path: str | Path | None = None,
     expected_sha256: str | None = CURVES_SHA256,
     verify: bool = True,
@@ -416,16 +430,14 @@ def load_curves(
             f"{path}: {missing.size} architecture id(s) have no rows, e.g. "
             f"{missing[:5].tolist()} (every id 0..{N_ARCHS - 1} must be present)"
         )
-    record_data(
-        "spikenas-bench-cifar10-curves",
-        source=SOURCE["repository"] + "@" + SOURCE["commit"],
-        file=path.name,
-        sha256=digest,
-    )
     return _padded(n_epochs, values, str(path), digest)
 
 
 # --- early stopping ------------------------------------------------------------------------
+
+load_curves.__signature__ = inspect.signature(_load_curves)  # the parameters, for docs
+
+
 def early_stop_scores(curves: Curves, epochs=EARLY_STOP_EPOCHS) -> dict[str, np.ndarray]:
     """Early-stop scores of every cell, read off the curves (no training), higher = better:
 

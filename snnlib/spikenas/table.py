@@ -109,8 +109,25 @@ def _parse(path: Path) -> BenchTable:
     )
 
 
-@lru_cache(maxsize=4)
 def load_table(
+    path: str | Path | None = None, expected_sha256: str | None = TABLE_SHA256
+) -> BenchTable:
+    """The benchmark table, checksum verified (pass ``expected_sha256=None`` for another file),
+    parsed once per process; every call is recorded as data read (:mod:`snnlib.provenance`).
+
+    >>> t = load_table()
+    >>> int(t.test_acc.argmax()), float(t.test_acc.max()), int(t.dead().sum())
+    (12617, 89.3, 341)
+    """
+    table = _load_table(path, expected_sha256)
+    record_data(
+        "spikenas-bench-cifar10", source=SOURCE, file=Path(table.path).name, sha256=table.sha256
+    )
+    return table
+
+
+@lru_cache(maxsize=4)
+def _load_table(
     path: str | Path | None = None, expected_sha256: str | None = TABLE_SHA256
 ) -> BenchTable:
     """The benchmark table, checksum verified (pass ``expected_sha256=None`` for another file).
@@ -128,5 +145,4 @@ def load_table(
             f"{path}: sha256 {digest} does not match the SpikeNAS-Bench table's {expected_sha256}"
         )
     t = _parse(path)
-    record_data("spikenas-bench-cifar10", source=SOURCE, file=path.name, sha256=digest)
     return BenchTable(**{**t.__dict__, "sha256": digest})
