@@ -101,3 +101,35 @@ def test_retrain_refuses_an_empty_loader_and_zero_epochs():
         RetrainBudget(**{**budget.__dict__, "train": zero})
     with pytest.raises(ConfigError, match="repeat"):
         retrain(_Tiny(), budget, [1, 1])
+
+
+@pytest.mark.parametrize(
+    "make_x, message",
+    [
+        (lambda x: x.to(torch.complex64), "complex"),
+        (lambda x: x.index_put_((torch.tensor([3]),), torch.tensor(float("nan"))), "non-finite"),
+        (lambda x: x.index_put_((torch.tensor([0]),), torch.tensor(float("inf"))), "non-finite"),
+        (lambda x: x.reshape(40, 8, 8, 1), "channels-last"),
+        (lambda x: x.reshape(40, 8, 8, 1).expand(40, 8, 8, 3), "channels-last"),
+    ],
+)
+def test_from_tensors_refuses_items_it_cannot_represent(make_x, message):
+    from snnlib.data import dataset_names, from_tensors
+
+    x = torch.rand(40, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ConfigError, match=message):
+        from_tensors(make_x(x.clone()), torch.arange(40) % 4, name="refused")
+    assert "refused" not in dataset_names()  # nothing was registered
+
+
+def test_val_fraction_zero_carves_no_validation_set():
+    from snnlib.data import from_tensors, load_dataset, unregister_dataset
+
+    x, y = torch.rand(40, 1, 6, 6), torch.arange(40) % 4
+    from_tensors(x, y, name="noval", val_fraction=0.0, test_fraction=0.25)
+    try:
+        assert len(load_dataset("noval", "train")) == 32  # every item not in test (40 - 4 x 2)
+        with pytest.raises(ConfigError, match="val split .* is empty"):
+            load_dataset("noval", "val")
+    finally:
+        unregister_dataset("noval")

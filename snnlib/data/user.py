@@ -54,8 +54,30 @@ def _splits(labels: np.ndarray, n_test: int | None, test_fraction: float, val_fr
         check_range("test_fraction", test_fraction, 0.0, 1.0)
         rest, test = carve_per_class(labels, test_fraction, seed=0)
     check_range("val_fraction", val_fraction, 0.0, 1.0)
+    if val_fraction == 0:  # no validation split (carve_per_class would still take one per class)
+        return {"train": rest, "val": rest[:0], "test": test}
     keep, val = carve_per_class(labels[rest], val_fraction, seed=0)
     return {"train": rest[keep], "val": rest[val], "test": test}
+
+
+def _as_items(x, kind: str, field: str = "x") -> torch.Tensor:
+    """``x`` as float32 items, refusing what it cannot represent: complex values (the
+    imaginary part would be dropped), NaN or infinite values (training on them only fails
+    later, as a diverging loss), and channels-last images ``[N, H, W, C]`` (they would be read
+    as C-wide images with H channels)."""
+    t = torch.as_tensor(x).detach().cpu()
+    if t.is_complex():
+        raise ConfigError(f"{field} is complex ({t.dtype}); give real-valued items")
+    t = t.to(torch.float32)
+    bad = int((~torch.isfinite(t)).sum())
+    if bad:
+        raise ConfigError(f"{field} holds {bad} non-finite values (NaN or inf); clean them first")
+    if kind == "static" and t.dim() == 4 and t.shape[-1] in (1, 3) and t.shape[1] > 4:
+        raise ConfigError(
+            f"{field} has shape {tuple(t.shape)}: channels-last [N, H, W, C]? from_tensors takes "
+            f"[N, C, H, W]; pass {field}.permute(0, 3, 1, 2)"
+        )
+    return t
 
 
 def _labels(y, n: int, field: str = "y") -> np.ndarray:
@@ -191,7 +213,7 @@ def from_tensors(
         >>> unregister_dataset("tiny")
     """
     check_choice("kind", kind, KINDS)
-    x = torch.as_tensor(x).detach().cpu().to(torch.float32)
+    x = _as_items(x, kind)
     want = {"static": (3, 4), "events": (5,)}[kind]
     if x.dim() not in want:
         shapes = "[N, C, H, W] or [N, H, W]" if kind == "static" else "[N, T, P, H, W]"
@@ -201,7 +223,7 @@ def from_tensors(
     labels = _labels(y, len(x))
     n_test = None
     if test is not None:
-        x_test = torch.as_tensor(test[0]).detach().cpu().to(torch.float32)
+        x_test = _as_items(test[0], kind, "test x")
         if kind == "static" and x_test.dim() == 3:
             x_test = x_test.unsqueeze(1)
         if tuple(x_test.shape[1:]) != tuple(x.shape[1:]):
