@@ -191,7 +191,7 @@ def test_cache_written_reused_and_rebuilt_when_damaged(tmp_path):
         cached,
         format=np.array(C.CACHE_FORMAT),
         archive_sha256=np.array(first.sha256),
-        arrays_sha256=np.array(C._arrays_sha256(n_epochs, values)),
+        arrays_sha256=np.array(C.arrays_sha256(n_epochs, values)),
         n_epochs=n_epochs,
         values=tampered,
     )

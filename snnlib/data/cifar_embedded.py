@@ -15,7 +15,6 @@ pickle, keyed by the archive's checksum) under the data root.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import tarfile
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fileio import atomic_write
+from ..fileio import atomic_write, file_sha256
 from ..paths import REPO_ROOT
 from ..validation import ConfigError
 
@@ -54,14 +53,6 @@ class EmbeddedSplit:
     targets: list
     source: str = SOURCE
     sha256: str = ARCHIVE_SHA256
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def verify_archive(

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from tonic.transforms import ToFrame
 
-from ..fileio import atomic_write
+from ..fileio import arrays_sha256, atomic_write
 from ..validation import ConfigError, check_choice, check_range
 from .base import DatasetInfo, SplitDataset
 from .neuromorphic import resize_counts
@@ -31,18 +31,6 @@ from .registry import USER_FOLDER, register_dataset
 from .splits import carve_per_class
 
 KINDS = ("static", "events")
-
-
-def _arrays_sha256(*arrays) -> str:
-    """One sha256 over the bytes, dtypes and shapes of ``arrays`` (in order)."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 def _splits(labels: np.ndarray, n_test: int | None, test_fraction: float, val_fraction: float):
@@ -160,7 +148,7 @@ class TensorSource:
         """The sha256 of the user's arrays (items, labels, splits): what a result names as the
         data it read (computed once)."""
         if not hasattr(self, "_sha256"):
-            self._sha256 = _arrays_sha256(
+            self._sha256 = arrays_sha256(
                 self.x.detach().cpu().contiguous().numpy(), self.labels, *self.splits.values()
             )
         return self._sha256
@@ -304,7 +292,7 @@ class EventSource:
         if not hasattr(self, "_sha256"):
             cat = np.concatenate(self.events) if self.events else np.zeros(0, _EVENT_DTYPE)
             lengths = np.array([len(e) for e in self.events], dtype=np.int64)
-            self._sha256 = _arrays_sha256(cat, lengths, self.labels, *self.splits.values())
+            self._sha256 = arrays_sha256(cat, lengths, self.labels, *self.splits.values())
         return self._sha256
 
     def state(self) -> dict:

@@ -58,23 +58,9 @@ from .zero_cost import grad_norm, synflow
 
 
 def sahd_kernel(spikes: dict[str, torch.Tensor]) -> torch.Tensor:
-    """The SAHD kernel ``[B, B]`` from recorded spikes (layer -> ``[T, B, N]``)."""
-    K = None
-    calls = 0
-    for s in spikes.values():
-        x = (s > 0).to(torch.float64)  # [T, B, N]
-        n = x.shape[-1]
-        ones = x.sum(-1)  # [T, B]
-        # Hamming distance: |x_i| + |x_j| - 2 x_i.x_j, batched over time steps
-        H = ones[:, :, None] + ones[:, None, :] - 2 * x @ x.transpose(1, 2)
-        r = ones / n
-        E = n * (r[:, :, None] * (1 - r[:, None, :]) + (1 - r[:, :, None]) * r[:, None, :])
-        k = (n - 0.5 / (E + 1e-3) * H).sum(0)
-        K = k if K is None else K + k
-        calls += x.shape[0]
-    if K is None:
-        raise ValueError("the model has no LIF layer: SAHD needs spikes")
-    return K / calls
+    """The SAHD kernel ``[B, B]`` from recorded spikes (layer -> ``[T, B, N]``), through each
+    layer's Gram matrix (:func:`snnlib.nas.spike_gram.sahd_from_grams`)."""
+    return sahd_from_grams(SpikeGram.of(s) for s in spikes.values())
 
 
 def sahd_score(model: nn.Module, batches: list[torch.Tensor]) -> float:
@@ -90,10 +76,13 @@ def sahd_score(model: nn.Module, batches: list[torch.Tensor]) -> float:
 @torch.no_grad()
 def mean_firing_rate(model: nn.Module, x: torch.Tensor) -> float:
     """Spikes / (neurons x T x images) over all LIF layers of an untrained net."""
-    spikes = record_spikes(model, x)
+    return firing_rate(record_spikes(model, x))
+
+
+def firing_rate(spikes: dict[str, torch.Tensor]) -> float:
+    """Spikes / (neurons x T x images) over the recorded layers (layer -> ``[T, B, N]``)."""
     total = sum(float(s.sum()) for s in spikes.values())
-    count = sum(s.numel() for s in spikes.values())
-    return total / max(count, 1)
+    return total / max(sum(s.numel() for s in spikes.values()), 1)
 
 
 def parameter_count(model: nn.Module) -> float:
@@ -329,10 +318,6 @@ def score_proxies(run: ProbeRun, names: Sequence[str]) -> tuple[dict[str, float]
 
 
 # -- the built-in scores ------------------------------------------------------------------------
-def _firing_rate(run: ProbeRun) -> float:
-    spikes = run.spikes
-    total = sum(float(s.sum()) for s in spikes.values())
-    return total / max(sum(s.numel() for s in spikes.values()), 1)
 
 
 def _grad_norm(run: ProbeRun) -> float:
@@ -385,7 +370,12 @@ for _name in LSP_SCALARS:
             ("lsp",),
             f"MSE-NAS authors' released scorer (BrainCog LSP), {_name}, {_variant}",
         )
-register_proxy("firing_rate", _firing_rate, ("spikes",), "mean firing rate of all LIF layers")
+register_proxy(
+    "firing_rate",
+    lambda run: firing_rate(run.spikes),
+    ("spikes",),
+    "mean firing rate of all LIF layers",
+)
 register_proxy(
     "grad_norm", _grad_norm, ("gradients", "labels"), "sum of gradient norms (Abdelfattah 2021)"
 )

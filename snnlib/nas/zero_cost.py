@@ -49,6 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..spikes import record_spikes
+from .spike_gram import SpikeGram, naswot_from_grams
 
 
 def grad_norm(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -87,18 +88,9 @@ def synflow(model: nn.Module, input_shape: tuple[int, ...]) -> float:
 
 def naswot_kernel(spikes: dict[str, torch.Tensor]) -> torch.Tensor:
     """``K_ij = sum over layers and steps of (N - Hamming(s_i, s_j))`` from recorded spikes
-    (layer -> ``[T, B, N]``)."""
-    K = None
-    for s in spikes.values():
-        b = (s > 0).to(torch.float64)  # [T, B, N]
-        n = b.shape[-1]
-        ones = b.sum(-1)
-        H = ones[:, :, None] + ones[:, None, :] - 2 * b @ b.transpose(1, 2)
-        k = (n - H).sum(0)
-        K = k if K is None else K + k
-    if K is None:
-        raise ValueError("the model has no LIF layer: NASWOT needs spike codes")
-    return K
+    (layer -> ``[T, B, N]``), through each layer's Gram matrix
+    (:func:`snnlib.nas.spike_gram.naswot_from_grams`)."""
+    return naswot_from_grams(SpikeGram.of(s) for s in spikes.values())
 
 
 def naswot_score(model: nn.Module, x: torch.Tensor, spikes: dict | None = None) -> float:

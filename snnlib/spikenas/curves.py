@@ -45,7 +45,6 @@ What the curves give at no training cost:
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import lzma
 import math
@@ -57,7 +56,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fileio import atomic_write
+from ..fileio import arrays_sha256, atomic_write
 from ..paths import REPO_ROOT
 from ..provenance import record_data
 from ..validation import ConfigError, check_range
@@ -300,15 +299,6 @@ def decode_curves(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --- cache ---------------------------------------------------------------------------------
-def _arrays_sha256(n_epochs: np.ndarray, values: np.ndarray) -> str:
-    h = hashlib.sha256()
-    for arr in (n_epochs, values):
-        arr = np.ascontiguousarray(arr)
-        h.update(f"{arr.dtype.str}{arr.shape}".encode())
-        h.update(memoryview(arr).cast("B"))
-    return h.hexdigest()
-
-
 def default_cache_dir() -> Path:
     """The project's data cache folder, shared with the embedded data sets
     (:func:`snnlib.data.cifar_embedded.default_cache_dir`: ``$SNNLIB_DATA/cache`` or
@@ -328,7 +318,7 @@ def _write_cache(path: Path, archive_sha256: str, n_epochs: np.ndarray, values: 
     arrays = {
         "format": np.array(CACHE_FORMAT),
         "archive_sha256": np.array(archive_sha256),
-        "arrays_sha256": np.array(_arrays_sha256(n_epochs, values)),
+        "arrays_sha256": np.array(arrays_sha256(n_epochs, values)),
         "n_epochs": n_epochs,
         "values": values,
     }
@@ -353,7 +343,7 @@ def _read_cache(path: Path, archive_sha256: str) -> tuple[np.ndarray, np.ndarray
         or values.shape != (int(n_epochs.sum()), len(VALUES))
     ):
         raise ConfigError(f"the curves cache {path} has arrays of the wrong shape or type")
-    if _arrays_sha256(n_epochs, values) != digest:
+    if arrays_sha256(n_epochs, values) != digest:
         raise ConfigError(f"the curves cache {path} fails its own sha256 (damaged)")
     return n_epochs, values
 

@@ -60,15 +60,24 @@ def proxy_table(
     """One row per proxy, sorted by tau: ``tau [lo, hi]``, ``rho [lo, hi]``, ``top5``,
     ``top5_chance``, ``top1``, ``top1_chance``, ``seconds`` (median per candidate), ``n``."""
     ids = np.asarray(ids)
-    acc = np.asarray(test_acc)[ids]
-    scores = proxy_scores(ledger, ids, proxies)
-    df = study_table(scores, acc, n_boot=n_boot, seed=seed, top=0.05)
-    df = df.rename(columns={"hit_rate": "top5", "chance": "top5_chance"})
-    df["top1"] = [top_hit_rate(scores[p], acc, 0.01) for p in df.index]
-    df["top1_chance"] = max(1, int(np.ceil(0.01 * len(ids) - 1e-9))) / len(ids)
+    df = score_statistics(
+        proxy_scores(ledger, ids, proxies), np.asarray(test_acc)[ids], n_boot, seed
+    )
     df["seconds"] = [
         float(np.median([ledger.rows[int(a)]["seconds"][p] for a in ids])) for p in df.index
     ]
+    return df
+
+
+def score_statistics(
+    scores: dict[str, np.ndarray], acc: np.ndarray, n_boot: int, seed: int
+) -> pd.DataFrame:
+    """One row per score, sorted by tau: ``tau [lo, hi]``, ``rho [lo, hi]``, the top-5 % and
+    top-1 % hit rates and their chance levels, ``n`` (the columns every score table shares)."""
+    df = study_table(scores, acc, n_boot=n_boot, seed=seed, top=0.05)
+    df = df.rename(columns={"hit_rate": "top5", "chance": "top5_chance"})
+    df["top1"] = [top_hit_rate(scores[p], acc, 0.01) for p in df.index]
+    df["top1_chance"] = max(1, int(np.ceil(0.01 * len(acc) - 1e-9))) / len(acc)
     return df.drop(columns=["constant"])
 
 
@@ -135,18 +144,14 @@ def early_stop_table(
     (:func:`~snnlib.spikenas.curves.early_stop_scores`), with ``seconds`` the median of the
     benchmark's recorded GPU seconds that the early stop costs (another machine: ``machine``)."""
     ids = np.asarray(ids)
-    acc = table.test_acc[ids]
     scores = {k: v[ids] for k, v in early_stop_scores(curves, epochs).items()}
-    df = study_table(scores, acc, n_boot=n_boot, seed=seed, top=0.05)
-    df = df.rename(columns={"hit_rate": "top5", "chance": "top5_chance"})
-    df["top1"] = [top_hit_rate(scores[p], acc, 0.01) for p in df.index]
-    df["top1_chance"] = max(1, int(np.ceil(0.01 * len(ids) - 1e-9))) / len(ids)
+    df = score_statistics(scores, table.test_acc[ids], n_boot, seed)
     df["seconds"] = [
         float(np.median(early_stop_seconds(curves, table, int(p.split("@")[1]))[ids]))
         for p in df.index
     ]
     df["machine"] = "benchmark GPU"
-    return df.drop(columns=["constant"])
+    return df
 
 
 def ledger_score_table(

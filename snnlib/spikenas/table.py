@@ -13,13 +13,13 @@ The table only *scores* what a search returns; it never guides a training-free s
 from __future__ import annotations
 
 import csv
-import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from ..fileio import file_sha256
 from ..paths import REPO_ROOT
 from ..provenance import record_data
 from ..validation import ConfigError
@@ -32,12 +32,7 @@ CHANCE = 10.0
 SOURCE = "tju-sun-lab/SpikeNAS-Bench@9994ce3999eded92c104fa7ce7082d4747cce3c3"
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+sha256 = file_sha256  # the table's checksum (snnlib.fileio.file_sha256)
 
 
 @dataclass(frozen=True)
