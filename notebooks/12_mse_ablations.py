@@ -13,10 +13,11 @@
 # %% [markdown]
 # # MSE-NAS ablations: fitness, searched scales, robustness to noise
 #
-# (a) The training-free RDM fitness against a realistic training-based fitness (validation
-# accuracy after a few epochs, as the authors' released script uses): cost per candidate,
-# measured here on the same data and candidates, and the retrained accuracy of what a short
-# search with each finds. (b) Which scales are searched: micro only, micro + meso, all three
+# (a) The search's training-free fitness (by default the authors' released scorer, the summed
+# Hamming dissimilarity of spike patterns) against a realistic training-based fitness
+# (validation accuracy after a few epochs, as the authors' released script uses): cost per
+# candidate, measured here on the same data and candidates, and the retrained accuracy of what
+# a short search with each finds. (b) Which scales are searched: micro only, micro + meso, all three
 # (unsearched genes held at their defaults), each with the same search budget. (c) Robustness
 # of the found, a random and the hand-designed network to input noise.
 
@@ -29,6 +30,7 @@ overwrite = False  # replace an existing result file that other parameters wrote
 confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to days
 max_steps = 0  # a dry run: every loop stops after this many steps (0: no cap; snnlib.dryrun)
 event_dataset = "digits-dvs"  # event dataset for event drop / jitter robustness ("" to skip)
+fitness = "lsp_hamming_sum"  # the search's fitness, as in 10_mse_search (rdm: label target)
 threads = 1  # torch threads (0: torch's default)
 
 # %% tags=["hide-input"]
@@ -45,14 +47,14 @@ from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.models import SpikingCNN
-from snnlib.mse import EvolutionConfig, NetConfig, RDMConfig, SearchSpace, evolve, sample_genomes
+from snnlib.mse import EvolutionConfig, NetConfig, SearchSpace, evolve, sample_genomes
 from snnlib.mse.cost import time_fitnesses
 from snnlib.mse.experiment import (
     accuracy_evaluator,
     live_random_genome,
     load_tensors,
-    rdm_evaluator,
     robustness,
+    search_fitness,
     train_and_measure,
     train_genome,
 )
@@ -123,8 +125,8 @@ cfg = pick_scale(
 print(cfg)
 data = load_tensors(dataset, cfg["time_steps"], seed=seed, limit=cfg["limit"])
 space = SearchSpace(n_cells=cfg["n_cells"])
-rdm_fit = rdm_evaluator(
-    data, RDMConfig(n_per_class=cfg["n_per_class"]), cfg["net"], seed=seed, device=str(dev)
+free_fit, fitness_record = search_fitness(
+    data, fitness, cfg["net"], cfg["n_per_class"], seed=seed, device=str(dev)
 )
 acc_fit = accuracy_evaluator(
     data, cfg["acc_fitness"], cfg["net"], batch_size=cfg["batch_size"], device=str(dev)
@@ -134,26 +136,27 @@ retrain = dict(
 )
 
 # %% [markdown]
-# ## (a) RDM fitness against accuracy after short training
+# ## (a) The training-free fitness against accuracy after short training
 # Cost per candidate, measured back to back on the same random candidates.
 
 # %%
 rng = np.random.default_rng(seed + 100)
 candidates = sample_genomes(rng, space, cfg["n_cost"], distinct=False)
-rdm_fit(candidates[0], seed)  # warm-up (first-call allocations), not timed
-# per candidate: the RDM fitness, then the accuracy fitness (what benchmark B2 times)
-costs = time_fitnesses({"rdm": rdm_fit, "acc": acc_fit}, candidates, seed, device=dev)
+free_fit(candidates[0], seed)  # warm-up (first-call allocations), not timed
+# per candidate: the training-free fitness, then the accuracy fitness (what benchmark B2 times)
+costs = time_fitnesses({"free": free_fit, "acc": acc_fit}, candidates, seed, device=dev)
 cost = pd.DataFrame(costs.rows())
-rdm_s, acc_s = float(cost["rdm_seconds"].median()), float(cost["acc_seconds"].median())
-ratio = acc_s / rdm_s
+free_s, acc_s = float(cost["free_seconds"].median()), float(cost["acc_seconds"].median())
+ratio = acc_s / free_s
 tau = (
-    float(kendalltau(cost["rdm_fitness"], cost["acc_fitness"])[0])
+    float(kendalltau(cost["free_fitness"], cost["acc_fitness"])[0])
     if len(cost) > 2
     else float("nan")
 )
 print(cost.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 print(
-    f"median seconds per candidate: RDM {rdm_s:.3f}, accuracy {acc_s:.2f}; ratio {ratio:.0f}x; "
+    f"median seconds per candidate: {free_fit.label} {free_s:.3f}, accuracy {acc_s:.2f}; "
+    f"ratio {ratio:.0f}x; "
     f"Kendall tau between the two fitnesses over {len(cost)} candidates: {tau:.2f}"
 )
 
@@ -162,7 +165,7 @@ print(
 
 # %%
 short = {}
-for name, fit_fn in [("RDM (training-free)", rdm_fit), ("accuracy after short training", acc_fit)]:
+for name, fit_fn in [("training-free", free_fit), ("accuracy after short training", acc_fit)]:
     t0 = time.perf_counter()
     res = evolve(fit_fn, space, cfg["short_search"], desc=name, progress=False)
     seconds = time.perf_counter() - t0
@@ -181,12 +184,12 @@ for name, fit_fn in [("RDM (training-free)", rdm_fit), ("accuracy after short tr
 
 # %%
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.5, 3.2))
-a1.bar(["RDM", "accuracy"], [rdm_s, acc_s], color=["tab:green", "tab:orange"])
+a1.bar(["training-free", "accuracy"], [free_s, acc_s], color=["tab:green", "tab:orange"])
 a1.set_yscale("log")
 _ = a1.set(ylabel="seconds per candidate (median)", title=f"fitness cost: {ratio:.0f}x")
 names = list(short)
 a2.bar(
-    ["RDM search", "accuracy search"],
+    ["training-free search", "accuracy search"],
     [short[n]["test_acc"] for n in names],
     color=["tab:green", "tab:orange"],
 )
@@ -208,7 +211,7 @@ spaces = {
 }
 scales_rows, models = [], {}
 for name, sp in spaces.items():
-    res = evolve(rdm_fit, sp, cfg["scale_search"], desc=name, progress=False)
+    res = evolve(free_fit, sp, cfg["scale_search"], desc=name, progress=False)
     out, model = train_genome(res.best, data, cfg["net"], return_model=True, **retrain)
     models[name] = (res.best, model)
     scales_rows.append(
@@ -225,7 +228,7 @@ print(scales_table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.5, 3.2))
 a1.bar(scales_table["searched scales"], scales_table["best fitness"], color="tab:green")
-_ = a1.set(ylabel="best RDM fitness", title="search")
+_ = a1.set(ylabel=f"best fitness ({free_fit.label})", title="search")
 a2.bar(scales_table["searched scales"], scales_table["test accuracy"], color="tab:blue")
 _ = a2.set(ylabel="retrained test accuracy", ylim=(0, 1), title="retrained")
 for ax in (a1, a2):
@@ -259,7 +262,7 @@ for i, (name, noises) in enumerate(noise_studies):
         found_model = static_found_model
     else:
         _, found_model = train_genome(found_genome, d, cfg["net"], return_model=True, **retrain)
-    rand_genome = live_random_genome(np.random.default_rng(seed + 200), space, rdm_fit, seed)
+    rand_genome = live_random_genome(np.random.default_rng(seed + 200), space, free_fit, seed)
     _, rand_model = train_genome(rand_genome, d, cfg["net"], return_model=True, **retrain)
     torch.manual_seed(seed)
     cnn = SpikingCNN(d.spec.in_channels, d.spec.num_classes, width=cfg["cnn_width"]).to(dev)
@@ -287,17 +290,17 @@ for noise, per_model in curves.items():
     print(noise, {k: [round(a, 3) for a in v] for k, v in per_model.items()})
 
 # %%
-rdm_name, acc_name = "RDM (training-free)", "accuracy after short training"
+free_name, acc_name = "training-free", "accuracy after short training"
 metrics = {
-    "rdm_seconds_per_candidate": rdm_s,
+    "free_seconds_per_candidate": free_s,
     "acc_seconds_per_candidate": acc_s,
     "cost_ratio": ratio,
     "fitness_kendall_tau": tau,
     "n_cost_candidates": len(cost),
     "acc_fitness_epochs": cfg["acc_fitness"].epochs,
-    "rdm_search_test_acc": short[rdm_name]["test_acc"],
+    "free_search_test_acc": short[free_name]["test_acc"],
     "acc_search_test_acc": short[acc_name]["test_acc"],
-    "rdm_search_seconds": short[rdm_name]["search_seconds"],
+    "free_search_seconds": short[free_name]["search_seconds"],
     "acc_search_seconds": short[acc_name]["search_seconds"],
     "short_search_population": cfg["short_search"].population,
     "short_search_generations": cfg["short_search"].generations,
@@ -327,6 +330,7 @@ glue("scales_table", scales_table.style.format(precision=4).hide(axis="index"), 
 path = run.write(
     metrics,
     artifacts={
+        "fitness": fitness_record,
         "cost": cost.to_dict(orient="list"),
         "short_search": short,
         "scales": scales_rows,

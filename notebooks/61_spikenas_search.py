@@ -14,8 +14,9 @@
 # # SpikeNAS-Bench searches: what does a training-free search return?
 #
 # Searches over the whole SpikeNAS-Bench space (15,625 cells), each allowed the same number of
-# evaluations. Training-free ones are guided by MSE-NAS's RDM fitness or SNASNet's SAHD score of
-# the untrained network on CIFAR-10 probe images; two references are guided by the table's
+# evaluations. Training-free ones are guided by the MSE-NAS authors' scorer, our label-target
+# RDM fitness, SNASNet's SAHD score or NASWOT's score of the untrained network on CIFAR-10
+# probe images; two references are guided by the table's
 # validation accuracy (a trained network's score: the upper bound a training-free score
 # competes with) and one by no information at all. The table's *test* accuracy of the cell a
 # search returns judges it, after every evaluation.
@@ -147,6 +148,7 @@ PAIRS = [
     ("MSE-NAS evolution, RDM", "random search, RDM"),
     ("random search, RDM", "random cell (no score)"),
     ("SNASNet: random search, SAHD", "random cell (no score)"),
+    ("random search, NASWOT", "random cell (no score)"),
     ("random search, RDM", "SNASNet: random search, SAHD"),
     ("regularised evolution, val. acc.", "MSE-NAS evolution, RDM"),
     ("random search, val. acc.", "random search, RDM"),
@@ -175,6 +177,7 @@ for short, label in (
     ("evo_val10", "MSE-NAS evolution, 10-epoch fitness"),
     ("rs_rdm", "random search, RDM"),
     ("rs_sahd", "SNASNet: random search, SAHD"),
+    ("rs_naswot", "random search, NASWOT"),
     ("re_val", "regularised evolution, val. acc."),
     ("rs_val", "random search, val. acc."),
     ("rand", "random cell (no score)"),

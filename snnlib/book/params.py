@@ -165,6 +165,12 @@ def _rdm(name: str) -> Callable[[], tuple]:
     return values
 
 
+def _fitnesses():
+    from ..mse.experiment import fitness_choices
+
+    return fitness_choices()
+
+
 def _attentions():
     from ..darts.attention import ATTENTION
 
@@ -211,6 +217,8 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         image_size=Param(17, integer(1, 34)),
     ),
     "10_mse_search": _spec(
+        fitness=Param("lsp_hamming_sum", lazy_choice(_fitnesses)),
+        repeats=Param(2, integer(1, 1000)),
         metric=Param("correlation", lazy_choice(_rdm("METRICS"))),
         comparison=Param("spearman", lazy_choice(_rdm("COMPARISONS"))),
         aggregation=Param("mean", lazy_choice(_rdm("AGGREGATIONS"))),
@@ -227,6 +235,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
     ),
     "12_mse_ablations": _spec(
         dataset=Param("digits", dataset("static")),
+        fitness=Param("lsp_hamming_sum", lazy_choice(_fitnesses)),
         event_dataset=Param("digits-dvs", dataset("events", optional=True)),
         threads=_THREADS,
     ),

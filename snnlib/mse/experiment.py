@@ -15,7 +15,7 @@ Noise models for the robustness study (applied to the raw batch, before encoding
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -33,9 +33,16 @@ from ..nas.retrain import (
     train_and_test,
 )
 from ..train import TrainConfig, evaluate
-from ..validation import ConfigError, check_choice
+from ..validation import ConfigError, check_choice, check_range
 from .decode import NetConfig, build_network
-from .fitness import AccuracyEvaluator, DataSpec, RDMEvaluator, class_balanced, loader_tensors
+from .fitness import (
+    AccuracyEvaluator,
+    DataSpec,
+    ProxyEvaluator,
+    RDMEvaluator,
+    class_balanced,
+    loader_tensors,
+)
 from .genome import Genome
 from .sampling import first_genome
 
@@ -97,6 +104,72 @@ def rdm_evaluator(
         *data.train, cfg.n_per_class, seed=seed, num_classes=data.spec.num_classes
     )
     return RDMEvaluator(x, y, data.spec, cfg, net, device=device, threads=threads)
+
+
+def probe_batches(
+    data: TensorData, n_per_class: int, repeats: int, seed: int = 0
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """``repeats`` disjoint class-balanced mini-batches of the train split, ``n_per_class``
+    items of every class each, ordered by class (one class-balanced draw of
+    ``n_per_class * repeats`` per class by ``seed``, dealt out in order)."""
+    k = data.spec.num_classes
+    x, y = class_balanced(*data.train, n_per_class * repeats, seed=seed, num_classes=k)
+    slot = (torch.arange(len(y)) % (n_per_class * repeats)) // n_per_class
+    return [x[slot == r] for r in range(repeats)], [y[slot == r] for r in range(repeats)]
+
+
+def proxy_evaluator(
+    data: TensorData,
+    proxy: str,
+    net: NetConfig,
+    n_per_class: int,
+    repeats: int = 2,
+    seed: int = 0,
+    device: str = "cpu",
+    threads: int | None = None,
+) -> ProxyEvaluator:
+    """A registered proxy as the search's fitness, the mean over ``repeats`` disjoint probe
+    mini-batches of the train split (the released scorer's 2; :func:`probe_batches`)."""
+    xs, ys = probe_batches(data, n_per_class, repeats, seed)
+    return ProxyEvaluator(xs, ys, data.spec, proxy, net, device=device, threads=threads)
+
+
+def fitness_choices() -> tuple[str, ...]:
+    """The search's fitness names: ``rdm`` (this book's label-target RDM, configured by an
+    :class:`~snnlib.nas.rdm.RDMConfig`) and every score of the NAS core's proxy registry."""
+    from ..nas.proxies import PROXIES
+
+    return ("rdm", *sorted(PROXIES))
+
+
+def search_fitness(
+    data: TensorData,
+    fitness: str,
+    net: NetConfig,
+    n_per_class: int,
+    rdm: RDMConfig | None = None,
+    repeats: int = 2,
+    seed: int = 0,
+    device: str = "cpu",
+    threads: int | None = None,
+) -> tuple[ProxyEvaluator | RDMEvaluator, dict]:
+    """The search's fitness ``fitness`` (:func:`fitness_choices`; default of the notebooks:
+    :data:`~snnlib.mse.fitness.DEFAULT_FITNESS`, the authors' scorer) and the record of every
+    setting that determines its values (for result files and checkpoint identities).
+
+    ``rdm`` configures the ``rdm`` fitness (its probe: ``n_per_class`` items of every class;
+    default :class:`~snnlib.nas.rdm.RDMConfig`); a registry score averages ``repeats``
+    mini-batches of ``n_per_class`` items per class.
+    """
+    check_choice("fitness", fitness, fitness_choices())
+    check_range("n_per_class", n_per_class, 1, None, integer=True)
+    check_range("repeats", repeats, 1, None, integer=True)
+    if fitness == "rdm":
+        cfg = replace(rdm or RDMConfig(), n_per_class=n_per_class)
+        ev = rdm_evaluator(data, cfg, net, seed=seed, device=device, threads=threads)
+        return ev, {"fitness": "rdm", **cfg.to_dict()}
+    ev = proxy_evaluator(data, fitness, net, n_per_class, repeats, seed, device, threads)
+    return ev, {"fitness": fitness, "n_per_class": n_per_class, "repeats": repeats}
 
 
 def accuracy_evaluator(
@@ -221,20 +294,23 @@ def train_genome(
     return (out, model) if return_model else out
 
 
-def output_spikes(evaluator: RDMEvaluator, genome: Genome, seed: int) -> bool:
-    """Whether the untrained network's last spiking layer fires on the evaluator's probe batch."""
-    responses = evaluator.responses(genome, seed)
-    return bool((list(responses.values())[-1] != 0).any())
+def silent_share(evaluator: ProxyEvaluator | RDMEvaluator, genomes, seed: int) -> float:
+    """The share of ``genomes`` whose untrained output layer stays silent on the probe (such a
+    network cannot learn: see :mod:`snnlib.nas.rdm`, silent output)."""
+    genomes = list(genomes)
+    if not genomes:
+        raise ConfigError("silent_share needs at least one genome")
+    return sum(not evaluator.output_fires(g, seed) for g in genomes) / len(genomes)
 
 
 def live_random_genome(
-    rng, space, evaluator: RDMEvaluator, seed: int, max_tries: int = 100
+    rng, space, evaluator: ProxyEvaluator | RDMEvaluator, seed: int, max_tries: int = 100
 ) -> Genome:
     """The first random genome (drawn from ``rng``) whose untrained output layer fires on the
     probe batch: a random baseline that can learn at all (see :mod:`snnlib.nas.rdm`, silent
     output)."""
     try:
-        return first_genome(rng, space, lambda g: output_spikes(evaluator, g, seed), max_tries)
+        return first_genome(rng, space, lambda g: evaluator.output_fires(g, seed), max_tries)
     except ConfigError:
         raise ConfigError(
             f"no random genome with a spiking output layer in {max_tries} draws"

@@ -1,7 +1,7 @@
 """The scores that guide searches over SpikeNAS-Bench, computed once per cell and cached.
 
-A training-free guide (``rdm``, ``lsp``, ``sahd``) scores the untrained network of a cell on
-the probe (:func:`snnlib.spikenas.ledger.score_cell`, one forward pass for all three) and
+A training-free guide (``rdm``, ``lsp``, ``sahd``, ``naswot``) scores the untrained network of a
+cell on the probe (:func:`snnlib.spikenas.ledger.score_cell`, one forward pass for all four) and
 costs the seconds that took; ``val_acc`` reads the table's validation accuracy and costs the
 benchmark's recorded training seconds (one GPU run; a different machine, so reported apart);
 ``val_acc@10`` reads the benchmark's learning curve after 10 epochs and costs that share of
@@ -40,8 +40,8 @@ from .search import GUIDES
 from .space import check_arch_id
 from .table import BenchTable
 
-GUIDE_PROXIES = (DEFAULT_RDM, "sahd", LSP_FITNESS)
-TRAINING_FREE = {"rdm": DEFAULT_RDM, "lsp": LSP_FITNESS, "sahd": "sahd"}
+GUIDE_PROXIES = (DEFAULT_RDM, "sahd", LSP_FITNESS, "naswot")
+TRAINING_FREE = {"rdm": DEFAULT_RDM, "lsp": LSP_FITNESS, "sahd": "sahd", "naswot": "naswot"}
 
 
 class Guides:
@@ -68,8 +68,8 @@ class Guides:
 
     @staticmethod
     def guide_config(config: LedgerConfig) -> LedgerConfig:
-        """``config`` reduced to what the guides need: the default RDM, the authors' scorer and
-        SAHD (one pass)."""
+        """``config`` reduced to what the guides need: the default RDM, the authors' scorer,
+        SAHD and NASWOT (one pass)."""
         return LedgerConfig(**{**config.__dict__, "proxies": GUIDE_PROXIES})
 
     def row(self, arch_id: int) -> dict:

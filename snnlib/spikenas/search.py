@@ -8,7 +8,8 @@ give the anytime curve. Guiding scores:
 - ``"rdm"``: this book's label-target RDM fitness (default configuration) of the untrained
   network on the probe images; ``"lsp"``: the MSE-NAS authors' released, label-free scorer
   (the summed Hamming matrix of spike patterns, :data:`snnlib.nas.lsp.LSP_FITNESS`, as
-  released); ``"sahd"``: SNASNet's SAHD score;
+  released); ``"sahd"``: SNASNet's SAHD score; ``"naswot"``: NASWOT's log-determinant of the
+  spike patterns' agreement kernel (Mellor et al., 2021);
 - ``"val_acc"``: the table's final **validation** accuracy (a trained network's accuracy on
   the validation half of the training set): the reference a training-free score competes with;
   ``"val_acc@10"``: the validation accuracy after 10 of the benchmark's training epochs, the
@@ -44,8 +45,8 @@ from ..nas.searchers import Run
 from ..validation import ConfigError, check_choice
 from .space import N_ARCHS, CellSpace
 
-GUIDES = ("rdm", "lsp", "sahd", "val_acc", "val_acc@10", "random")
-TRAINING_FREE_GUIDES = ("rdm", "lsp", "sahd")
+GUIDES = ("rdm", "lsp", "sahd", "naswot", "val_acc", "val_acc@10", "random")
+TRAINING_FREE_GUIDES = ("rdm", "lsp", "sahd", "naswot")
 
 
 SPACE = CellSpace()
@@ -82,6 +83,7 @@ BOOK_METHODS = {
     "MSE-NAS evolution, 10-epoch fitness": ("evolution", "val_acc@10"),
     "random search, RDM": ("random", "rdm"),
     "SNASNet: random search, SAHD": ("random", "sahd"),
+    "random search, NASWOT": ("random", "naswot"),
     "regularised evolution, val. acc.": ("regularized_evolution", "val_acc"),
     "random search, val. acc.": ("random", "val_acc"),
     "random cell (no score)": ("random", "random"),

@@ -63,10 +63,17 @@ def proxy_table(
     df = score_statistics(
         proxy_scores(ledger, ids, proxies), np.asarray(test_acc)[ids], n_boot, seed
     )
-    df["seconds"] = [
-        float(np.median([ledger.rows[int(a)]["seconds"][p] for a in ids])) for p in df.index
-    ]
+    df["seconds"] = median_seconds(ledger, ids, df.index)
     return df
+
+
+def median_seconds(ledger: Ledger, ids: Sequence[int], proxies: Sequence[str]) -> pd.Series:
+    """Each proxy's median seconds per cell over ``ids`` (its own time plus the shared work it
+    needs: :func:`snnlib.nas.proxies.score_proxies`)."""
+    return pd.Series(
+        {p: float(np.median([ledger.rows[int(a)]["seconds"][p] for a in ids])) for p in proxies},
+        name="seconds",
+    )
 
 
 def score_statistics(
