@@ -295,3 +295,22 @@ def test_rank_correlation_by_epoch(curves, table):
     assert every.loc[10, "n"] == 15625
     with pytest.raises(ConfigError, match="mask"):
         C.rank_correlation_by_epoch(table, curves, mask=np.ones(3, bool))
+
+
+def test_benchmark_epochs_and_tau_at_budget():
+    import pandas as pd
+
+    from snnlib.spikenas.curves import benchmark_epochs, tau_at_budget
+
+    assert benchmark_epochs(4, 25_000) == 4.0
+    assert benchmark_epochs(3, 2_000) == pytest.approx(0.24)
+    curve = pd.DataFrame({"tau": [0.1, 0.3, 0.35, 0.6]}, index=pd.Index([1, 2, 10, 100]))
+    assert tau_at_budget(curve, 9.99) == {"epochs": 9.99, "k": 2, "tau": 0.3, "bound": "at"}
+    assert tau_at_budget(curve, 10)["tau"] == 0.35
+    assert tau_at_budget(curve, 500)["k"] == 100
+    low = tau_at_budget(curve, 0.24)
+    assert (low["k"], low["tau"], low["bound"]) == (1, 0.1, "at most")
+    with pytest.raises(ConfigError, match="n_train"):
+        benchmark_epochs(3, 0)
+    with pytest.raises(ConfigError, match="equivalent_epochs"):
+        tau_at_budget(curve, -1)

@@ -598,3 +598,50 @@ def rank_correlation_by_epoch(
             }
         )
     return pd.DataFrame(rows).set_index("epoch")
+
+
+BENCH_TRAIN_IMAGES = 25_000
+"""Images of one benchmark training epoch: the training half of the CIFAR-10 training set."""
+
+
+def benchmark_epochs(epochs: float, n_train: int) -> float:
+    """A training budget of ``epochs`` passes over ``n_train`` images, in benchmark epochs
+    (passes over its 25,000 training images): ``epochs * n_train / 25000``. It counts images
+    seen, not the schedule: a short cosine schedule that ends at a small learning rate is not
+    the same as the first ``k`` epochs of the benchmark's 100-epoch one, so the tau read at that
+    ``k`` says how much a budget of that size *can* resolve at best.
+
+    >>> benchmark_epochs(8, 2_000)
+    0.64
+    """
+    check_range("epochs", epochs, 0.0, None)
+    check_range("n_train", n_train, 1, None, integer=True)
+    return float(epochs) * int(n_train) / BENCH_TRAIN_IMAGES
+
+
+def tau_at_budget(by_epoch, equivalent_epochs: float) -> dict:
+    """Where a budget of ``equivalent_epochs`` benchmark epochs sits on the curve
+    ``by_epoch`` (:func:`rank_correlation_by_epoch`): the tau at the largest recorded epoch
+    ``k <= equivalent_epochs``; a budget below the first recorded epoch reads that first epoch,
+    an upper bound (``bound="at most"``: a network trained less cannot rank better than the
+    benchmark's after one full epoch, up to noise), otherwise ``bound="at"``.
+
+    >>> import pandas as pd
+    >>> curve = pd.DataFrame({"tau": [0.2, 0.4, 0.5]}, index=pd.Index([1, 2, 5], name="epoch"))
+    >>> tau_at_budget(curve, 3.2)
+    {'epochs': 3.2, 'k': 2, 'tau': 0.4, 'bound': 'at'}
+    >>> tau_at_budget(curve, 0.64)["bound"]
+    'at most'
+    """
+    check_range("equivalent_epochs", equivalent_epochs, 0.0, None)
+    ks = np.asarray(by_epoch.index, dtype=float)
+    if ks.size == 0:
+        raise ConfigError("tau_at_budget needs a curve with at least one epoch")
+    below = ks[ks <= equivalent_epochs]
+    k = below.max() if below.size else ks.min()
+    return {
+        "epochs": float(equivalent_epochs),
+        "k": int(k),
+        "tau": float(by_epoch.loc[int(k), "tau"]),
+        "bound": "at" if below.size else "at most",
+    }
