@@ -341,6 +341,7 @@ glue("plain_note", plain_note, display=False)
 glue("retrain_C", cfg["C"], display=False)
 glue("n_test", len(loaders["test"].dataset), display=False)
 glue("n_train", len(loaders["train"].dataset), display=False)
+metrics["n_train"] = len(loaders["train"].dataset)  # the budget's images (62 places it)
 glue("one_image_pp", 100 / len(loaders["test"].dataset), display=False)
 # binomial standard error of one test accuracy: the resolution of a single-seed comparison
 p_hat = metrics["derived_test_acc"]

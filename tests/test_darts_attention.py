@@ -101,8 +101,8 @@ class _Halve(nn.Module):
 
 
 def test_register_attention_adds_one_entry_usable_by_both_networks(monkeypatch):
+    from snnlib import attention as attention_mod  # the registry's home (darts re-exports it)
     from snnlib.darts import Network, SearchNetwork, random_genotype
-    from snnlib.darts import attention as attention_mod
 
     monkeypatch.setattr(attention_mod, "ATTENTION", dict(attention_mod.ATTENTION))
     state = torch.get_rng_state()
@@ -118,7 +118,7 @@ def test_register_attention_adds_one_entry_usable_by_both_networks(monkeypatch):
 
 
 def test_register_attention_refuses_bad_entries(monkeypatch):
-    from snnlib.darts import attention as attention_mod
+    from snnlib import attention as attention_mod
 
     monkeypatch.setattr(attention_mod, "ATTENTION", dict(attention_mod.ATTENTION))
     with pytest.raises(ConfigError, match=r"already registered; registered: \['cbam'"):

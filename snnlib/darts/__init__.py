@@ -4,8 +4,9 @@ attention (Man et al., 2024), on the snnlib substrate.
 Modules, in the order the data flows:
 
 - :mod:`~snnlib.darts.operations`: the ``OPS`` registry and default ``PRIMITIVES``
-- :mod:`~snnlib.darts.attention`: temporal / channel (ECA, CBAM) / spatial attention, the
-  ``ATTENTION`` registry (``register_attention``, ``make_attention``)
+- :mod:`snnlib.attention` (substrate; re-exported here and by ``snnlib.darts.attention``):
+  temporal / channel (ECA, CBAM) / spatial attention, the ``ATTENTION`` registry
+  (``register_attention``, ``make_attention``)
 - :mod:`~snnlib.darts.layout`: the layer level: cell kinds and wiring
 - :mod:`~snnlib.darts.supernet`: ``MixedOp``, ``SearchCell``, ``SearchNetwork`` (alphas,
   optional macro betas)
@@ -22,8 +23,7 @@ Modules, in the order the data flows:
   averaged over seeds)
 """
 
-from . import searches  # noqa: F401  (registers the DARTS search)
-from .attention import (
+from ..attention import (
     ATTENTION,
     ChannelECA,
     ChannelSE,
@@ -32,6 +32,7 @@ from .attention import (
     make_attention,
     register_attention,
 )
+from . import searches  # noqa: F401  (registers the DARTS search)
 from .bilevel import (
     BilevelResult,
     SearchConfig,

@@ -26,10 +26,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..attention import make_attention
 from ..layers import ConvBN, FactorizedReduce, SpikingConv, SpikingHead
 from ..neurons import NeuronConfig
 from ..validation import ConfigError, check_choice, check_range
-from .attention import make_attention
 from .genotype import Genotype, validate_genotype
 from .layout import Layout, darts_layout, validate_layout
 from .operations import make_op

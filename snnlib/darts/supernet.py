@@ -44,10 +44,10 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..attention import make_attention
 from ..layers import ConvBN, SpikingHead, TimeDistributed
 from ..neurons import NeuronConfig
 from ..validation import check_choice, check_range
-from .attention import make_attention
 from .genotype import Genotype, cell_edges, derive_genotype
 from .layout import Layout, darts_layout, stage_layout
 from .network import PLACEMENTS, channel_plan, check_input, preprocessors

@@ -17,6 +17,8 @@
 - :mod:`~snnlib.nas.identity`: the records, hashes and checks every checkpoint carries;
 - :mod:`~snnlib.nas.retrain`: one ``retrain(architecture, budget, seeds) -> RetrainResult`` for
   every kind of architecture (the methods register theirs);
+- :mod:`~snnlib.nas.bilevel_steps`: the steps of a differentiable (DARTS) search, first and
+  second order, for any supernet, and DARTS' optimizers;
 - :mod:`~snnlib.nas.methods`: the registry of search methods ``SEARCH_METHODS`` (the methods
   register theirs).
 

@@ -4,13 +4,14 @@ The core's own searchers run on any search space (:mod:`snnlib.nas.searchers`: `
 ``evolution``, ``regularized_evolution``, ``space="any"``). Each method package registers its
 own searches when it is imported
 (:mod:`snnlib.mse`: ``mse-evolution``, ``mse-random``; :mod:`snnlib.darts`:
-``darts-bilevel``). The searches keep their own signatures (a fitness and a genome space, or
-a supernet and loaders): the registry says which exist, where they search and what to call.
+``darts-bilevel``; :mod:`snnlib.spikenas`: ``spikenas-darts``). The searches keep their own
+signatures (a fitness and a genome space, or a supernet and loaders): the registry says which
+exist, where they search and what to call.
 
->>> import snnlib.mse, snnlib.darts
+>>> import snnlib.mse, snnlib.darts, snnlib.spikenas
 >>> sorted(SEARCH_METHODS)  # doctest: +NORMALIZE_WHITESPACE
 ['darts-bilevel', 'evolution', 'mse-evolution', 'mse-random', 'random',
- 'regularized_evolution']
+ 'regularized_evolution', 'spikenas-darts']
 >>> get_search("mse-evolution").space
 'mse'
 """

@@ -4,7 +4,12 @@
 - :mod:`~snnlib.spikenas.network`: the benchmark's CIFAR-10 network, width a parameter;
 - :mod:`~snnlib.spikenas.table`: the committed table of trained accuracies (checksum verified).
 - :mod:`~snnlib.spikenas.curves`: every cell's per-epoch learning curves, early-stop scores and
-  the noise ceiling (checksum verified).
+  the noise ceiling (checksum verified);
+- :mod:`~snnlib.spikenas.supernet`: the network with every edge a softmax mixture of the five
+  operations (one alpha for both cells, MA-DARTS attention optional);
+- :mod:`~snnlib.spikenas.darts_data` and :mod:`~snnlib.spikenas.darts_search`: a seeded DARTS
+  search on the benchmark's own halves of the training set, judged by the table (registered
+  as the search method ``spikenas-darts``).
 """
 
 from .curves import (
@@ -19,6 +24,8 @@ from .curves import (
     noise_ceiling,
     rank_correlation_by_epoch,
 )
+from .darts_data import DartsData, load_darts_data
+from .darts_search import DartsConfig, DartsRun, run_darts_search
 from .network import SpikeNASCell, SpikeNASNet, benchmark_neuron
 from .space import (
     EDGES,
@@ -33,6 +40,7 @@ from .space import (
     n_convs,
     output_reachable,
 )
+from .supernet import SpikeNASSupernet
 from .table import BenchTable, load_table
 
 __all__ = [
@@ -49,6 +57,7 @@ __all__ = [
     "output_reachable",
     "SpikeNASCell",
     "SpikeNASNet",
+    "SpikeNASSupernet",
     "benchmark_neuron",
     "BenchTable",
     "load_table",
@@ -62,4 +71,9 @@ __all__ = [
     "load_curves",
     "noise_ceiling",
     "rank_correlation_by_epoch",
+    "DartsConfig",
+    "DartsData",
+    "DartsRun",
+    "run_darts_search",
+    "load_darts_data",
 ]

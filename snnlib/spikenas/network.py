@@ -35,7 +35,7 @@ torch.Size([2, 10])
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -81,6 +81,29 @@ def make_op(code: int, channels: int) -> nn.Module:
     return SpikingConv(channels, channels, 3, neuron=benchmark_neuron(CONV_THRESHOLDS[code]))
 
 
+def _sum(*terms: torch.Tensor | None) -> torch.Tensor | None:
+    """The sum of the terms that are not ``None`` (``None`` if none is)."""
+    out = None
+    for t in terms:
+        if t is not None:
+            out = t if out is None else out + t
+    return out
+
+
+def cell_forward(edge: Callable[[str, torch.Tensor | None], torch.Tensor | None], x0):
+    r"""The cell's graph: :math:`x_1 = e_{01}(x_0)`, :math:`x_2 = e_{02}(x_0) + e_{12}(x_1)`,
+    :math:`x_3 = e_{03}(x_0) + e_{13}(x_1) + e_{23}(x_2)`, output :math:`x_3`.
+
+    ``edge(name, x)`` is one edge's output, ``None`` for no signal (a ``zero`` edge, or an
+    input that is itself ``None``); a node without signal is ``None`` and an output without
+    signal is zeros. Skipping dead edges, rather than adding zeros, is what lets an operation
+    on a node no signal reaches stay untouched (no batch-norm statistics of its own zeros)."""
+    x1 = edge("e01", x0)
+    x2 = _sum(edge("e02", x0), edge("e12", x1))
+    x3 = _sum(edge("e03", x0), edge("e13", x1), edge("e23", x2))
+    return torch.zeros_like(x0) if x3 is None else x3
+
+
 class SpikeNASCell(nn.Module):
     """The four-node cell on time-major tensors ``[T, B, C, H, W]``; its output is node 3."""
 
@@ -95,37 +118,24 @@ class SpikeNASCell(nn.Module):
             return None
         return self.ops[name](x)
 
-    @staticmethod
-    def _sum(*terms: torch.Tensor | None) -> torch.Tensor | None:
-        terms = [t for t in terms if t is not None]
-        if not terms:
-            return None
-        out = terms[0]
-        for t in terms[1:]:
-            out = out + t
-        return out
-
     def forward(self, x0: torch.Tensor) -> torch.Tensor:
-        x1 = self._edge("e01", x0)
-        x2 = self._sum(self._edge("e02", x0), self._edge("e12", x1))
-        x3 = self._sum(self._edge("e03", x0), self._edge("e13", x1), self._edge("e23", x2))
-        return torch.zeros_like(x0) if x3 is None else x3
+        return cell_forward(self._edge, x0)
 
 
-class SpikeNASNet(nn.Module):
-    """The benchmark's CIFAR-10 network around one cell (used twice, at C1 and C2 channels).
+class SpikeNASBody(nn.Module):
+    """The benchmark's network with the cell left to the caller: ``make_cell(channels)``
+    builds the module used at C1 (32x32) and at C2 (16x16) channels. :class:`SpikeNASNet`
+    puts one discrete cell there, :class:`~snnlib.spikenas.supernet.SpikeNASSupernet` a cell
+    of mixed operations; everything else (layers, parameter names, initialisation, width
+    scaling) is this class.
 
-    ``width`` multiplies the channel counts and the hidden layer (1 = the benchmark's 128 /
-    256 / 1024); ``time_steps`` defaults to the benchmark's 5. Input: images ``[B, 3, 32, 32]``
-    (normalised); output: logits ``[B, 10]`` averaged over time. ``dropout`` (the benchmark's
-    0.5) acts in training mode only; training-free scores, which run the untrained network in
-    training mode for batch statistics, build it with ``dropout=0`` so that no unit is dropped
-    at random from the responses they compare.
+    :meth:`embed` is the stem repeated over the time steps, :meth:`classify` everything after
+    the second cell; ``forward = classify(cell2(down(cell1(embed(images)))))``.
     """
 
     def __init__(
         self,
-        edges: Sequence[int],
+        make_cell: Callable[[int], nn.Module],
         width: float = 1.0,
         time_steps: int = TIME_STEPS,
         num_classes: int = 10,
@@ -142,13 +152,12 @@ class SpikeNASNet(nn.Module):
         self.linear_init = linear_init
         if image_size % 4:
             raise ConfigError(f"image_size={image_size} must be a multiple of 4 (two 2x2 poolings)")
-        c1, c2 = (max(1, round(w * width)) for w in WIDTHS)
+        c1, c2 = self.channels = tuple(max(1, round(w * width)) for w in WIDTHS)
         hidden = max(1, round(HIDDEN * width))
-        self.edges = check_edges(edges)
         self.time_steps = int(time_steps)
         self.num_classes = num_classes
         self.stem = nn.Sequential(nn.Conv2d(3, c1, 3, 1, 1, bias=False), nn.BatchNorm2d(c1))
-        self.cell1 = SpikeNASCell(self.edges, c1)
+        self.cell1 = make_cell(c1)
         self.down = nn.Sequential(
             TimeDistributed(nn.BatchNorm2d(c1)),
             LIF(benchmark_neuron(1.0)),
@@ -156,7 +165,7 @@ class SpikeNASNet(nn.Module):
                 nn.Conv2d(c1, c2, 3, 1, 1, bias=False), nn.BatchNorm2d(c2), nn.AvgPool2d(2)
             ),
         )
-        self.cell2 = SpikeNASCell(self.edges, c2)
+        self.cell2 = make_cell(c2)
         self.post = nn.Sequential(
             TimeDistributed(nn.BatchNorm2d(c2)),
             LIF(benchmark_neuron(1.0)),
@@ -182,8 +191,18 @@ class SpikeNASNet(nn.Module):
         return 0.01 * (full / m.in_features) ** 0.5
 
     def reset_parameters(self) -> None:
-        """The benchmark's initialisation (see the module docstring and :meth:`linear_std`)."""
+        """The benchmark's initialisation (see the module docstring and :meth:`linear_std`).
+        A cell's ``attention`` (the supernet's option) keeps PyTorch's default initialisation,
+        as the attention of MA-DARTS' supernet does."""
+        keep = {
+            id(m)
+            for cell in (self.cell1, self.cell2)
+            if isinstance(getattr(cell, "attention", None), nn.Module)
+            for m in cell.attention.modules()
+        }
         for m in self.modules():
+            if id(m) in keep:
+                continue
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_uniform_(m.weight, a=2)
             elif isinstance(m, nn.Linear):
@@ -194,12 +213,54 @@ class SpikeNASNet(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
+    def embed(self, images: torch.Tensor) -> torch.Tensor:
+        """The stem's output ``[T, B, C1, H, W]``: computed once and repeated over the steps."""
         if images.dim() != 4 or images.shape[1] != 3:
-            raise ConfigError(f"SpikeNASNet takes images [B, 3, H, W]; got {tuple(images.shape)}")
+            raise ConfigError(
+                f"{type(self).__name__} takes images [B, 3, H, W]; got {tuple(images.shape)}"
+            )
         s = self.stem(images)
-        x = s.unsqueeze(0).expand(self.time_steps, *s.shape)
-        x = self.cell2(self.down(self.cell1(x)))
+        return s.unsqueeze(0).expand(self.time_steps, *s.shape)
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``[B, classes]`` from the second cell's output: the time mean of the group
+        means of the output layer."""
         out = self.fc2(self.lif_fc(self.fc1(self.post(x))))  # [T, B, classes * groups]
         out = out.view(*out.shape[:2], self.num_classes, GROUPS).mean(-1)
         return out.mean(0)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.classify(self.cell2(self.down(self.cell1(self.embed(images)))))
+
+
+class SpikeNASNet(SpikeNASBody):
+    """The benchmark's CIFAR-10 network around one cell (used twice, at C1 and C2 channels).
+
+    ``width`` multiplies the channel counts and the hidden layer (1 = the benchmark's 128 /
+    256 / 1024); ``time_steps`` defaults to the benchmark's 5. Input: images ``[B, 3, 32, 32]``
+    (normalised); output: logits ``[B, 10]`` averaged over time. ``dropout`` (the benchmark's
+    0.5) acts in training mode only; training-free scores, which run the untrained network in
+    training mode for batch statistics, build it with ``dropout=0`` so that no unit is dropped
+    at random from the responses they compare.
+    """
+
+    def __init__(
+        self,
+        edges: Sequence[int],
+        width: float = 1.0,
+        time_steps: int = TIME_STEPS,
+        num_classes: int = 10,
+        image_size: int = 32,
+        dropout: float = 0.5,
+        linear_init: str = "width_matched",
+    ):
+        super().__init__(
+            lambda c: SpikeNASCell(edges, c),
+            width=width,
+            time_steps=time_steps,
+            num_classes=num_classes,
+            image_size=image_size,
+            dropout=dropout,
+            linear_init=linear_init,
+        )
+        self.edges = check_edges(edges)
