@@ -28,14 +28,14 @@ BOOK_RUNS := \
 	10_mse_search__cifar10 11_mse_retrain__cifar10 62_spikenas_darts__cifar10 \
 	00_substrate__cifar10-dvs-sim 10_mse_search__cifar10-dvs-sim 11_mse_retrain__cifar10-dvs-sim \
 	60_spikenas_ledger__cifar10 22_madarts_attention__cifar10 \
-	01_nmnist_pipeline__nmnist 20_madarts_search__digits 21_madarts_retrain__digits \
-	12_mse_ablations__digits 22_madarts_attention__digits 10_mse_search__digits \
+	01_nmnist_pipeline__nmnist 12_mse_ablations__digits 10_mse_search__digits \
 	11_mse_retrain__digits 00_substrate__cifar10 02_simulator_vs_sensor__nmnist \
 	00_substrate__digits 00_substrate__digits-dvs 51_paper_scale__cifar10 50_performance__digits
-# Runs that left the book (their chapters' questions moved to the SpikeNAS-Bench judge: the
-# proxy study to the ledger, the digits comparison to 62) but stay tested at smoke scale and
-# runnable with make notebook.
-EXTRA_RUNS := 30_proxy_study__digits 40_comparison__digits
+# Runs that left the book (their chapters' questions moved to CIFAR-10 and the SpikeNAS-Bench
+# judge: the proxy study to the ledger, the digits comparison to 62, MA-DARTS on digits to its
+# CIFAR-10 runs) but stay tested at smoke scale and runnable with make notebook.
+EXTRA_RUNS := 30_proxy_study__digits 40_comparison__digits 20_madarts_search__digits \
+	21_madarts_retrain__digits 22_madarts_attention__digits
 
 
 EXEC_DIR := build/executed-$(SCALE)
