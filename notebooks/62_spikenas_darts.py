@@ -323,6 +323,7 @@ for name, key in (
             f"budget_{key}_bound": placed[name]["bound"],
         }
     )
+values = {k: v.item() if isinstance(v, np.generic) else v for k, v in values.items()}
 for key, value in values.items():
     glue(key, value, display=False)
 path = run.write(
