@@ -85,7 +85,7 @@ book/executed/%.ipynb: $(EXEC_DIR)/%.ipynb .make/scale tools/book_copy.py
 $(foreach d,digits cifar10 cifar10-dvs-sim,$(eval $(EXEC_DIR)/11_mse_retrain__$(d).ipynb: $(EXEC_DIR)/10_mse_search__$(d).ipynb))
 # the substrate run simulates (and caches) the event CIFAR-10 subset the MSE-NAS runs read
 $(EXEC_DIR)/10_mse_search__cifar10-dvs-sim.ipynb: $(EXEC_DIR)/00_substrate__cifar10-dvs-sim.ipynb
-$(foreach d,digits cifar10,$(eval $(EXEC_DIR)/21_madarts_retrain__$(d).ipynb $(EXEC_DIR)/22_madarts_attention__$(d).ipynb: $(EXEC_DIR)/20_madarts_search__$(d).ipynb))
+$(EXEC_DIR)/21_madarts_retrain__cifar10.ipynb $(EXEC_DIR)/22_madarts_attention__cifar10.ipynb: $(EXEC_DIR)/20_madarts_search__cifar10.ipynb
 # the comparison on SpikeNAS-Bench reads the searches of 61 and the retraining budgets of 11, 21
 $(EXEC_DIR)/62_spikenas_darts__cifar10.ipynb: $(EXEC_DIR)/61_spikenas_search__cifar10.ipynb $(EXEC_DIR)/11_mse_retrain__cifar10.ipynb $(EXEC_DIR)/21_madarts_retrain__cifar10.ipynb
 # The performance page reads every run's wall time (B5): it runs last.
