@@ -235,8 +235,8 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
     ),
     "12_mse_ablations": _spec(
         dataset=Param("digits", dataset("static")),
-        fitness=Param("lsp_hamming_sum", lazy_choice(_fitnesses)),
         event_dataset=Param("digits-dvs", dataset("events", optional=True)),
+        fitness=Param("lsp_hamming_sum", lazy_choice(_fitnesses)),
         threads=_THREADS,
     ),
     "20_madarts_search": _spec(
