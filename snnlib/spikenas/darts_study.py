@@ -80,6 +80,18 @@ def alpha_spread(run: Mapping) -> float:
     return float((w.max(axis=1) - 1.0 / w.shape[1]).max())
 
 
+def accuracy_summary(acc: np.ndarray, table: BenchTable) -> dict:
+    """Test accuracies of returned cells (one per seed): mean and 95 % t interval (``test_acc``,
+    ``lo``, ``hi``) and the median of their percentiles in the space."""
+    m, lo, hi = t_interval(acc)
+    return {
+        "test_acc": m,
+        "lo": lo,
+        "hi": hi,
+        "percentile (median)": float(np.median([table.percentile(a) for a in acc])),
+    }
+
+
 def darts_table(runs: Mapping[str, Sequence[Mapping]], table: BenchTable) -> pd.DataFrame:
     """One row per DARTS variant: the derived cell's test accuracy at the end (mean over seeds
     and 95 % t interval), its percentile in the space (median), the collapse share, dead
@@ -88,13 +100,8 @@ def darts_table(runs: Mapping[str, Sequence[Mapping]], table: BenchTable) -> pd.
     rows = {}
     for name, rs in runs.items():
         cells = final_cells(rs)
-        acc = np.asarray(table.test_acc)[cells]
-        m, lo, hi = t_interval(acc)
         rows[name] = {
-            "test_acc": m,
-            "lo": lo,
-            "hi": hi,
-            "percentile (median)": float(np.median([table.percentile(a) for a in acc])),
+            **accuracy_summary(np.asarray(table.test_acc)[cells], table),
             "zero/identity share": collapse_share(cells),
             "dead cells": dead_cells(cells),
             "alpha spread": float(np.mean([alpha_spread(r) for r in rs])),
@@ -124,12 +131,8 @@ def comparison_table(
     rows = {}
     for name, acc in finals.items():
         acc = np.asarray(acc, dtype=float)
-        m, lo, hi = t_interval(acc)
         rows[name] = {
-            "test_acc": m,
-            "lo": lo,
-            "hi": hi,
-            "percentile (median)": float(np.median([table.percentile(a) for a in acc])),
+            **accuracy_summary(acc, table),
             "seconds": float(seconds[name]),
             "machine": machines[name],
             "seeds": len(acc),
