@@ -32,7 +32,7 @@ from snnlib.darts.search_data import search_loaders
 from snnlib.encoding import Encoder
 from snnlib.mse.evolution import EvolutionConfig, evolve, load_evolution_state
 from snnlib.mse.genome import SearchSpace
-from snnlib.nas.identity import differing_fields, identity_hash, with_hash
+from snnlib.nas.identity import differing_fields, fitness_identity, identity_hash, with_hash
 from snnlib.validation import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -179,7 +179,11 @@ def test_a_plain_rerun_resumes_an_interrupted_search(tmp_path):
     )
     assert calls == [3, 4] and _summary(again) == _summary(full)
     # a finished search resumes to the identical result (history and timings included)
-    done = evolve(lambda g, s: pytest.fail("re-evaluated"), SPACE, CFG, checkpoint=ckpt)
+    # (a stand-in fitness that fails when called, under gene_fitness's derived identity)
+    same = {"fitness": fitness_identity(gene_fitness)}
+    done = evolve(
+        lambda g, s: pytest.fail("re-evaluated"), SPACE, CFG, checkpoint=ckpt, identity=same
+    )
     assert _summary(done) == _summary(full) and done.history == again.history
     assert done.seconds == again.seconds
 
@@ -318,7 +322,10 @@ MSE_CHILD = """
         return score + 0.01 * rng.random()
 
     cfg = EvolutionConfig(population=8, generations=4, elitism=1, seed=3)
-    res = evolve(fitness, SearchSpace(n_cells=3), cfg, checkpoint=ckpt, progress=False)
+    # the fitness reads kill_at, which differs between the two runs: its identity is given
+    # (a derived one would refuse the resume, as it should for a fitness that changed)
+    res = evolve(fitness, SearchSpace(n_cells=3), cfg, checkpoint=ckpt, progress=False,
+                 identity={"fitness": "kernel5+excitatory"})
     hist = [{k: v for k, v in h.items() if k != "seconds"} for h in res.history]
     json.dump({"best": res.best.hash(), "best_fitness": res.best_fitness, "history": hist,
                "cache": res.cache, "evaluations": res.evaluations, "calls": calls[0]},

@@ -134,6 +134,9 @@ def test_interrupted_and_resumed_search_equals_uninterrupted(tmp_path):
     assert resumed.population == full.population and resumed.cache == full.cache
     assert resumed.evaluations == full.evaluations
     # a finished checkpoint resumes to the same result without evaluating anything
+    # (a stand-in fitness that fails when called, under gene_fitness's derived identity)
+    from snnlib.nas.identity import fitness_identity
+
     again = evolve(
         lambda g, s: pytest.fail("re-evaluated"),
         SPACE,
@@ -141,6 +144,7 @@ def test_interrupted_and_resumed_search_equals_uninterrupted(tmp_path):
         checkpoint=ckpt,
         resume=True,
         progress=False,
+        identity={"fitness": fitness_identity(gene_fitness)},
     )
     assert again.best == full.best
     # ... and can be extended by more generations
@@ -292,3 +296,66 @@ def test_generation_0_is_the_sampler_and_each_generation_is_saved(tmp_path):
     assert first.rng_state == rng.bit_generator.state  # saved right after drawing generation 0
     assert [len(s.history) for _, s in saved] == [1, 2, 3]
     assert [s.generation for _, s in saved] == [0, 1, 2]
+
+
+def other_fitness(genome, seed):
+    """Another deterministic fitness (of the same genomes): its cache must not be resumed."""
+    return -gene_fitness(genome, seed)
+
+
+def test_a_checkpoint_of_another_fitness_is_never_resumed_without_identity(tmp_path):
+    """Issue 25: evolve() with a checkpoint and no identity= used to resume another metric's
+    fitness cache; the identity is now derived from the fitness itself."""
+    ckpt = tmp_path / "s.json"
+    cfg = EvolutionConfig(population=4, generations=2, seed=0)
+    evolve(gene_fitness, SPACE, cfg, checkpoint=ckpt, progress=False)
+    before = ckpt.read_bytes()
+    with pytest.raises(ConfigError, match=r"differing: fitness\.(callable|code_sha256)"):
+        evolve(other_fitness, SPACE, cfg, checkpoint=ckpt, resume=True, progress=False)
+    assert ckpt.read_bytes() == before  # refused: the file is untouched
+    # "auto" keeps the old file aside and starts afresh: the result is the fresh search's
+    auto = evolve(other_fitness, SPACE, cfg, checkpoint=ckpt, resume="auto", progress=False)
+    fresh = evolve(other_fitness, SPACE, cfg, progress=False)
+    assert auto.best.hash() == fresh.best.hash()
+    assert _strip(auto.history) == _strip(fresh.history)
+    assert len(list(tmp_path.glob("s.incompatible-*.json"))) == 1
+
+
+def test_derived_identity_sees_the_evaluators_data(tmp_path):
+    """Two RDM evaluators that differ only in their probe tensors have different identities;
+    the same evaluator resumes."""
+    ev = _rdm_evaluator()
+    ckpt = tmp_path / "s.json"
+    cfg = EvolutionConfig(population=3, generations=0, elitism=1, seed=0)
+    evolve(ev, SMALL, cfg, checkpoint=ckpt, progress=False)
+    evolve(_rdm_evaluator(), SMALL, cfg, checkpoint=ckpt, resume=True, progress=False)
+    other = _rdm_evaluator()
+    other.x = other.x + 1.0
+    with pytest.raises(ConfigError, match=r"differing: fitness\.fields\.x\.sha256"):
+        evolve(other, SMALL, cfg, checkpoint=ckpt, resume=True, progress=False)
+
+
+def test_a_fitness_reading_global_data_or_an_unrecordable_object():
+    from snnlib.nas.identity import fitness_identity
+
+    rec = fitness_identity(gene_fitness)
+    assert rec["callable"].endswith("gene_fitness") and len(rec["code_sha256"]) == 64
+    weights = torch.ones(3)
+
+    def scaled(genome, seed):
+        return float(weights.sum()) * gene_fitness(genome, seed)
+
+    a = fitness_identity(scaled)["closure"]["weights"]["sha256"]
+    weights.add_(1)
+    assert fitness_identity(scaled)["closure"]["weights"]["sha256"] != a
+
+    handle = open(__file__)  # noqa: SIM115
+    try:
+
+        def reads_file(genome, seed):
+            return float(len(handle.name))
+
+        with pytest.raises(ConfigError, match=r"fitness\.handle.*identity="):
+            fitness_identity(reads_file)
+    finally:
+        handle.close()

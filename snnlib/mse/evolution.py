@@ -79,6 +79,7 @@ from ..nas.identity import (
     check_identity,
     check_resume,
     differing_fields,
+    fitness_identity,
     identity_hash,
     move_aside,
     plain,
@@ -503,12 +504,19 @@ def evolve(
     picklable. ``callback(generation, state)`` runs after each generation's checkpoint.
     ``checkpoint``, ``resume`` and ``identity`` (the settings beyond ``space`` and
     ``config`` that determine the fitness: fitness and network configuration, data, scale):
-    see the module docstring.
+    see the module docstring. With a checkpoint and no ``identity``, the record is derived
+    from ``fitness_fn`` itself (:func:`snnlib.nas.identity.fitness_identity`: an evaluator's
+    class and data, a function's code and the values it reads), so a checkpoint of another
+    fitness is never resumed; a fitness whose identity cannot be derived is refused.
     """
     executor = executor or SyncExecutor()
     check_resume(resume)
     if resume is True and checkpoint is None:
         raise ConfigError("resume=True needs a checkpoint path")
+    if identity is None and checkpoint is not None:
+        # the fitness values a checkpoint caches are only valid for the fitness that computed
+        # them: without the caller's record, the fitness's own (its class and data, or its code)
+        identity = {"fitness": fitness_identity(fitness_fn)}
     record = evolution_identity(space, config, identity)
     rng = np.random.default_rng(config.seed)
     meter = None

@@ -20,6 +20,7 @@ overwriting it: work is never destroyed silently.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -59,6 +60,136 @@ def plain(value: Any, where: str = "record") -> Any:
     if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
         return plain(value.item(), where)  # numpy / torch scalar
     raise ConfigError(f"{where}={value!r} ({type(value).__name__}) cannot be part of a record")
+
+
+def fitness_identity(fn: Any, where: str = "fitness") -> dict:
+    """The record of a fitness callable, for a checkpoint's identity when the caller gives none.
+
+    A search resumed from a checkpoint reuses its cached fitness values, so the checkpoint must
+    be refused when the fitness differs. What determines a fitness is derived from the callable:
+
+    - an object with an ``identity()`` method: what that returns;
+    - a dataclass instance (the evaluators of :mod:`snnlib.mse.fitness`): its class and fields;
+    - a ``functools.partial``: its function, arguments and keywords;
+    - a function: its module, name and a digest of its code (nested code objects included),
+      plus the values it closes over;
+
+    with tensors and arrays recorded by dtype, shape and the sha256 of their bytes. Anything
+    else (an open file, a model object without an identity) is a :class:`ConfigError` naming
+    the field and asking for ``identity=``: a record that leaves part of the fitness out would
+    resume another fitness's cache silently.
+
+    Example:
+        >>> a = fitness_identity(functools.partial(max, 3))
+        >>> a["callable"], a["args"]
+        ('builtins.max', [3])
+    """
+    if callable(getattr(fn, "identity", None)):
+        return {"callable": _qualified(type(fn)), "identity": plain(fn.identity(), where)}
+    return _callable_record(fn, where)
+
+
+def _qualified(obj: Any) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', type(obj).__name__)}"
+
+
+def _code_digest(code: Any, h: Any) -> None:
+    h.update(code.co_code)
+    h.update(repr(code.co_names).encode())
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            _code_digest(const, h)
+        else:
+            h.update(repr(const).encode())
+
+
+def _callable_record(fn: Any, where: str) -> dict:
+    if isinstance(fn, functools.partial):
+        return {
+            "callable": _qualified(fn.func),
+            "args": [_fitness_value(a, f"{where}.args[{i}]") for i, a in enumerate(fn.args)],
+            "keywords": {k: _fitness_value(v, f"{where}.{k}") for k, v in fn.keywords.items()},
+        }
+    if dataclasses.is_dataclass(fn) and not isinstance(fn, type):
+        return {
+            "callable": _qualified(type(fn)),
+            "fields": {
+                f.name: _fitness_value(getattr(fn, f.name), f"{where}.{f.name}")
+                for f in dataclasses.fields(fn)
+            },
+        }
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        h = hashlib.sha256()
+        _code_digest(code, h)
+        cells = getattr(fn, "__closure__", None) or ()
+        return {
+            "callable": _qualified(fn),
+            "code_sha256": h.hexdigest(),
+            "closure": {
+                name: _fitness_value(cell.cell_contents, f"{where}.{name}")
+                for name, cell in zip(code.co_freevars, cells, strict=True)
+            },
+            "globals": _global_values(fn, code, where),
+        }
+    if type(fn).__module__ == "builtins":
+        return {"callable": _qualified(fn)}
+    raise ConfigError(
+        f"{where}: cannot derive the identity of a {type(fn).__name__}; pass identity= (the "
+        "settings that determine the fitness) or give it an identity() method"
+    )
+
+
+def _code_names(code: Any) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            names |= _code_names(const)
+    return names
+
+
+def _global_values(fn: Any, code: Any, where: str) -> dict:
+    """The module-level data a function reads (a global tensor or number is as much part of
+    the fitness as its code); modules are left out, classes and functions named."""
+    space = getattr(fn, "__globals__", {})
+    out = {}
+    for name in sorted(_code_names(code) & set(space)):
+        value = space[name]
+        if type(value).__name__ == "module":
+            continue
+        if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
+            out[name] = _qualified(value)
+        else:
+            out[name] = _fitness_value(value, f"{where}.{name}")
+    return out
+
+
+def _fitness_value(value: Any, where: str) -> Any:
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    if type(value).__module__ == "numpy" and hasattr(value, "shape") and value.shape != ():
+        from ..fileio import arrays_sha256
+
+        return {
+            "dtype": str(value.dtype),
+            "shape": list(value.shape),
+            "sha256": arrays_sha256(value),
+        }
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _callable_record(value, where)["fields"] | {"class": _qualified(type(value))}
+    if isinstance(value, dict):
+        return {str(k): _fitness_value(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_fitness_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if callable(value) and not isinstance(value, type):
+        return _callable_record(value, where)
+    try:
+        return plain(value, where)
+    except ConfigError:
+        raise ConfigError(
+            f"{where}={type(value).__name__}: cannot be part of the fitness's identity; pass "
+            "identity= (the settings that determine the fitness)"
+        ) from None
 
 
 def canonical_json(record: dict) -> str:
