@@ -33,23 +33,31 @@ threads = 1  # CPU intra-op threads
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 from IPython.display import display
 from myst_nb import glue
-from tqdm.auto import tqdm
 
+from snnlib.book.glue import glue_all
 from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
+from snnlib.book.spikenas_search import (
+    PAIRS,
+    anytime_curves,
+    paired_finals,
+    plot_anytime,
+    run_book_searches,
+    search_artifacts,
+    search_metrics,
+    search_seeds,
+    search_table,
+    search_values,
+)
 from snnlib.book.tables import book_table
-from snnlib.nas.statistics import paired_by_seed, t_interval
 from snnlib.paths import checkpoints_dir
-from snnlib.spikenas import N_ARCHS, load_table
+from snnlib.spikenas import load_table
 from snnlib.spikenas.guides import Guides
 from snnlib.spikenas.ledger import LedgerConfig, checkpoint_name, cifar_probe, ledger_identity
-from snnlib.spikenas.search import BOOK_METHODS, anytime, run_search, scored_cells_bound
-from snnlib.spikenas.study import anytime_table
+from snnlib.spikenas.search import scored_cells_bound
 from snnlib.validation import check_choice
 
 check_choice("dataset", dataset, ("cifar10",))
@@ -76,10 +84,12 @@ print(cfg)
 
 # %% [markdown]
 # ## The searches
-# Every method runs with seeds `seed`, `seed + 1`, ...; the random searches of one seed draw the
-# same cells, so they differ only in the score that picks among them (a paired design). Scores
-# are cached by cell across methods and seeds (a cell's score does not depend on who asks), and
-# each run is charged the measured seconds of every cell it evaluated.
+# The book's searches (`snnlib.spikenas.search.book_methods()`: the committed list, then any
+# searcher registered for every space, guided by the RDM fitness). Every method runs with
+# seeds `seed`, `seed + 1`, ...; the random searches of one seed draw the same cells, so they
+# differ only in the score that picks among them (a paired design). Scores are cached by cell
+# across methods and seeds (a cell's score does not depend on who asks), and each run is
+# charged the measured seconds of every cell it evaluated.
 
 # %%
 table = load_table()
@@ -90,15 +100,11 @@ score_cfg = LedgerConfig(
 ckpt = checkpoints_dir() / checkpoint_name(
     f"spikenas_guides__{scale}", ledger_identity(Guides.guide_config(score_cfg), probe)
 )
-seeds = [seed + k for k in range(cfg["n_seeds"])]
+seeds = search_seeds(seed, cfg["n_seeds"])
 guides = Guides(
     probe, score_cfg, table, checkpoint=ckpt, planned=scored_cells_bound(seeds, cfg["budget"])
 )
-runs = {label: [] for label in BOOK_METHODS}
-for s in tqdm(seeds, desc="seeds"):
-    for label, (method, guide) in BOOK_METHODS.items():
-        runs[label].append(run_search(method, guides.score(guide), cfg["budget"], s, guide))
-    guides.save()
+runs = run_book_searches(guides, cfg["budget"], seeds)
 print(f"{len(guides.rows)} distinct cells scored by a training-free guide")
 
 # %% [markdown]
@@ -107,119 +113,33 @@ print(f"{len(guides.rows)} distinct cells scored by a training-free guide")
 # evaluations spent; the dashed line is the space's median cell.
 
 # %%
-budget = cfg["budget"]
-curves = {label: anytime(r, table.test_acc, budget) for label, r in runs.items()}
-fig, ax = plt.subplots(figsize=(7.5, 4.2))
-k = np.arange(1, budget + 1)
-for label, c in curves.items():
-    mean = c.mean(0)
-    lo, hi = np.array([t_interval(c[:, j])[1:] for j in range(budget)]).T
-    ax.plot(k, mean, label=label)
-    ax.fill_between(k, lo, hi, alpha=0.15)
-ax.axhline(np.median(table.test_acc), ls="--", color="grey", lw=0.8)
-ax.set_xlabel("evaluations")
-ax.set_ylabel("test accuracy of the returned cell (%)")
-ax.set_ylim(max(80.0, ax.get_ylim()[0]), None)
-ax.legend(fontsize=7)
-fig.tight_layout()
+curves = anytime_curves(runs, table, cfg["budget"])
+fig = plot_anytime(curves, table)
 glue("fig_anytime", fig, display=False)
 plt.close(fig)
 
-tab = anytime_table(curves, cfg["at"])
-pct = {label: np.array([table.percentile(a) for a in c[:, -1]]) for label, c in curves.items()}
-tab["percentile (median)"] = [float(np.median(pct[label])) for label in tab.index]
-tab["seconds per run"] = [float(np.mean([r.seconds for r in runs[label]])) for label in tab.index]
+tab = search_table(curves, runs, table, cfg["at"])
 display(book_table(tab.round(2)))
 glue("anytime_table", book_table(tab.round(2)), display=False)
 
 # %% [markdown]
 # ## Paired comparisons at the full budget
-# Differences of the returned cell's test accuracy between two methods run with the same seeds:
-# mean, 95 % t interval, paired t-test and Wilcoxon signed-rank test.
+# Differences of the returned cell's test accuracy between two methods run with the same seeds
+# (the chapter's pairs: `snnlib.book.spikenas_search.PAIRS`): mean, 95 % t interval, paired
+# t-test and Wilcoxon signed-rank test.
 
 # %%
-final = {label: c[:, -1] for label, c in curves.items()}
-PAIRS = [
-    ("MSE-NAS evolution, RDM", "random cell (no score)"),
-    ("MSE-NAS evolution, authors' scorer", "random cell (no score)"),
-    ("MSE-NAS evolution, authors' scorer", "MSE-NAS evolution, RDM"),
-    ("MSE-NAS evolution, 10-epoch fitness", "MSE-NAS evolution, authors' scorer"),
-    ("MSE-NAS evolution, 10-epoch fitness", "random cell (no score)"),
-    ("MSE-NAS evolution, RDM", "random search, RDM"),
-    ("random search, RDM", "random cell (no score)"),
-    ("SNASNet: random search, SAHD", "random cell (no score)"),
-    ("random search, NASWOT", "random cell (no score)"),
-    ("random search, RDM", "SNASNet: random search, SAHD"),
-    ("regularised evolution, val. acc.", "MSE-NAS evolution, RDM"),
-    ("random search, val. acc.", "random search, RDM"),
-]
-pairs = {f"{a} - {b}": paired_by_seed(final[a], final[b]) for a, b in PAIRS}
-ptab = pd.DataFrame.from_dict(pairs, orient="index")
-ptab.index.name = "difference"
+ptab = paired_finals(curves, PAIRS)
 display(book_table(ptab.round(3)))
 glue("paired_table", book_table(ptab.round(3)), display=False)
 
 # %%
-def_key = "MSE-NAS evolution, RDM"
-values = {
-    "budget": budget,
-    "n_seeds": len(seeds),
-    "n_methods": len(BOOK_METHODS),
-    "n_scored": len(guides.rows),
-    "probe_images": len(probe.y),
-    "probe_source": probe.source,
-    "space_median": float(np.median(table.test_acc)),
-    "space_best": float(table.test_acc.max()),
-}
-for short, label in (
-    ("evo_rdm", def_key),
-    ("evo_lsp", "MSE-NAS evolution, authors' scorer"),
-    ("evo_val10", "MSE-NAS evolution, 10-epoch fitness"),
-    ("rs_rdm", "random search, RDM"),
-    ("rs_sahd", "SNASNet: random search, SAHD"),
-    ("rs_naswot", "random search, NASWOT"),
-    ("re_val", "regularised evolution, val. acc."),
-    ("rs_val", "random search, val. acc."),
-    ("rand", "random cell (no score)"),
-):
-    m, lo, hi = t_interval(final[label])
-    values.update(
-        {
-            f"{short}_acc": m,
-            f"{short}_lo": lo,
-            f"{short}_hi": hi,
-            f"{short}_pct": float(np.median(pct[label])),
-            f"{short}_seconds": float(np.mean([r.seconds for r in runs[label]])),
-        }
-    )
-for name, key in (
-    ("evo_vs_rand", f"{def_key} - random cell (no score)"),
-    ("evo_vs_rsrdm", f"{def_key} - random search, RDM"),
-    ("rsrdm_vs_rand", "random search, RDM - random cell (no score)"),
-    ("re_vs_evo", f"regularised evolution, val. acc. - {def_key}"),
-    ("lsp_vs_rand", "MSE-NAS evolution, authors' scorer - random cell (no score)"),
-    ("lsp_vs_rdm", f"MSE-NAS evolution, authors' scorer - {def_key}"),
-    ("val10_vs_lsp", "MSE-NAS evolution, 10-epoch fitness - MSE-NAS evolution, authors' scorer"),
-):
-    for f in ("diff", "lo", "hi", "t_p"):
-        values[f"{name}_{f}"] = pairs[key][f]
-values = {k: v.item() if isinstance(v, np.generic) else v for k, v in values.items()}
-for k, v in values.items():
-    glue(k, v, display=False)
+values = search_values(
+    runs, curves, ptab, table, budget=cfg["budget"], n_scored=len(guides.rows), probe=probe
+)
+values = glue_all(values)
 print(values)
 
 # %%
-path = run.write(
-    {
-        **values,
-        "anytime": tab.reset_index().to_dict(orient="records"),
-        "paired": ptab.reset_index().to_dict(orient="records"),
-    },
-    artifacts={
-        "runs": {label: [r.to_dict() for r in rs] for label, rs in runs.items()},
-        "bench_table": table.provenance(),
-        "probe": probe.identity(),
-        "space_size": N_ARCHS,
-    },
-)
+path = run.write(search_metrics(values, tab, ptab), artifacts=search_artifacts(runs, table, probe))
 print(path)

@@ -90,3 +90,20 @@ def test_comparison_table_fronts_per_machine_and_paired(table):
         paired_table(finals, [("dear", "nope")])
     with pytest.raises(ConfigError, match="seeds"):
         paired_table({**finals, "short": np.array([1.0])}, [("dear", "short")])
+
+
+def test_compare_searches_reads_budgeted_and_darts_records_alike(table):
+    from snnlib.spikenas.darts_study import compare_searches, search_machine
+
+    runs = {
+        "random search, val. acc.": [{"returned": [3, 12617], "seconds": s} for s in (4.0, 6.0)],
+        "spiking DARTS": [darts_run([0, c], seconds=s) for c, s in ((7, 10.0), (300, 30.0))],
+    }
+    tab, finals = compare_searches(runs, table)
+    assert finals["random search, val. acc."].tolist() == [table.test_acc[12617]] * 2
+    assert finals["spiking DARTS"].tolist() == table.test_acc[[7, 300]].tolist()
+    assert tab.loc["random search, val. acc.", "machine"] == "benchmark GPU"
+    assert tab.loc["spiking DARTS", "machine"] == "this CPU"
+    assert tab.loc["spiking DARTS", "seconds"] == 20.0
+    assert search_machine("MSE-NAS evolution, 10-epoch fitness") == "benchmark GPU"
+    assert search_machine("random search, RDM") == "this CPU"

@@ -114,6 +114,36 @@ def darts_table(runs: Mapping[str, Sequence[Mapping]], table: BenchTable) -> pd.
     return df
 
 
+GPU_GUIDED = ("val. acc.", "10-epoch fitness")
+"""Label endings of the searches guided by the table's validation accuracy (final, or after 10
+epochs): their seconds are the benchmark's recorded GPU seconds, another machine."""
+
+
+def search_machine(name: str) -> str:
+    """The machine whose seconds a search's cost is: ``"benchmark GPU"`` for a search guided by
+    the table's validation accuracy (its label ends with one of :data:`GPU_GUIDED`), else
+    ``"this CPU"``.
+
+    >>> search_machine("regularised evolution, val. acc."), search_machine("spiking DARTS")
+    ('benchmark GPU', 'this CPU')
+    """
+    return "benchmark GPU" if name.endswith(GPU_GUIDED) else "this CPU"
+
+
+def compare_searches(
+    runs: Mapping[str, Sequence[Mapping]], table: BenchTable
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Every search of ``runs`` (label -> its run records, one per seed in seed order: budgeted
+    searches and DARTS searches alike) on one judge: :func:`comparison_table` of the test
+    accuracy of the cells they return (:func:`final_cells`), their mean seconds and machines
+    (:func:`search_machine`); and those accuracies by label (for :func:`paired_table`)."""
+    acc = np.asarray(table.test_acc)
+    finals = {name: acc[final_cells(rs)] for name, rs in runs.items()}
+    seconds = {name: float(np.mean([r["seconds"] for r in rs])) for name, rs in runs.items()}
+    machines = {name: search_machine(name) for name in runs}
+    return comparison_table(finals, seconds, machines, table), finals
+
+
 def comparison_table(
     finals: Mapping[str, np.ndarray],
     seconds: Mapping[str, float],

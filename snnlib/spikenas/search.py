@@ -27,8 +27,11 @@ Methods:
   population of ``population``, the winner mutated in one edge, the oldest removed.
 
 All three are the NAS core's searchers (:mod:`snnlib.nas.searchers`) run on the cell space
-(:class:`~snnlib.spikenas.space.CellSpace`); a searcher registered there is one entry of
-:data:`METHODS` away from the book's comparison.
+(:class:`~snnlib.spikenas.space.CellSpace`). :func:`run_search` calls any searcher of the
+registry that runs on any space (:data:`snnlib.nas.methods.SEARCH_METHODS`, ``space="any"``),
+and :func:`book_methods` adds every such searcher that :data:`BOOK_METHODS` does not use, guided
+by the RDM fitness: one ``register_search(name, fn, space="any")`` call puts a new searcher in
+the book's searches (notebook 61) and so in its comparison of every method (notebook 62).
 
 All randomness comes from ``numpy.random.default_rng(seed)``: the same seed gives the same
 trajectory. Scores are cached by architecture id across methods and seeds (a cell's score
@@ -41,6 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..nas import searchers
+from ..nas.methods import SEARCH_METHODS
 from ..nas.searchers import Run
 from ..validation import ConfigError, check_choice
 from .space import N_ARCHS, CellSpace
@@ -92,25 +96,57 @@ BOOK_METHODS = {
 draw the same cells (same generator), so they differ only in the score that picks among them."""
 
 
+NEW_SEARCHER_GUIDE = "rdm"
+"""The guide of a registered searcher that :data:`BOOK_METHODS` does not name: the book's own
+training-free fitness (the guide of its default search, ``"MSE-NAS evolution, RDM"``)."""
+
+
+def registered_searchers() -> dict:
+    """Every searcher of the NAS registry that runs on any space (``space="any"``), by name, in
+    the order of registration: the core's three first (:data:`METHODS`), then any added."""
+    return {name: m.run for name, m in SEARCH_METHODS.items() if m.space == "any"}
+
+
+def book_methods() -> dict[str, tuple[str, str]]:
+    """The searches the book runs, by label: :data:`BOOK_METHODS` in its order, then each
+    registered searcher it does not use (:func:`registered_searchers`), guided by
+    :data:`NEW_SEARCHER_GUIDE` and labelled ``"<name>, RDM"``. Today the two are equal.
+
+    >>> list(book_methods()) == list(BOOK_METHODS)
+    True
+    """
+    methods = dict(BOOK_METHODS)
+    used = {method for method, _ in BOOK_METHODS.values()}
+    for name in registered_searchers():
+        if name not in used:
+            methods[f"{name}, RDM"] = (name, NEW_SEARCHER_GUIDE)
+    return methods
+
+
 def run_search(method: str, score, budget: int, seed: int, guide: str) -> Run:
-    """One run of ``method`` (a key of :data:`METHODS`) guided by ``score``."""
-    check_choice("method", method, METHODS)
+    """One run of the registered searcher ``method`` (a key of :func:`registered_searchers`;
+    the core's three are :data:`METHODS`) on the cell space, guided by ``score``."""
+    available = registered_searchers()
+    check_choice("method", method, available)
     check_choice("guide", guide, GUIDES)
-    return METHODS[method](score, budget, seed, guide=guide)
+    return available[method](SPACE, score, budget, seed, guide=guide)
 
 
-def scored_cells_bound(seeds: list[int], budget: int) -> int:
+def scored_cells_bound(
+    seeds: list[int], budget: int, methods: dict[str, tuple[str, str]] | None = None
+) -> int:
     """An upper bound on the distinct cells a training-free guide scores when every method of
-    :data:`BOOK_METHODS` runs with ``seeds`` and ``budget``: the union of the random searches'
-    draws (exact: they depend on the seed only, and the training-free random searches share
-    them) plus ``budget`` per seed for each evolution guided by a training-free score (exact up
-    to the cells they share with the draws and each other). The planned steps of a dry run's
-    "score cell" loop."""
+    ``methods`` (default :func:`book_methods`) runs with ``seeds`` and ``budget``: the union of
+    the random searches' draws (exact: they depend on the seed only, and the training-free
+    random searches share them) plus ``budget`` per seed for each other search guided by a
+    training-free score (exact up to the cells they share with the draws and each other). The
+    planned steps of a dry run's "score cell" loop."""
+    methods = book_methods() if methods is None else methods
     drawn: set[int] = set()
     for s in seeds:
         drawn.update(np.random.default_rng(s).choice(N_ARCHS, budget, replace=False).tolist())
-    evolutions = sum(m != "random" and g in TRAINING_FREE_GUIDES for m, g in BOOK_METHODS.values())
-    return len(drawn) + evolutions * len(seeds) * budget
+    others = sum(m != "random" and g in TRAINING_FREE_GUIDES for m, g in methods.values())
+    return len(drawn) + others * len(seeds) * budget
 
 
 def anytime(runs: list[Run], test_acc: np.ndarray, budget: int) -> np.ndarray:
