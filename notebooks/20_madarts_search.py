@@ -41,27 +41,29 @@ threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these
 resume = True  # continue this run's checkpoints if their settings match (False: start afresh)
 
 # %% tags=["hide-input"]
+from dataclasses import replace
+
 import matplotlib.pyplot as plt
-import numpy as np
 from myst_nb import glue
 
+from snnlib.book.glue import glue_all
+from snnlib.book.madarts_figures import (
+    alphas_figure,
+    cell_figures,
+    nos_figure,
+    search_accuracy_figure,
+)
+from snnlib.book.madarts_searches import (
+    format_sharpness,
+    run_searches,
+    search_artifacts,
+    search_glue_values,
+)
 from snnlib.book.madarts_summaries import search_metrics, sharpness_per_epoch
 from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
-from snnlib.darts import (
-    PRIMITIVES,
-    SearchConfig,
-    SupernetSpec,
-    cell_edges,
-    format_genotype,
-    genotype_to_dict,
-    layout_to_dict,
-    plot_cell,
-    search_loaders,
-    seeded_search,
-    seeded_search_checkpoint,
-)
+from snnlib.darts import DartsArchitecture, SearchConfig, SupernetSpec, search_loaders
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
 from snnlib.models import count_parameters
@@ -147,8 +149,7 @@ cfg = pick_scale(
     },
     dataset,
 )
-if order != cfg["search"].order:
-    cfg["search"] = SearchConfig(**{**cfg["search"].to_dict(), "order": order})
+cfg["search"] = replace(cfg["search"], order=order)  # the notebook's DARTS approximation
 info = dataset_info(dataset, image_size=cfg["image_size"])
 print(info)
 print(cfg)
@@ -220,7 +221,6 @@ identity = dict(
         time_steps=time_steps,
     ),
 )
-search_kw["resume"] = "auto" if resume else False
 search_kw["identity"] = identity
 checkpoint_kw = dict(
     stem=f"20_madarts_search__{dataset}__{scale}",
@@ -230,36 +230,16 @@ checkpoint_kw = dict(
     num_classes=info.num_classes,
     identity=identity,
 )
-
-supernet, res = seeded_search(
+# the MA-DARTS search, then (compare_plain) plain spiking DARTS: same seed, budget and data
+supernet, res, plain = run_searches(
     spec,
-    checkpoint=seeded_search_checkpoint(spec, **checkpoint_kw),
-    desc=f"search {attention} {dataset}",
+    compare_plain=compare_plain,
+    resume=resume,
+    checkpoint_kw=checkpoint_kw,
+    label=dataset,
     **search_kw,
 )
-last = res.history[-1]
-print(
-    f"{attention}: {res.seconds:.1f} s, {res.step_seconds:.3f} s per step, "
-    f"{count_parameters(supernet)} weights; final supernet val acc {last['val_acc']:.3f}, "
-    f"NoS {last['nos_val']:.0f}"
-)
-print(format_genotype(res.genotype))
-if macro == "depth":
-    print("searched layout:", res.layout)
-
-plain = None
-if compare_plain and attention != "none":
-    plain_net, plain = seeded_search(
-        spec.with_attention("none"),
-        checkpoint=seeded_search_checkpoint(spec.with_attention("none"), **checkpoint_kw),
-        desc=f"search none {dataset}",
-        **search_kw,
-    )
-    print(
-        f"none: {plain.seconds:.1f} s, {plain.step_seconds:.3f} s per step; final supernet val acc "
-        f"{plain.history[-1]['val_acc']:.3f}"
-    )
-    print(format_genotype(plain.genotype))
+print(f"{attention}: {count_parameters(supernet)} supernet weights")
 
 # %% [markdown]
 # ## Architecture weights over the epochs
@@ -268,34 +248,7 @@ if compare_plain and attention != "none":
 # (0 and 1 are the cell's inputs).
 
 # %%
-epochs = np.array([h["epoch"] for h in res.history])
-fig, axes = plt.subplots(2, 2, figsize=(11, 7.5), gridspec_kw={"height_ratios": [1, 1.6]})
-for col, cell in enumerate(("normal", "reduce")):
-    per_epoch = np.array(
-        [np.mean(h[f"alphas_{cell}"], axis=0) for h in res.history]
-    )  # [epochs, ops]
-    ax = axes[0, col]
-    im = ax.imshow(
-        per_epoch.T,
-        aspect="auto",
-        cmap="viridis",
-        extent=(epochs[0] - 0.5, epochs[-1] + 0.5, len(PRIMITIVES) - 0.5, -0.5),
-    )
-    ax.set_yticks(range(len(PRIMITIVES)))
-    _ = ax.set_yticklabels(PRIMITIVES)
-    _ = ax.set(xlabel="epoch", title=f"{cell} cell: mean softmax weight per operation")
-    fig.colorbar(im, ax=ax)
-    final = np.array(res.history[-1][f"alphas_{cell}"])
-    ax = axes[1, col]
-    im = ax.imshow(final, aspect="auto", cmap="magma")
-    ax.set_xticks(range(len(PRIMITIVES)))
-    _ = ax.set_xticklabels(PRIMITIVES, rotation=40, ha="right")
-    edges = cell_edges(cfg["steps"])
-    ax.set_yticks(range(len(edges)))
-    _ = ax.set_yticklabels([f"({i}, {j})" for i, j in edges])
-    _ = ax.set(title=f"{cell} cell: final weights per edge")
-    fig.colorbar(im, ax=ax)
-fig.tight_layout()
+fig = alphas_figure(res.history, cfg["steps"])
 glue("fig_alphas", fig, display=False)
 plt.close(fig)
 
@@ -306,8 +259,7 @@ plt.close(fig)
 
 # %%
 sharpness = sharpness_per_epoch(res.history)
-for cell, per_epoch in sharpness.items():
-    print(cell, " ".join(f"{e['max_weight']:.3f}/{e['entropy']:.3f}" for e in per_epoch))
+print(format_sharpness(sharpness))
 
 # %% [markdown]
 # ## The derived cells
@@ -315,20 +267,9 @@ for cell, per_epoch in sharpness.items():
 # strongest operation.
 
 # %%
-figs = {}
-for cell in ("normal", "reduce"):
-    fig = plot_cell(res.genotype, cell, title=f"{cell} cell, MA-DARTS ({attention}), {dataset}")
-    fig.tight_layout()
-    figs[cell] = fig
-    glue(f"fig_{cell}_cell", fig, display=False)
-    plt.close(fig)
-if plain is not None:
-    fig, axes = plt.subplots(1, 2, figsize=(15, 3.6))
-    for ax, cell in zip(axes, ("normal", "reduce")):
-        plot_cell(plain.genotype, cell, ax=ax, title=f"{cell} cell, plain spiking DARTS (none)")
-    fig.tight_layout()
-    glue("fig_plain_cells", fig, display=False)
-    plt.close(fig)
+figs = cell_figures(res, f"MA-DARTS ({attention}), {dataset}", plain)
+glue_all(figs)
+plt.close("all")
 
 # %% [markdown]
 # ## Number of spikes per cell during the search
@@ -337,41 +278,12 @@ if plain is not None:
 # supernet spikes, whatever its weight.
 
 # %%
-cells = list(res.history[0]["nos_per_cell_val"])
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
-for ax, tag, title in ((axes[0], "train", "training data"), (axes[1], "val", "validation data")):
-    for c in cells:
-        ax.plot(epochs, [h[f"nos_per_cell_{tag}"][c] for h in res.history], "o-", label=c)
-    _ = ax.set(xlabel="epoch", ylabel="spikes per image", title=f"NoS per cell, {title}")
-axes[1].legend(fontsize=7, ncol=2)
-axes[2].plot(epochs, [h["nos_train"] for h in res.history], "o-", label=f"{attention}, train")
-axes[2].plot(epochs, [h["nos_val"] for h in res.history], "s-", label=f"{attention}, val")
-if plain is not None:
-    axes[2].plot(epochs, [h["nos_train"] for h in plain.history], "o--", label="none, train")
-    axes[2].plot(epochs, [h["nos_val"] for h in plain.history], "s--", label="none, val")
-_ = axes[2].set(xlabel="epoch", ylabel="spikes per image", title="NoS, whole supernet")
-axes[2].legend(fontsize=7)
-fig.tight_layout()
+fig = nos_figure(res, attention, plain)
 glue("fig_nos", fig, display=False)
 plt.close(fig)
 
 # %%
-fig, ax = plt.subplots(figsize=(6, 3.2))
-for r, name, style in ((res, attention, "-"), (plain, "none", "--")):
-    if r is None:
-        continue
-    ax.plot(
-        epochs,
-        [h["train_acc"] for h in r.history],
-        "o" + style,
-        label=f"{name}: weight half (train)",
-    )
-    ax.plot(epochs, [h["val_acc"] for h in r.history], "s" + style, label=f"{name}: validation")
-_ = ax.set(
-    xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02), title="Supernet accuracy during the search"
-)
-ax.legend(fontsize=7)
-fig.tight_layout()
+fig = search_accuracy_figure(res, attention, plain)
 glue("fig_search_acc", fig, display=False)
 plt.close(fig)
 
@@ -382,69 +294,23 @@ plt.close(fig)
 
 # %%
 metrics = search_metrics(res, count_parameters(supernet), sharpness, plain)
-for key in (
-    "search_seconds",
-    "step_seconds",
-    "final_val_acc",
-    "nos_val",
-    "nos_train",
-    "reduce_pool_share",
-    "reduce_maxpool_share",
-    "normal_conv_share",
-    "normal_skip_share",
-    "energy_uj_val",
-    "alpha_max_weight_normal",
-    "alpha_max_weight_reduce",
-    "alpha_entropy_normal",
-    "alpha_entropy_reduce",
-    "alpha_uniform_weight",
-):
-    glue(key, metrics[key], display=False)
-glue("search_minutes", metrics["search_seconds"] / 60, display=False)
-glue("final_val_acc_pct", 100 * metrics["final_val_acc"], display=False)
-glue("epochs", metrics["epochs"], display=False)
-glue("genotype_text", format_genotype(res.genotype), display=False)
-glue("C", cfg["C"], display=False)
-glue("layers", cfg["layers"], display=False)
-glue("image_size", info.size[0], display=False)
-glue("time_steps", time_steps, display=False)
-glue("arch_steps", res.arch_steps, display=False)
-glue("arch_lr", float(cfg["search"].arch_lr), display=False)
-# DARTS' total architecture movement, learning rate x steps, which the cpu rates keep
-glue("arch_movement", float(cfg["search"].arch_lr * res.arch_steps), display=False)
-glue("n_search_train", len(loaders["train"].dataset), display=False)
-if plain is not None:
-    for key in ("plain_search_seconds", "plain_step_seconds", "step_time_ratio"):
-        glue(key, metrics[key], display=False)
-    glue("plain_final_val_acc_pct", 100 * metrics["plain_final_val_acc"], display=False)
-    glue("plain_nos_val", metrics["plain_nos_val"], display=False)
-    glue("plain_genotype_text", format_genotype(plain.genotype), display=False)
-print({k: v for k, v in metrics.items() if not isinstance(v, dict)})
+glue_all(
+    search_glue_values(
+        metrics,
+        res,
+        plain,
+        cfg=cfg,
+        image_size=info.size[0],
+        time_steps=time_steps,
+        n_train=len(loaders["train"].dataset),
+    )
+)
+print(metrics)
 
-architecture = {
-    "genotype": genotype_to_dict(res.genotype),
-    "layout": layout_to_dict(res.layout),
-    "attention": attention,
-    "placement": placement,
-    "gate": gate,
-    "steps": cfg["steps"],
-    "search_C": cfg["C"],
-    "search_image_size": info.size[0],
-    "time_steps": time_steps,
-}
-if plain is not None:
-    architecture["plain_darts"] = {
-        "genotype": genotype_to_dict(plain.genotype),
-        "layout": layout_to_dict(plain.layout),
-        "attention": "none",
-    }
-artifacts = {
-    "history": res.history,
-    "search_config": cfg["search"].to_dict(),
-    "split_sizes": sizes,
-    "alpha_sharpness": sharpness,
-}
-if plain is not None:
-    artifacts["history_plain"] = plain.history
-path = run.write(metrics, architecture=architecture, artifacts=artifacts)
+# the one record of the found architecture (and of the plain search's), read by 21 and 22
+architecture = DartsArchitecture.from_search(spec, res, image_size=info.size[0], plain=plain)
+artifacts = search_artifacts(
+    res, plain, search_config=cfg["search"].to_dict(), split_sizes=sizes, sharpness=sharpness
+)
+path = run.write(metrics, architecture=architecture.to_dict(), artifacts=artifacts)
 print("wrote", path)

@@ -38,27 +38,32 @@ compare_gates = True  # add a tcsa row with the original sigmoid gates
 threads = 1  # CPU intra-op threads (0: torch's default); 1 is fastest for these small tensors
 
 # %% tags=["hide-input"]
+from dataclasses import replace
+
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 from IPython.display import HTML
 from myst_nb import glue
 
+from snnlib.book.glue import glue_all
 from snnlib.book.madarts_budgets import retrain_budgets
-from snnlib.book.madarts_candidates import attention_variants, searched_architecture
-from snnlib.book.madarts_summaries import ablation_metrics, add_ablation_deltas, metric_key
+from snnlib.book.madarts_candidates import attention_variants
+from snnlib.book.madarts_figures import ablation_figure
+from snnlib.book.madarts_retraining import (
+    ablation_comparisons,
+    ablation_percent_keys,
+    comparison_table,
+    retrain_variants,
+    without_predictions,
+)
+from snnlib.book.madarts_summaries import ablation_metrics, add_ablation_deltas
 from snnlib.book.params import declared_params
 from snnlib.book.results import load_result
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.book.tables import html_table, markdown_table
-from snnlib.darts import (
-    format_genotype,
-    train_genotype,
-)
+from snnlib.darts import DartsArchitecture, format_genotype
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
-from snnlib.nas.comparisons import compare, comparison_metrics, comparison_rows, correct_matrix
 
 params = declared_params("22_madarts_attention", globals())
 run, dev = start("22_madarts_attention", params, threads=threads)
@@ -68,22 +73,20 @@ print(cfg)
 
 # %%
 found = load_result("20_madarts_search", dataset, scale, seed)
-arch = found["architecture"]
-searched = searched_architecture(arch, cfg["layers"])
-genotype, layout = searched.genotype, searched.layout
-time_steps, placement = searched.time_steps, searched.placement
-print(f"cells searched with attention {arch['attention']}:\n{format_genotype(genotype)}")
+arch = DartsArchitecture.from_dict(found["architecture"])  # the search's record, validated
+network = arch.network_options(cfg["layers"])  # each variant below sets its own gate
+print(f"cells searched with attention {arch.attention}:\n{format_genotype(arch.genotype)}")
 
 info = dataset_info(dataset, image_size=cfg["image_size"])
 loaders = make_loaders(
     dataset,
     batch_size=cfg["batch_size"],
-    time_steps=time_steps,
+    time_steps=arch.time_steps,
     limit=cfg["limit"],
     seed=seed,
     image_size=cfg["image_size"],
 )
-encoder = Encoder(default_encoding(info.kind), time_steps)
+encoder = Encoder(default_encoding(info.kind), arch.time_steps)
 common = dict(
     in_channels=info.in_channels,
     num_classes=info.num_classes,
@@ -91,12 +94,10 @@ common = dict(
     encoder=encoder,
     train_cfg=cfg["train"],
     C=cfg["C"],
-    layout=layout,
-    time_steps=time_steps,
-    placement=placement,
     seed=seed,
     device=dev,
     keep_predictions=True,  # every variant is compared with `none` image by image
+    **network,
 )
 
 # %% [markdown]
@@ -104,17 +105,7 @@ common = dict(
 
 # %%
 variants = attention_variants(compare_gates)
-rows = []
-for name, att, gate in variants:
-    r = train_genotype(
-        genotype, attention=att, attention_kwargs={"gate": gate}, desc=name, **common
-    )
-    rows.append({"name": name, "attention": att, "gate": gate, **r})
-    print(
-        f"{name:18s} test acc {r['test_acc']:.4f}  NoS {r['nos']:9.0f}  "
-        f"energy {r['energy_uj']:.3f} uJ  "
-        f"{r['params']} params  {r['seconds']:.1f} s"
-    )
+rows = retrain_variants(arch.genotype, variants, **common)
 add_ablation_deltas(rows)  # against the first row, attention none
 
 columns = [
@@ -131,22 +122,7 @@ glue("table_ablation", HTML(html_table(rows, columns)), display=False)
 print(markdown_table(rows, columns))
 
 # %%
-names = [r["name"] for r in rows]
-colors = ["0.6", "tab:green", "tab:orange", "tab:red", "tab:purple"][: len(rows)]
-fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.6))
-a1.bar(range(len(rows)), [100 * r["test_acc"] for r in rows], color=colors)
-lo = min(100 * r["test_acc"] for r in rows)
-_ = a1.set(
-    ylim=(max(0, lo - 5), 100),
-    ylabel="test accuracy (%)",
-    title=f"Attention ablation ({dataset}, {scale})",
-)
-a2.bar(range(len(rows)), [r["nos"] for r in rows], color=colors)
-_ = a2.set(ylabel="spikes per test image (NoS)", title="Number of spikes")
-for ax in (a1, a2):
-    ax.set_xticks(range(len(rows)))
-    _ = ax.set_xticklabels(names, rotation=20, ha="right")
-fig.tight_layout()
+fig = ablation_figure(rows, f"{dataset}, {scale}")
 glue("fig_ablation", fig, display=False)
 plt.close(fig)
 
@@ -158,40 +134,23 @@ plt.close(fig)
 # not the spread over seeds (see the retraining notebook's seeds for its size).
 
 # %%
-y_test = np.asarray(loaders["test"].dataset.targets)
-correct = {r["name"]: correct_matrix([r["predictions"]], y_test) for r in rows}
-baseline = rows[0]["name"]
-comparisons = compare(
-    {
-        f"{name} - {baseline}": (c, correct[baseline])
-        for name, c in correct.items()
-        if name != baseline
-    },
-    seed=seed,
-)
-comp_table = pd.DataFrame(comparison_rows(comparisons)).set_index("comparison")
-print(comp_table.round(3).to_string())
-glue("comp_table", comp_table.round(3), display=False)
+comparisons, paired = ablation_comparisons(rows, loaders["test"].dataset.targets, seed)
+comp_table = comparison_table(comparisons)
+print(comp_table.to_string())
+glue("comp_table", comp_table, display=False)
 
 # %%
 metrics = ablation_metrics(rows, cfg["train"].epochs)
-metrics.update(
-    comparison_metrics(
-        comparisons,
-        {f"{n} - {baseline}": f"{metric_key(n)}_minus_none" for n in correct if n != baseline},
-    )
-)
-metrics["n_test"] = int(len(y_test))
-for key, value in metrics.items():
-    glue(key, value, display=False)
-    if "_minus_none" in key and not key.endswith("_p_boot"):
-        glue(key + "_pct", 100 * value, display=False)
+metrics.update(paired)
+metrics["n_test"] = len(loaders["test"].dataset)
+glue_all(metrics, percent=ablation_percent_keys(metrics))
 print(metrics)
+retrained = replace(arch, layout=network["layout"])  # the search's record at retraining depth
 path = run.write(
     metrics,
-    architecture={"genotype": arch["genotype"]},
+    architecture=retrained.to_dict(),
     artifacts={
-        "rows": [{k: v for k, v in r.items() if k != "predictions"} for r in rows],
+        "rows": without_predictions(rows),
         "train_config": cfg["train"].to_dict(),
     },
 )

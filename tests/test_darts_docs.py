@@ -14,8 +14,15 @@ MODULES = [
     "network",
     "supernet",
     "search_data",
+    "architecture",
 ]
-BOOK_MODULES = ["madarts_budgets", "madarts_candidates", "madarts_summaries"]
+BOOK_MODULES = [
+    "madarts_budgets",
+    "madarts_candidates",
+    "madarts_summaries",
+    "madarts_searches",
+    "madarts_retraining",
+]
 
 
 @pytest.mark.parametrize(

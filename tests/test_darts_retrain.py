@@ -123,3 +123,22 @@ def test_cell_effect_needs_two_candidates_and_repeated_seeds():
     assert cell_effect([[0.9, 0.91]])["F"] is None  # one candidate
     assert cell_effect([[0.9], [0.92]])["F"] is None  # no within-candidate variance
     assert cell_effect([[0.9, 0.9], [0.92, 0.92]])["p"] is None  # zero seed noise: F undefined
+
+
+def test_retrain_genotype_is_the_cores_result_and_the_dicts_are_its_views():
+    """retrain_genotype returns the core's RetrainResult; train_genotype_seeds is its
+    seed_averaged view and train_genotype the view of its one run (run_dict)."""
+    from snnlib.darts.retrain import retrain_genotype, run_dict
+
+    kw, _ = _tiny_retraining(n=32, classes=2, seed=2, val=False)
+    geno = random_genotype(3)
+    result = retrain_genotype(geno, [0, 1], **kw)
+    assert isinstance(result, RetrainResult) and result.seeds == [0, 1]
+    averaged = train_genotype_seeds(geno, [0, 1], **kw)
+    assert averaged["test_accs"] == result.test_accs
+    assert averaged["test_acc"] == pytest.approx(result.test_acc)
+    assert averaged["nos"] == pytest.approx(result.nos)
+    single = train_genotype(geno, seed=1, **kw)
+    one = run_dict(result.runs[1])
+    assert single["test_acc"] == one["test_acc"] and single["nos_per_cell"] == one["nos_per_cell"]
+    assert set(single) == set(one)

@@ -9,10 +9,13 @@ from snnlib.book.madarts_budgets import (
     retraining_seeds,
 )
 from snnlib.book.madarts_candidates import (
+    NO_PLAIN_NOTE,
+    PLAIN_NOTE,
     RANDOM_CELL_SEED,
     attention_variants,
+    plain_cells,
     random_candidates,
-    searched_architecture,
+    retraining_candidates,
 )
 from snnlib.book.madarts_summaries import (
     ablation_metrics,
@@ -25,6 +28,7 @@ from snnlib.book.madarts_summaries import (
 )
 from snnlib.darts import (
     BilevelResult,
+    DartsArchitecture,
     darts_layout,
     genotype_to_dict,
     layout_to_dict,
@@ -71,20 +75,38 @@ def _arch(**extra):
     }
 
 
-def test_searched_architecture_picks_the_layout_and_the_plain_cells():
+def test_the_search_record_gives_the_retraining_layout_and_the_plain_cells():
     plain = random_genotype(3, steps=2, multiplier=2)
-    a = searched_architecture(_arch(gate="scaled_sigmoid"), layers=8)
-    assert a.genotype == G and a.layout == darts_layout(8)  # fixed layout at retraining depth
-    assert a.plain_genotype == G and "no plain search" in a.plain_note
+    a = DartsArchitecture.from_dict(_arch(gate="scaled_sigmoid"))
+    assert a.retrain_layout(8) == darts_layout(8)  # the fixed layout at retraining depth
+    assert plain_cells(a) == (G, NO_PLAIN_NOTE)
     assert (a.attention, a.placement, a.gate, a.steps) == ("tcsa", "node", "scaled_sigmoid", 2)
-    macro = stage_layout((1, 2, 1))
-    b = searched_architecture(
-        _arch(layout=layout_to_dict(macro), plain_darts={"genotype": genotype_to_dict(plain)}),
-        layers=8,
+    options = a.network_options(8)
+    assert options == dict(
+        layout=darts_layout(8),
+        time_steps=2,
+        placement="node",
+        attention_kwargs={"gate": "scaled_sigmoid"},
     )
-    assert b.layout == macro  # a macro search keeps its stage depths
-    assert b.plain_genotype == plain and "plain spiking DARTS" in b.plain_note
+    macro = stage_layout((1, 2, 1))
+    b = DartsArchitecture.from_dict(
+        _arch(layout=layout_to_dict(macro), plain_darts={"genotype": genotype_to_dict(plain)}),
+    )
+    assert b.retrain_layout(8) == macro  # a macro search keeps its stage depths
+    assert plain_cells(b) == (plain, PLAIN_NOTE)
     assert b.gate == "sigmoid"  # results written before the scaled gate
+    names = [(n, att) for n, _, att in retraining_candidates(b, seed=2, n_random=2)]
+    assert names == [
+        ("MA-DARTS", "tcsa"),
+        ("plain DARTS", "none"),
+        ("random 0", "tcsa"),
+        ("random 1", "tcsa"),
+    ]
+    assert retraining_candidates(b, 2, 2)[1][1] == plain
+    assert (
+        retraining_candidates(b, 2, 2)[2][1]
+        == random_candidates(2, 1, steps=2, attention="x")[0][1]
+    )
 
 
 def test_random_candidates_are_a_fixed_stream_per_seed():

@@ -75,3 +75,12 @@ def retraining_seeds(seed: int, n_seeds: int, default: int) -> list[int]:
     when ``n_seeds`` is 0 (the scale's default)."""
     check_range("n_seeds", n_seeds, 0, None, integer=True)
     return [seed + k for k in range(n_seeds or default)]
+
+
+def loader_sizes(loaders: dict) -> dict[str, int]:
+    """``split -> number of items`` of a budget's loaders (``train``, ``val``, ``test``).
+
+    >>> loader_sizes({"test": type("L", (), {"dataset": [0, 1, 2]})()})
+    {'test': 3}
+    """
+    return {name: len(loader.dataset) for name, loader in loaders.items()}

@@ -1,6 +1,6 @@
-"""What the retraining notebooks retrain: the searched cells (and the plain DARTS cells) read
-back from a search result, random cells from the same discrete space, and the attention
-variants of the ablation.
+"""What the retraining notebooks retrain: the searched cells (and the plain DARTS cells) of a
+search record (:class:`~snnlib.darts.architecture.DartsArchitecture`), random cells from the
+same discrete space, and the attention variants of the ablation.
 
 Example:
     >>> [name for name, _, _ in random_candidates(0, 2, steps=2, attention="tcsa")]
@@ -11,10 +11,8 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from ..darts.genotype import Genotype, genotype_from_dict, random_genotype
-from ..darts.layout import Layout, darts_layout, layout_from_dict
+from ..darts.architecture import DartsArchitecture
+from ..darts.genotype import Genotype, random_genotype
 
 #: Random cell ``k`` of experiment seed ``s`` is ``random_genotype(RANDOM_CELL_SEED + s + k)``:
 #: a fixed stream per experiment seed, apart from the seeds of the retrainings themselves.
@@ -27,49 +25,26 @@ NO_PLAIN_NOTE = (
 )
 
 
-@dataclass(frozen=True)
-class SearchedArchitecture:
-    """The ``architecture`` entry of a search result, as objects.
-
-    ``layout`` is the retraining layout: the searched stage depths of a macro search (a
-    layout whose reductions read a single input), else the fixed DARTS layout of
-    ``layers`` cells. ``plain_genotype`` is the plain DARTS search's cells, or the MA-DARTS
-    cells when the search ran without a plain comparison (``plain_note`` says which).
-    """
-
-    genotype: Genotype
-    layout: Layout
-    searched_layout: Layout
-    attention: str
-    placement: str
-    gate: str
-    time_steps: int
-    steps: int
-    plain_genotype: Genotype
-    plain_note: str
+def plain_cells(arch: DartsArchitecture) -> tuple[Genotype, str]:
+    """The baseline cells of a retraining and what they are: the plain DARTS search's cells
+    of the search record ``arch``, or the MA-DARTS cells when the search ran without a plain
+    comparison (then retrained without attention)."""
+    plain = arch.plain()
+    if plain is None:
+        return arch.genotype, NO_PLAIN_NOTE
+    return plain.genotype, PLAIN_NOTE
 
 
-def searched_architecture(arch: dict, layers: int) -> SearchedArchitecture:
-    """Read ``arch`` (the search notebook's ``architecture`` dict) for retraining at
-    ``layers`` cells. A result without ``gate`` predates the scaled gate: ``sigmoid``."""
-    genotype = genotype_from_dict(arch["genotype"])
-    searched = layout_from_dict(arch["layout"])
-    layout = searched if searched.reduce_inputs == "single" else darts_layout(layers)
-    if "plain_darts" in arch:
-        plain, note = genotype_from_dict(arch["plain_darts"]["genotype"]), PLAIN_NOTE
-    else:
-        plain, note = genotype, NO_PLAIN_NOTE
-    return SearchedArchitecture(
-        genotype=genotype,
-        layout=layout,
-        searched_layout=searched,
-        attention=arch["attention"],
-        placement=arch["placement"],
-        gate=arch.get("gate", "sigmoid"),
-        time_steps=arch["time_steps"],
-        steps=arch["steps"],
-        plain_genotype=plain,
-        plain_note=note,
+def retraining_candidates(arch: DartsArchitecture, seed: int, n_random: int) -> list:
+    """The retraining's candidates ``(name, genotype, attention)``: the MA-DARTS cells with
+    their attention, the plain DARTS cells (:func:`plain_cells`) without attention, then
+    ``n_random`` random cells (:func:`random_candidates`) with the MA-DARTS attention."""
+    candidates = [
+        ("MA-DARTS", arch.genotype, arch.attention),
+        ("plain DARTS", plain_cells(arch)[0], "none"),
+    ]
+    return candidates + random_candidates(
+        seed, n_random, steps=arch.steps, attention=arch.attention
     )
 
 

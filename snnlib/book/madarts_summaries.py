@@ -22,6 +22,7 @@ import numpy as np
 
 from ..darts.genotype import Genotype, alpha_sharpness
 from ..nas.statistics import cell_effect
+from .glue import glue_key
 
 CELLS = ("normal", "reduce")
 POOLS = ("max_pool_3x3", "avg_pool_3x3")
@@ -132,8 +133,9 @@ def add_ablation_deltas(rows: list[dict]) -> list[dict]:
 
 
 def metric_key(name: str) -> str:
-    """A row name as a metric key: ``"tcsa, sigmoid gate"`` -> ``"tcsa_sigmoid_gate"``."""
-    return name.replace(", ", "_").replace(" ", "_")
+    """A row name as a metric key, by the one glue-key rule (:func:`~snnlib.book.glue.glue_key`):
+    ``"tcsa, sigmoid gate"`` -> ``"tcsa_sigmoid_gate"``."""
+    return glue_key(name)
 
 
 def ablation_metrics(rows: list[dict], train_epochs: int) -> dict:

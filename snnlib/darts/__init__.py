@@ -19,6 +19,8 @@ Modules, in the order the data flows:
 - :mod:`~snnlib.darts.supernet_search`: ``SupernetSpec``, ``seeded_search``, its checkpoint
   file (``seeded_search_checkpoint``)
 - :mod:`~snnlib.darts.cell_spikes`: NoS per cell
+- :mod:`~snnlib.darts.architecture`: ``DartsArchitecture``, the one record of a found
+  architecture (cells, layout, attention, time steps), as the search writes it
 - :mod:`~snnlib.darts.retrain`: ``train_genotype`` at a fixed budget (``train_genotype_seeds``:
   averaged over seeds)
 """
@@ -33,6 +35,7 @@ from ..attention import (
     register_attention,
 )
 from . import searches  # noqa: F401  (registers the DARTS search)
+from .architecture import DartsArchitecture
 from .bilevel import (
     BilevelResult,
     SearchConfig,
@@ -63,7 +66,7 @@ from .genotype import (
 from .layout import Layout, darts_layout, layout_from_dict, layout_to_dict, stage_layout
 from .network import Cell, Network
 from .operations import OPS, POOLING, PRIMITIVES, make_op
-from .retrain import train_genotype, train_genotype_seeds
+from .retrain import retrain_genotype, train_genotype, train_genotype_seeds
 from .search_data import EPOCH_SEED_STRIDE, search_loaders, split_weight_arch_indices
 from .search_state import load_bilevel_checkpoint
 from .supernet import MixedOp, SearchCell, SearchNetwork
@@ -115,8 +118,10 @@ __all__ = [
     "POOLING",
     "PRIMITIVES",
     "make_op",
+    "retrain_genotype",
     "train_genotype",
     "train_genotype_seeds",
+    "DartsArchitecture",
     "SupernetSpec",
     "seeded_search",
     "seeded_search_checkpoint",

@@ -59,8 +59,13 @@ from tqdm.auto import tqdm
 from .. import dryrun
 from ..encoding import Encoder
 from ..nas.bilevel_steps import (  # noqa: F401  (the steps, importable from here as before)
+    ORDERS,
+    W_OPTIMIZERS,
+    BilevelConfig,
+    BilevelDiverged,
     _grads_or_zeros,
     arch_step,
+    check_finite,
     first_order_arch_gradients,
     make_search_optimizers,
     unrolled_arch_gradients,
@@ -81,31 +86,20 @@ from .search_state import (
     search_identity,
 )
 
-ORDERS = ("first", "second")
-W_OPTIMIZERS = ("sgd", "adamw")
 
-
-class SearchDiverged(FloatingPointError):
+class SearchDiverged(BilevelDiverged):
     """A search loss became NaN or infinite."""
 
 
 @dataclass(frozen=True)
-class SearchConfig:
-    """Hyper-parameters of a search (defaults: DARTS)."""
+class SearchConfig(BilevelConfig):
+    """Hyper-parameters of a search (defaults: DARTS): the optimizers of
+    :class:`~snnlib.nas.bilevel_steps.BilevelConfig` (``w_*``, ``grad_clip``, ``arch_*``,
+    ``order``, ``xi``, ``fd_eps``) and the loop's ``epochs``, weight-only warm-up
+    ``arch_start_epoch``, ``label_smoothing``, step cap ``max_batches``, the per-epoch
+    evaluation's ``spike_batches``, ``eval_batches`` and ``eval_bn``."""
 
     epochs: int = 50
-    w_optimizer: str = "sgd"
-    w_lr: float = 0.025
-    w_lr_min: float = 0.001
-    w_momentum: float = 0.9
-    w_weight_decay: float = 3e-4
-    grad_clip: float | None = 5.0
-    arch_lr: float = 3e-4
-    arch_betas: tuple[float, float] = (0.5, 0.999)
-    arch_weight_decay: float = 1e-3
-    order: str = "first"
-    xi: float | None = None  # unrolled step size; None: the current weight lr
-    fd_eps: float = 0.01  # epsilon = fd_eps / ||v||
     arch_start_epoch: int = 0  # epochs of weight-only warm-up before arch steps
     label_smoothing: float = 0.0
     max_batches: int | None = None  # cap on search steps per epoch
@@ -115,22 +109,15 @@ class SearchConfig:
 
     def __post_init__(self):
         check_range("epochs", self.epochs, 0, None, integer=True)
-        check_choice("w_optimizer", self.w_optimizer, W_OPTIMIZERS)
-        check_range("w_lr", self.w_lr, 0.0, None)
-        check_range("w_lr_min", self.w_lr_min, 0.0, self.w_lr)
-        check_range("arch_lr", self.arch_lr, 0.0, None)
-        check_choice("order", self.order, ORDERS)
-        check_range("fd_eps", self.fd_eps, 1e-12, None)
+        super().__post_init__()
         check_range("arch_start_epoch", self.arch_start_epoch, 0, None, integer=True)
         check_choice("eval_bn", self.eval_bn, ("batch", "running"))
-        if len(tuple(self.arch_betas)) != 2:
-            raise ConfigError(f"arch_betas must be two numbers, got {self.arch_betas!r}")
-        object.__setattr__(self, "arch_betas", tuple(float(b) for b in self.arch_betas))
 
     def to_dict(self) -> dict:
+        """The config as plain JSON data, ``epochs`` first (the order of the result files)."""
         d = asdict(self)
         d["arch_betas"] = list(self.arch_betas)
-        return d
+        return {"epochs": d.pop("epochs"), **d}
 
 
 # -- divergence --------------------------------------------------------------------------------
@@ -139,18 +126,13 @@ class SearchConfig:
 def _check_finite(
     loss: torch.Tensor, what: str, where: str, checkpoint: Path | None, last_epoch: int
 ) -> None:
-    if torch.isfinite(loss):
-        return
     if checkpoint is None:
         kept = "no checkpoint file was given"
     elif last_epoch > 0:
         kept = f"the last good checkpoint (after epoch {last_epoch}) is kept at {checkpoint}"
     else:
         kept = "no checkpoint had been written yet"
-    raise SearchDiverged(
-        f"{what} loss became {float(loss)} at {where}; the search was stopped and {kept}. "
-        "Lower the weight or architecture learning rate, or check the input data."
-    )
+    check_finite(loss, what, where, kept, SearchDiverged)
 
 
 # -- one epoch: steps, evaluation, record ----------------------------------------------------

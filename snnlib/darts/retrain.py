@@ -8,8 +8,10 @@ after :func:`snnlib.runtime.seed_everything` ``(seed)`` and sees the training da
 order (the train loader's generator is re-seeded with ``seed``); the test pass reports NoS per
 cell (:func:`~snnlib.darts.cell_spikes.nos_per_cell`).
 
-:func:`train_genotype` (one seed) and :func:`train_genotype_seeds` (the mean over seeds) keep
-the keyword interface and result keys of the retraining notebook and the attention ablation.
+:func:`retrain_genotype` retrains over seeds and returns the core's one result type,
+:class:`~snnlib.nas.retrain.RetrainResult`; :func:`train_genotype` (one seed, :func:`run_dict`)
+and :func:`train_genotype_seeds` (the mean over seeds, :func:`seed_averaged`) are its dict views
+with the keys the retraining notebook and the attention ablation write.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..nas.retrain import (
     SEED_AVERAGED,
     RetrainBudget,
     RetrainResult,
+    RetrainRun,
     SeedRule,
     register_architecture,
     retrain,
@@ -105,19 +108,23 @@ def _budget_and_architecture(
     return budget, RetrainableGenotype(genotype, **network)
 
 
-def train_genotype(genotype: Genotype, *, seed: int = 0, desc: str = "retrain", **kwargs) -> dict:
-    """Retrain ``genotype`` once at ``seed`` (:func:`snnlib.nas.retrain.retrain`).
+def retrain_genotype(
+    genotype: Genotype, seeds: list[int] | tuple[int, ...], *, desc: str = "retrain", **kwargs
+) -> RetrainResult:
+    """Retrain ``genotype`` once per seed: the core's retraining over seeds
+    (:func:`snnlib.nas.retrain.retrain`) with the DARTS seed rule, its result type
+    :class:`~snnlib.nas.retrain.RetrainResult` (runs, means, spread over seeds).
 
     Keywords: ``in_channels``, ``num_classes``, ``loaders`` (``train``, ``test``, optional
-    ``val``), ``encoder``, ``train_cfg``, ``device``, ``progress`` and the network options of
-    :class:`RetrainableGenotype`. Returns a dict: ``test_acc``, ``test_loss``, ``val_acc``
-    (last epoch), ``nos``, ``nos_per_cell``, ``firing_rate``, ``sops``, ``macs``,
-    ``energy_uj`` (per test image), ``params``, ``seconds`` (training wall time) and
-    ``history`` (learning curves); with ``keep_predictions=True`` also ``predictions``, the
-    predicted class of every test item in order (for paired comparisons over test items).
-    """
+    ``val``), ``encoder``, ``train_cfg``, ``device``, ``progress``, ``keep_predictions`` and the
+    network options of :class:`RetrainableGenotype`. :func:`train_genotype` and
+    :func:`train_genotype_seeds` are its dict views."""
     budget, arch = _budget_and_architecture(genotype, **kwargs)
-    run = retrain(arch, budget, [seed], desc=desc).runs[0]
+    return retrain(arch, budget, seeds, desc=desc)
+
+
+def run_dict(run: RetrainRun) -> dict:
+    """One retraining run as the dict of :func:`train_genotype`."""
     out = {
         "test_acc": run.test_acc,
         "test_loss": run.test_loss,
@@ -135,6 +142,19 @@ def train_genotype(genotype: Genotype, *, seed: int = 0, desc: str = "retrain", 
     if run.predictions is not None:
         out["predictions"] = list(run.predictions)
     return out
+
+
+def train_genotype(genotype: Genotype, *, seed: int = 0, desc: str = "retrain", **kwargs) -> dict:
+    """Retrain ``genotype`` once at ``seed`` (:func:`retrain_genotype`), as a dict.
+
+    Keywords: those of :func:`retrain_genotype`. Returns a dict (:func:`run_dict`):
+    ``test_acc``, ``test_loss``, ``val_acc`` (last epoch), ``nos``, ``nos_per_cell``,
+    ``firing_rate``, ``sops``, ``macs``, ``energy_uj`` (per test image), ``params``,
+    ``seconds`` (training wall time) and ``history`` (learning curves); with
+    ``keep_predictions=True`` also ``predictions``, the predicted class of every test item in
+    order (for paired comparisons over test items).
+    """
+    return run_dict(retrain_genotype(genotype, [seed], desc=desc, **kwargs).runs[0])
 
 
 def seed_averaged(result: RetrainResult) -> dict:
@@ -171,5 +191,4 @@ def train_genotype_seeds(
     """
     if not list(seeds):
         raise ConfigError("seeds: give at least one seed")
-    budget, arch = _budget_and_architecture(genotype, **kwargs)
-    return seed_averaged(retrain(arch, budget, seeds, desc=desc))
+    return seed_averaged(retrain_genotype(genotype, seeds, desc=desc, **kwargs))

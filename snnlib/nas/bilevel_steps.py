@@ -48,16 +48,106 @@ parameter) and ``named_weight_parameters()`` (the same with their names, for
 
 Defaults are DARTS': weights SGD (lr 0.025, cosine to 0.001 over the epochs, momentum 0.9,
 weight decay 3e-4, gradient clip 5) or AdamW; architecture Adam (lr 3e-4, betas (0.5, 0.999),
-weight decay 1e-3) (:func:`make_search_optimizers`).
+weight decay 1e-3) (:func:`make_search_optimizers`). They live once, in
+:class:`BilevelConfig`, which every method's search configuration extends
+(:class:`snnlib.darts.bilevel.SearchConfig`, :class:`snnlib.spikenas.darts_search.DartsConfig`).
+
+**Divergence.** A search loop passes every step's loss to :func:`check_finite`: a NaN or
+infinite loss stops the search with a :class:`BilevelDiverged` (each method raises its own
+subclass) that says where it happened, which checkpoint is kept and what to change.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.func import functional_call
 
 from ..layers import batch_norm_statistics
+from ..validation import ConfigError, check_choice, check_range
+
+ORDERS = ("first", "second")
+W_OPTIMIZERS = ("sgd", "adamw")
+
+
+@dataclass(frozen=True)
+class BilevelConfig:
+    """The optimizers of a bilevel search (DARTS' defaults, see the module docstring): the
+    weights' optimizer ``w_optimizer`` (``sgd`` or ``adamw``) with ``w_lr`` (cosine to
+    ``w_lr_min`` over the epochs), ``w_momentum``, ``w_weight_decay`` and gradient clip
+    ``grad_clip`` (None: none); the architecture's Adam with ``arch_lr``, ``arch_betas`` and
+    ``arch_weight_decay``; the ``order`` of the architecture gradient and, for the second
+    order, the virtual step ``xi`` (None: the current weight lr) and ``fd_eps`` (epsilon =
+    fd_eps / ||v||). Invalid values are a :class:`ConfigError` naming the field.
+
+    >>> BilevelConfig().w_lr, BilevelConfig(arch_betas=[0.9, 0.99]).arch_betas
+    (0.025, (0.9, 0.99))
+    >>> BilevelConfig(order="third")
+    Traceback (most recent call last):
+    ...
+    snnlib.validation.ConfigError: order='third' is not allowed; choose one of ['first', 'second']
+    """
+
+    w_optimizer: str = "sgd"
+    w_lr: float = 0.025
+    w_lr_min: float = 0.001
+    w_momentum: float = 0.9
+    w_weight_decay: float = 3e-4
+    grad_clip: float | None = 5.0
+    arch_lr: float = 3e-4
+    arch_betas: tuple[float, float] = (0.5, 0.999)
+    arch_weight_decay: float = 1e-3
+    order: str = "first"
+    xi: float | None = None
+    fd_eps: float = 0.01
+
+    def __post_init__(self):
+        check_choice("w_optimizer", self.w_optimizer, W_OPTIMIZERS)
+        check_range("w_lr", self.w_lr, 0.0, None)
+        check_range("w_lr_min", self.w_lr_min, 0.0, self.w_lr)
+        check_range("w_momentum", self.w_momentum, 0.0, 1.0)
+        check_range("w_weight_decay", self.w_weight_decay, 0.0, None)
+        if self.grad_clip is not None:
+            check_range("grad_clip", self.grad_clip, 0.0, None)
+        check_range("arch_lr", self.arch_lr, 0.0, None)
+        if len(tuple(self.arch_betas)) != 2:
+            raise ConfigError(f"arch_betas must be two numbers, got {self.arch_betas!r}")
+        for b in self.arch_betas:
+            check_range("arch_betas", b, 0.0, 0.999999)
+        object.__setattr__(self, "arch_betas", tuple(float(b) for b in self.arch_betas))
+        check_range("arch_weight_decay", self.arch_weight_decay, 0.0, None)
+        check_choice("order", self.order, ORDERS)
+        if self.xi is not None:
+            check_range("xi", self.xi, 0.0, None)
+        check_range("fd_eps", self.fd_eps, 1e-12, None)
+
+
+class BilevelDiverged(FloatingPointError):
+    """A bilevel search's loss became NaN or infinite (each method raises a subclass)."""
+
+
+def check_finite(
+    loss: torch.Tensor, what: str, where: str, kept: str, error: type = BilevelDiverged
+) -> None:
+    """Nothing when ``loss`` is finite; else ``error`` (a :class:`BilevelDiverged`) saying
+    that the ``what`` loss became NaN or infinite at ``where``, that the search was stopped,
+    what ``kept`` (the checkpoint left), and what to change.
+
+    >>> check_finite(torch.tensor(0.5), "weight", "epoch 1, step 1", "no checkpoint")
+    >>> try:
+    ...     check_finite(torch.tensor(float("inf")), "weight", "epoch 1, step 2", "no file kept")
+    ... except BilevelDiverged as err:
+    ...     print(str(err)[:72])
+    weight loss became inf at epoch 1, step 2; the search was stopped and no
+    """
+    if torch.isfinite(loss):
+        return
+    raise error(
+        f"{what} loss became {float(loss)} at {where}; the search was stopped and {kept}. "
+        "Lower the weight or architecture learning rate, or check the input data."
+    )
 
 
 def weight_step(

@@ -40,7 +40,14 @@ from tqdm.auto import tqdm
 
 from ..attention import ATTENTION
 from ..fileio import atomic_write
-from ..nas.bilevel_steps import arch_step, make_search_optimizers, weight_step
+from ..nas.bilevel_steps import (
+    BilevelConfig,
+    BilevelDiverged,
+    arch_step,
+    check_finite,
+    make_search_optimizers,
+    weight_step,
+)
 from ..nas.identity import check_checkpoint, differing_fields, identity_hash, plain
 from ..nas.methods import register_search
 from ..nas.seeding import derive_seed
@@ -50,8 +57,6 @@ from .space import edges_of
 from .supernet import SpikeNASSupernet
 from .table import BenchTable
 
-ORDERS = ("first", "second")
-W_OPTIMIZERS = ("sgd", "adamw")
 CHECKPOINT_FORMAT = "snnlib.spikenas.darts/1"
 _FIELDS = {
     "format": str,
@@ -67,19 +72,35 @@ _FIELDS = {
 }
 
 
-class DartsDiverged(FloatingPointError):
+class DartsDiverged(BilevelDiverged):
     """A search loss became NaN or infinite."""
 
 
+#: The fields of :class:`DartsConfig` beyond :class:`~snnlib.nas.bilevel_steps.BilevelConfig`'s,
+#: in the order of its record (then the optimizers' fields).
+_LOOP_FIELDS = (
+    "width",
+    "time_steps",
+    "epochs",
+    "batch_size",
+    "n_weight",
+    "n_arch",
+    "attention",
+    "order",
+    "dropout",
+)
+
+
 @dataclass(frozen=True)
-class DartsConfig:
+class DartsConfig(BilevelConfig):
     """What determines a search besides its seed and data: the supernet (``width``,
     ``time_steps``, ``dropout``, ``attention``), the loop (``epochs``, ``batch_size``, the
-    subset sizes ``n_weight`` and ``n_arch``, ``order`` of the architecture gradient) and the
-    optimizers (DARTS' defaults: weights SGD lr 0.025 cosine to 0.001, momentum 0.9, weight
-    decay 3e-4, gradient clip 5; architecture Adam lr 3e-4, betas (0.5, 0.999), weight decay
-    1e-3; second order: ``xi`` the virtual step, None for the current weight lr, and the
-    finite-difference ``fd_eps``). Invalid values are a :class:`ConfigError` naming the field.
+    subset sizes ``n_weight`` and ``n_arch``) and the optimizers and ``order`` of the
+    architecture gradient (:class:`~snnlib.nas.bilevel_steps.BilevelConfig`, DARTS'
+    defaults: weights SGD lr 0.025 cosine to 0.001, momentum 0.9, weight decay 3e-4, gradient
+    clip 5; architecture Adam lr 3e-4, betas (0.5, 0.999), weight decay 1e-3; second order:
+    ``xi`` the virtual step, None for the current weight lr, and the finite-difference
+    ``fd_eps``). Invalid values are a :class:`ConfigError` naming the field.
     """
 
     width: float = 1 / 16
@@ -89,19 +110,7 @@ class DartsConfig:
     n_weight: int = 1000
     n_arch: int = 1000
     attention: str = "none"
-    order: str = "first"
     dropout: float = 0.5
-    w_optimizer: str = "sgd"
-    w_lr: float = 0.025
-    w_lr_min: float = 0.001
-    w_momentum: float = 0.9
-    w_weight_decay: float = 3e-4
-    grad_clip: float | None = 5.0
-    arch_lr: float = 3e-4
-    arch_betas: tuple[float, float] = (0.5, 0.999)
-    arch_weight_decay: float = 1e-3
-    xi: float | None = None
-    fd_eps: float = 0.01
 
     def __post_init__(self):
         check_range("width", self.width, 1e-3, 8.0)
@@ -113,25 +122,8 @@ class DartsConfig:
                 raise ConfigError(f"{name}={getattr(self, name)} must be a multiple of 10")
         check_range("batch_size", self.batch_size, 2, min(self.n_weight, self.n_arch), integer=True)
         check_choice("attention", self.attention, ATTENTION)
-        check_choice("order", self.order, ORDERS)
         check_range("dropout", self.dropout, 0.0, 1.0)
-        check_choice("w_optimizer", self.w_optimizer, W_OPTIMIZERS)
-        check_range("w_lr", self.w_lr, 0.0, None)
-        check_range("w_lr_min", self.w_lr_min, 0.0, self.w_lr)
-        check_range("w_momentum", self.w_momentum, 0.0, 1.0)
-        check_range("w_weight_decay", self.w_weight_decay, 0.0, None)
-        if self.grad_clip is not None:
-            check_range("grad_clip", self.grad_clip, 0.0, None)
-        check_range("arch_lr", self.arch_lr, 0.0, None)
-        if len(tuple(self.arch_betas)) != 2:
-            raise ConfigError(f"arch_betas must be two numbers, got {self.arch_betas!r}")
-        for b in self.arch_betas:
-            check_range("arch_betas", b, 0.0, 0.999999)
-        object.__setattr__(self, "arch_betas", tuple(float(b) for b in self.arch_betas))
-        check_range("arch_weight_decay", self.arch_weight_decay, 0.0, None)
-        if self.xi is not None:
-            check_range("xi", self.xi, 0.0, None)
-        check_range("fd_eps", self.fd_eps, 1e-12, None)
+        super().__post_init__()
 
     @property
     def steps_per_epoch(self) -> int:
@@ -142,7 +134,7 @@ class DartsConfig:
         """The config as plain JSON data (the result file's and the checkpoint's record)."""
         d = asdict(self)
         d["arch_betas"] = list(self.arch_betas)
-        return d
+        return {**{k: d.pop(k) for k in _LOOP_FIELDS}, **d}
 
 
 @dataclass
@@ -235,13 +227,8 @@ def load_checkpoint(path: Path, identity: dict) -> dict:
 
 
 def _check_finite(loss: torch.Tensor, what: str, epoch: int, step: int, checkpoint) -> None:
-    if torch.isfinite(loss):
-        return
     kept = f"the last checkpoint is kept at {checkpoint}" if checkpoint else "no checkpoint"
-    raise DartsDiverged(
-        f"{what} loss became {float(loss)} at epoch {epoch + 1}, step {step + 1} ({kept}); "
-        "lower the weight or architecture learning rate"
-    )
+    check_finite(loss, what, f"epoch {epoch + 1}, step {step + 1}", kept, DartsDiverged)
 
 
 def _run_epoch(model, data, config, seed, epoch, opts, device, checkpoint, on_step) -> dict:
