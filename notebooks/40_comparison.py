@@ -46,25 +46,28 @@ threads = 1  # torch CPU threads (on a shared 2-core machine one thread is the f
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-import torch
 from myst_nb import glue
 
+from snnlib.book.comparison import (
+    MSESearch,
+    Outcome,
+    architectures,
+    comparison_glue_values,
+    comparison_metrics,
+    comparison_table,
+    darts_searches,
+    darts_subset,
+    mse_searches,
+    papers_table,
+    pareto_figure,
+    retrain_all,
+)
+from snnlib.book.glue import glue_all
 from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.book.tables import book_table
-from snnlib.darts import (
-    SearchConfig,
-    SearchNetwork,
-    alpha_sharpness,
-    format_genotype,
-    genotype_to_dict,
-    search,
-    search_loaders,
-)
-from snnlib.darts.retrain import RetrainableGenotype
+from snnlib.darts import SearchConfig
 from snnlib.data import dataset_info, make_loaders
 from snnlib.mse import (
     AccuracyEvaluator,
@@ -73,16 +76,12 @@ from snnlib.mse import (
     NetConfig,
     RDMConfig,
     RDMEvaluator,
-    RetrainableGenome,
     SearchSpace,
     class_balanced,
-    evolve,
     loader_tensors,
 )
-from snnlib.mse.baselines import SAHDEvaluator, random_search
-from snnlib.nas.found import Found
-from snnlib.nas.pareto import pareto_front
-from snnlib.nas.retrain import RetrainBudget, SeedRule, retrain
+from snnlib.mse.baselines import SAHDEvaluator
+from snnlib.nas.retrain import RetrainBudget
 from snnlib.train import TrainConfig
 
 params = declared_params("40_comparison", globals())
@@ -147,6 +146,7 @@ cfg = pick_scale(
 )
 info = dataset_info(dataset)
 T = cfg["time_steps"]
+label = f"{scale}, {dataset}"
 print(info, cfg)
 
 # %% [markdown]
@@ -162,46 +162,29 @@ data = DataSpec.from_info(info, T)
 space = SearchSpace(n_cells=cfg["n_cells"])
 net = NetConfig(width=cfg["width"], stem_stride=2)
 evo_cfg = EvolutionConfig(**cfg["evo"], seed=seed)
-print({k: len(v.dataset) for k, v in loaders.items()})
+print(f"{len(train_all)} training and {len(val_x)} validation items")
 
 # %% [markdown]
 # ## Searches in the MSE-NAS space
+# Each search is a registered method (`snnlib.nas.methods.SEARCH_METHODS`: `mse-evolution`,
+# `mse-random`) with its fitness; the random search gets as many evaluations as the first
+# evolution made. The comparison's seed rule for MSE genomes: weights from the seed alone and
+# one train loader whose order runs on from retraining to retraining (the DARTS genotypes
+# re-seed it).
 
 # %%
-# the comparison's seed rule for MSE genomes: weights from the seed alone and one train loader
-# whose order runs on from retraining to retraining (the DARTS genotypes re-seed it)
-mse_seeding = SeedRule(weights="seed", data_order="as_given")
-
-
-searches = {}
 probe_x, probe_y = class_balanced(
     train_all, ytrain_all, cfg["n_per_class"], seed=seed, num_classes=info.num_classes
 )
 rdm_fit = RDMEvaluator(probe_x, probe_y, data, cfg=RDMConfig(), net=net, device=str(dev))
-res = evolve(rdm_fit, space, evo_cfg, desc="MSE-NAS (RDM)")
-searches["MSE-NAS (RDM evolution)"] = Found.of_result(
-    res, RetrainableGenome(res.best, net, seeding=mse_seeding), res.best.to_dict()
-)
-budget = res.evaluations
-
-# the same search with aggregation `last`, the RDM variant the proxy study ranks best among the
-# architectures that learned (digits)
+# aggregation `last`: the RDM variant the proxy study ranks best among the architectures that
+# learned (digits)
 rdm_last = RDMEvaluator(
     probe_x, probe_y, data, cfg=RDMConfig(aggregation="last"), net=net, device=str(dev)
 )
-res = evolve(rdm_last, space, evo_cfg, desc="MSE-NAS (RDM, last layer)")
-searches["MSE-NAS (RDM evolution, last layer)"] = Found.of_result(
-    res, RetrainableGenome(res.best, net, seeding=mse_seeding), res.best.to_dict()
-)
-
 sahd_fit = SAHDEvaluator(
     train_all[: 2 * cfg["sahd_batch"]], data, net=net, n_batches=2, device=str(dev)
 )
-res = evolve(sahd_fit, space, evo_cfg, desc="SAHD evolution")
-searches["SAHD evolution (SNASNet score)"] = Found.of_result(
-    res, RetrainableGenome(res.best, net, seeding=mse_seeding), res.best.to_dict()
-)
-
 acc_fit = AccuracyEvaluator(
     train_all[: cfg["fit_train"]],
     ytrain_all[: cfg["fit_train"]],
@@ -213,115 +196,49 @@ acc_fit = AccuracyEvaluator(
     net=net,
     device=str(dev),
 )
-res = random_search(acc_fit, space, budget, seed)
-searches["random search (short-training acc.)"] = Found.of_result(
-    res, RetrainableGenome(res.best, net, seeding=mse_seeding), res.best.to_dict()
+searches, budget = mse_searches(
+    [
+        MSESearch("MSE-NAS (RDM evolution)", "mse-evolution", rdm_fit),
+        MSESearch("MSE-NAS (RDM evolution, last layer)", "mse-evolution", rdm_last),
+        MSESearch("SAHD evolution (SNASNet score)", "mse-evolution", sahd_fit),
+        MSESearch("random search (short-training acc.)", "mse-random", acc_fit),
+    ],
+    space,
+    evo_cfg,
+    net,
+    seed,
 )
-for k, v in searches.items():
-    print(f"{k}: fitness {v.fitness:.4f}, {v.evaluations} evaluations, {v.seconds:.1f} s")
 
 # %% [markdown]
 # ## Differentiable searches: MA-DARTS (attention `tcsa`) and plain spiking DARTS (`none`)
-# Both start from the same seed and see the same batches.
+# Both run the registered `darts-bilevel` search from the same seed on the same batches.
 
 # %%
-n_darts = min(cfg["darts_train"], len(train_all))
-darts_idx = torch.randperm(len(train_all), generator=torch.Generator().manual_seed(seed))[
-    :n_darts
-].tolist()
-darts_set = torch.utils.data.Subset(loaders["train"].dataset, sorted(darts_idx))
-for name, attention in (
-    ("MA-DARTS (attention tcsa)", "tcsa"),
-    ("plain spiking DARTS (no attention)", "none"),
-):
-    torch.manual_seed(seed)
-    supernet = SearchNetwork(
-        info.in_channels, info.num_classes, time_steps=T, attention=attention, **cfg["darts"]
-    )
-    wl, al = search_loaders(darts_set, batch_size=cfg["batch_size"], seed=seed)
-    r = search(
-        supernet,
-        wl,
-        al,
-        data.encoder(),
-        cfg["darts_cfg"],
-        val_loader=loaders["val"],
-        device=dev,
-        desc=name,
-    )
-    # how far the architecture weights moved from uniform (1/7) at this budget
-    sharp = alpha_sharpness(r.history[-1]["alphas_normal"])["max_weight"]
-    searches[name] = Found(
-        RetrainableGenotype(r.genotype, time_steps=T, attention=attention, **cfg["darts"]),
-        fitness=r.history[-1]["val_acc"],
-        seconds=r.seconds,
-        epochs=cfg["darts_cfg"].epochs,
-        arch_dict=genotype_to_dict(r.genotype),
-        extra=dict(alpha_max_weight=sharp, arch_steps=r.arch_steps),
-    )
-    print(
-        f"{name}: {r.seconds:.1f} s; largest architecture weight per edge {sharp:.4f}; "
-        f"{format_genotype(r.genotype)}"
-    )
+darts_set = darts_subset(loaders["train"].dataset, len(train_all), cfg["darts_train"], seed)
+searches |= darts_searches(darts_set, loaders["val"], data.encoder(), info, T, cfg, dev, seed)
 
 # %% [markdown]
 # ## Retraining every found architecture with one budget
 
 # %%
-retrain_loaders = {"train": loaders["train"], "test": loaders["test"]}
 retrain_budget = RetrainBudget(
-    cfg["retrain"], retrain_loaders, data.encoder(), info.in_channels, info.num_classes, dev
+    cfg["retrain"],
+    {"train": loaders["train"], "test": loaders["test"]},
+    data.encoder(),
+    info.in_channels,
+    info.num_classes,
+    dev,
 )
-results = {}
-for name, s in searches.items():
-    r = retrain(s.architecture, retrain_budget, [seed], desc=name).to_dict()
-    results[name] = r
-    print(
-        f"{name}: test acc {r['test_acc']:.3f}, NoS {r['nos']:.0f}, {r['energy_uj']:.3f} uJ, "
-        f"{r['params']} params, {r['seconds']:.0f} s"
-    )
+outcome = Outcome(searches, retrain_all(searches, retrain_budget, seed))
 
 # %%
-names = list(searches)
-acc = np.array([results[n]["test_acc"] for n in names])
-energy = np.array([results[n]["energy_uj"] for n in names])
-front = pareto_front(acc, energy)
-table = pd.DataFrame(
-    {
-        "test acc. (%)": [f"{100 * results[n]['test_acc']:.1f}" for n in names],
-        "parameters": [f"{results[n]['params']:,}" for n in names],
-        "NoS / image": [f"{results[n]['nos']:,.0f}" for n in names],
-        "energy (uJ / image)": [f"{results[n]['energy_uj']:.3f}" for n in names],
-        "search (s)": [f"{searches[n].seconds:.1f}" for n in names],
-        "candidate evaluations": [
-            str(searches[n].evaluations) if searches[n].evaluations else "-" for n in names
-        ],
-        "search epochs": [str(searches[n].epochs) if searches[n].epochs else "-" for n in names],
-        "retrain (s)": [f"{results[n]['seconds']:.0f}" for n in names],
-        "Pareto": ["yes" if f else "" for f in front],
-    },
-    index=pd.Index(names, name=f"method (this book, {scale}, {dataset}, T = {T})"),
-)
-comparison_view = book_table(table)
+comparison_view = book_table(comparison_table(outcome, f"method (this book, {label}, T = {T})"))
 glue("comparison_table", comparison_view, display=False)
 comparison_view
 
 # %%
-fig, ax = plt.subplots(figsize=(6.5, 4))
-order = np.argsort(energy)
-fx, fy = energy[order][front[order]], 100 * acc[order][front[order]]
-ax.step(fx, fy, where="post", color="tab:gray", lw=1, label="Pareto front")
-markers = dict(zip(names, ["o", "P", "s", "^", "D", "v"]))
-for n, e, a in zip(names, energy, acc):
-    ax.scatter(e, 100 * a, s=60, marker=markers[n], label=n)
-ax.set_xscale("log")
-_ = ax.set(
-    xlabel="energy per test image (uJ, log scale)",
-    ylabel="test accuracy (%)",
-    title=f"Accuracy vs energy after the same retraining ({dataset}, {scale}, T = {T})",
-)
-ax.legend(fontsize=7, loc="best")
-fig.tight_layout()
+title = f"Accuracy vs energy after the same retraining ({dataset}, {scale}, T = {T})"
+fig = pareto_figure(outcome, title)
 glue("pareto_fig", fig, display=False)
 plt.close(fig)
 
@@ -334,91 +251,29 @@ plt.close(fig)
 # stay empty rather than guessed.
 
 # %%
-paper = pd.DataFrame(
-    [
-        ("94.40", "76.52", "2"),
-        ("95.50", "76.25", "6"),
-        ("n/a in our notes", "n/a in our notes", "8"),
-        ("n/a in our notes", "n/a in our notes", "5"),
-        ("table not available to us", "table not available to us", "-"),
-    ],
-    columns=["CIFAR10 acc. (%)", "CIFAR100 acc. (%)", "T"],
-    index=pd.Index(["MA-DARTS", "SpikeDHS", "AutoSNN", "SNASNet", "MSE-NAS"], name="method"),
-)
-paper.columns = pd.MultiIndex.from_product([["paper, reported (CIFAR10/100, GPU)"], paper.columns])
-ours_map = {
-    "MA-DARTS": "MA-DARTS (attention tcsa)",
-    "SNASNet": "SAHD evolution (SNASNet score)",
-    "MSE-NAS": "MSE-NAS (RDM evolution)",
-}
-ours = pd.DataFrame(
-    {
-        "acc. (%)": [
-            f"{100 * results[ours_map[m]]['test_acc']:.1f}" if m in ours_map else "-"
-            for m in paper.index
-        ],
-        "T": [str(T) if m in ours_map else "-" for m in paper.index],
-    },
-    index=paper.index,
-)
-ours.columns = pd.MultiIndex.from_product([[f"this book ({scale}, {dataset})"], ours.columns])
-papers_table = pd.concat([paper, ours], axis=1)
-papers_view = book_table(papers_table)
+papers_view = book_table(papers_table(outcome, T, label))
 glue("papers_table", papers_view, display=False)
 papers_view
 
 # %%
 wall = time.perf_counter() - t_start
-glue("wall_seconds", wall, display=False)
-glue("budget_evaluations", int(budget), display=False)
-glue("darts_epochs", int(cfg["darts_cfg"].epochs), display=False)
-darts_runs = [v.extra for v in searches.values() if "arch_steps" in v.extra]
-glue("darts_arch_steps", int(darts_runs[0]["arch_steps"]), display=False)
-alpha_max = float(max(v["alpha_max_weight"] for v in darts_runs))
-glue("darts_alpha_max_weight", alpha_max, display=False)
-glue("retrain_epochs", int(cfg["retrain"].epochs), display=False)
-glue("time_steps", int(T), display=False)
-glue("train_images", len(loaders["train"].dataset), display=False)
-glue("test_images", len(loaders["test"].dataset), display=False)
-glue("population", evo_cfg.population, display=False)
-glue("generations", evo_cfg.generations, display=False)
-short = {
-    "MSE-NAS (RDM evolution)": "mse",
-    "MSE-NAS (RDM evolution, last layer)": "mse_last",
-    "SAHD evolution (SNASNet score)": "sahd",
-    "random search (short-training acc.)": "random",
-    "MA-DARTS (attention tcsa)": "madarts",
-    "plain spiking DARTS (no attention)": "darts",
-}
-for n in names:
-    k = short[n]
-    glue(f"{k}_acc", 100 * results[n]["test_acc"], display=False)
-    glue(f"{k}_energy", results[n]["energy_uj"], display=False)
-    glue(f"{k}_nos", results[n]["nos"], display=False)
-    glue(f"{k}_search_seconds", searches[n].seconds, display=False)
-metrics = {
-    short[n]: {
-        "test_acc": results[n]["test_acc"],
-        "params": results[n]["params"],
-        "nos": results[n]["nos"],
-        "energy_uj": results[n]["energy_uj"],
-        "sops": results[n]["sops"],
-        "search_seconds": searches[n].seconds,
-        "evaluations": searches[n].evaluations,
-        "search_epochs": searches[n].epochs,
-        "retrain_seconds": results[n]["seconds"],
-        "search_fitness": searches[n].fitness,
-        "pareto": bool(f),
-        **searches[n].extra,
+glue_all(
+    {
+        "wall_seconds": wall,
+        "budget_evaluations": int(budget),
+        "darts_epochs": int(cfg["darts_cfg"].epochs),
+        "retrain_epochs": int(cfg["retrain"].epochs),
+        "time_steps": int(T),
+        "train_images": len(loaders["train"].dataset),
+        "test_images": len(loaders["test"].dataset),
+        "population": evo_cfg.population,
+        "generations": evo_cfg.generations,
+        **comparison_glue_values(outcome),
     }
-    for n, f in zip(names, front)
-}
-metrics["budget_evaluations"] = int(budget)
-metrics["wall_seconds"] = wall
-arch = {short[n]: s.arch_dict for n, s in searches.items()}
+)
 path = run.write(
-    metrics,
-    architecture=arch,
+    comparison_metrics(outcome, budget, wall),
+    architecture=architectures(outcome),
     artifacts={
         "net": net.to_dict(),
         "darts": cfg["darts"],

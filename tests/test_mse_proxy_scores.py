@@ -10,21 +10,31 @@ from snnlib.mse.decode import NetConfig
 from snnlib.mse.fitness import DataSpec, RDMEvaluator
 from snnlib.mse.genome import SearchSpace
 from snnlib.mse.proxy_scores import (
-    BASELINE_SCORES,
+    LEFT_OUT,
     ProxyScorer,
     default_variant,
     interval_table,
     probe_label,
     recommend_rdm,
+    shown_name,
+    study_proxies,
 )
 from snnlib.mse.sampling import sample_genomes
-from snnlib.nas.proxies import mean_firing_rate, parameter_count, random_score
+from snnlib.nas.proxies import (
+    PROXIES,
+    mean_firing_rate,
+    parameter_count,
+    random_score,
+    register_proxy,
+)
 from snnlib.nas.ranking import kendall_tau, paired_difference, study_table
-from snnlib.nas.rdm import RDMConfig
+from snnlib.nas.rdm import RDM_VARIANTS, RDMConfig
+from snnlib.spikes import record_spikes
 from snnlib.validation import ConfigError
 
 DATA = DataSpec(1, 4, "direct", 2)
 NET = NetConfig(width=4, stem_stride=2)
+DEFAULT = "rdm correlation/spearman/mean"
 VARIANTS = {
     "rdm correlation/spearman/mean": RDMConfig(),
     "rdm euclidean/kendall/mean": RDMConfig(metric="euclidean", comparison="kendall"),
@@ -32,25 +42,16 @@ VARIANTS = {
 }
 
 
-def _probe(per, seed=0):
+def _data(n=40, seed=0):
     g = torch.Generator().manual_seed(seed)
-    y = torch.arange(4).repeat_interleave(per)
+    y = torch.arange(4).repeat(n // 4)
     return torch.randn(len(y), 1, 16, 16, generator=g) + y[:, None, None, None], y
 
 
 def _scorer():
-    x, y = _probe(3)
-    counts = RDMEvaluator(x, y, DATA, RDMConfig(n_per_class=3), NET)
-    small_x, small_y = _probe(2, seed=1)
-    return ProxyScorer(
-        VARIANTS,
-        counts=counts,
-        patterns=RDMEvaluator(x, y, DATA, RDMConfig(metric="hamming"), NET),
-        sahd=SAHDEvaluator(x[:8], DATA, net=NET),
-        probe_encoded=DATA.encoder()(x),
-        probe_evaluators={3: counts, 2: RDMEvaluator(small_x, small_y, DATA, RDMConfig(), NET)},
-        default_probe=3,
-        num_classes=4,
+    x, y = _data()
+    return ProxyScorer.of_probes(
+        x, y, DATA, NET, probes=(2,), default_probe=3, num_classes=4, sahd_x=x[:9], seed=1
     )
 
 
@@ -59,34 +60,79 @@ def test_scores_equal_each_evaluator_called_on_its_own():
     genomes = sample_genomes(np.random.default_rng(0), SearchSpace(n_cells=3), 3)
     out = scorer.score(genomes, seed=5, progress=False)
     small = probe_label(2, 4)
-    assert list(out.scores) == [*VARIANTS, small, *BASELINE_SCORES]
+    shown = [shown_name(n) for n in study_proxies()[9:]]
+    assert shown == ["sahd", "parameters", "firing rate", "random"]
+    assert list(out.scores) == [*RDM_VARIANTS, small, *shown]
     assert scorer.default_name == "rdm correlation/spearman/mean"
-    x, y = scorer.counts.x, scorer.counts.y
-    for name, cfg in VARIANTS.items():  # one evaluator of that configuration per variant
-        ev = RDMEvaluator(x, y, DATA, cfg, NET)
-        assert out.scores[name] == pytest.approx([ev(g, 5) for g in genomes], abs=1e-12)
+    ev = scorer.evaluator
+    assert len(ev.y) == 12 and ev.y.bincount().tolist() == [3, 3, 3, 3]
+    for name, cfg in RDM_VARIANTS.items():  # one evaluator of that configuration per variant:
+        own = RDMEvaluator(ev.x, ev.y, DATA, cfg, NET)  # equal to the last bit
+        assert out.scores[name] == [own(g, 5) for g in genomes], name
     assert out.scores[small] == [scorer.probe_evaluators[2](g, 5) for g in genomes]
-    assert out.scores["sahd"] == [scorer.sahd(g, 5) for g in genomes]
+    sahd = SAHDEvaluator(_data()[0][:8], DATA, net=NET)  # 9 images: two batches of 4
+    assert out.scores["sahd"] == [sahd(g, 5) for g in genomes]
     assert out.scores["random"] == [random_score(g.hash(), 5) for g in genomes]
-    models = [scorer.counts.build(g, 5) for g in genomes]
+    models = [ev.build(g, 5) for g in genomes]
     assert out.scores["parameters"] == [parameter_count(m) for m in models]
-    fr = [mean_firing_rate(m, scorer.probe_encoded) for m in models]
-    assert out.scores["firing rate"] == pytest.approx(fr)
+    fr = [mean_firing_rate(m, DATA.encoder()(ev.x)) for m in models]
+    assert out.scores["firing rate"] == fr
     assert set(out.probe_seconds) == {3, 2} and all(s > 0 for s in out.probe_seconds.values())
     assert out.seconds >= sum(out.probe_seconds.values()) * len(genomes)
     assert out.non_finite() == {k: int((~np.isfinite(v)).sum()) for k, v in out.scores.items()}
 
 
+def test_a_registered_score_reaches_the_study_with_one_call():
+    genomes = sample_genomes(np.random.default_rng(0), SearchSpace(n_cells=3), 3)
+    scorer = _scorer()
+    assert "total_spikes" not in scorer.names()
+    register_proxy(
+        "total_spikes",
+        lambda run: float(sum(c.sum() for c in run.counts.values())),
+        ("counts",),
+        "spikes of all LIF layers on the probe",
+    )
+    try:
+        out = scorer.score(genomes, seed=5, progress=False)
+        ev = scorer.evaluator
+        spikes = [
+            sum(
+                float(s.sum()) for s in record_spikes(ev.build(g, 5), DATA.encoder()(ev.x)).values()
+            )
+            for g in genomes
+        ]
+        assert out.scores["total_spikes"] == spikes and min(spikes) >= 0
+        assert list(out.scores)[-1] == "total_spikes"
+        acc = np.array([0.2, 0.5, 0.9])
+        table = study_table(out.scores, acc, n_boot=50)
+        assert "total_spikes" in table.index
+    finally:
+        del PROXIES["total_spikes"]
+    assert "total_spikes" not in _scorer().names()
+    # a scorer given its registry names scores those only
+    only = ProxyScorer(**{**_scorer().__dict__, "proxies": ["random", DEFAULT]})
+    assert only.names() == [DEFAULT, probe_label(2, 4), "random"]
+    values = only.score(genomes, seed=5, progress=False).scores
+    assert values["random"] == out.scores["random"] and values[DEFAULT] == out.scores[DEFAULT]
+
+
 def test_scorer_checks_its_evaluators():
     s = _scorer()
-    with pytest.raises(ConfigError, match="default configuration"):
-        ProxyScorer(**{**s.__dict__, "counts": s.patterns})
-    with pytest.raises(ConfigError, match="hamming"):
-        ProxyScorer(**{**s.__dict__, "patterns": s.counts})
+    bad = RDMEvaluator(s.evaluator.x, s.evaluator.y, DATA, RDMConfig(metric="hamming"), NET)
+    with pytest.raises(ConfigError, match=r"probe_evaluators\[3\].*default configuration"):
+        ProxyScorer(**{**s.__dict__, "probe_evaluators": {3: bad}})
     with pytest.raises(ConfigError, match="default probe 4"):
         ProxyScorer(**{**s.__dict__, "default_probe": 4})
+    with pytest.raises(ConfigError, match="label-free"):
+        ProxyScorer(
+            **{**s.__dict__, "own_batches": {"rdm correlation/spearman/mean": [s.evaluator.x]}}
+        )
+    with pytest.raises(ConfigError, match="proxy='snip'"):
+        ProxyScorer(**{**s.__dict__, "proxies": ["snip"]})
     with pytest.raises(ConfigError, match="RDMConfig()"):
         default_variant({"rdm x": RDMConfig(metric="euclidean")})
+    assert shown_name("firing_rate") == "firing rate" and shown_name("naswot") == "naswot"
+    assert not set(LEFT_OUT) & set(study_proxies()) and set(LEFT_OUT) <= set(PROXIES)
 
 
 def _study(seed, best_noise, default_noise, n=40):

@@ -20,9 +20,12 @@ returning a float, *higher is better*, with the list of what it reads (``needs``
 :class:`ProbeRun` computes each shared quantity once and times it: the spikes of every LIF
 layer and step (one forward pass), their spike counts, and one Gram matrix of binary spike
 patterns per layer and step from which SAHD, NASWOT, the Hamming RDM and the MSE-NAS
-authors' scorer are all derived (:mod:`snnlib.nas.spike_gram`). The studies (the SpikeNAS-Bench
-ledger, the searches' guides) loop over registry names; a new score is one
-:func:`register_proxy` call and reaches every study that lists it.
+authors' scorer are all derived (:mod:`snnlib.nas.spike_gram`). The studies loop over registry
+names: the MSE-NAS proxy study (:mod:`snnlib.mse.proxy_scores`) scores every registered score but
+the few it leaves out, so a new score reaches it with no other edit; the MSE-NAS search takes any
+registered name as its fitness (:class:`snnlib.mse.fitness.ProxyEvaluator`); the SpikeNAS-Bench
+ledger and the searches' guides score the names they list. A new score is one
+:func:`register_proxy` call.
 
 >>> sorted(PROXIES)[:4]
 ['firing_rate', 'grad_norm', 'lsp_cosine_sum', 'lsp_cosine_sum/corrected']
@@ -370,6 +373,7 @@ for _name in LSP_SCALARS:
             ("lsp",),
             f"MSE-NAS authors' released scorer (BrainCog LSP), {_name}, {_variant}",
         )
+register_proxy("params", lambda run: parameter_count(run.model), ("model",), "trainable parameters")
 register_proxy(
     "firing_rate",
     lambda run: firing_rate(run.spikes),
@@ -385,7 +389,6 @@ register_proxy(
     ("model",),
     "SynFlow, data-free (Tanaka et al., 2020)",
 )
-register_proxy("params", lambda run: parameter_count(run.model), ("model",), "trainable parameters")
 register_proxy(
     "random",
     lambda run: random_score(run.key, run.seed),
