@@ -83,13 +83,15 @@ def test_gram_kernels_equal_sahd_and_the_naswot_definition(probe):
 def test_a_registered_score_reaches_the_ledger_and_its_identity(tmp_path, probe):
     """A new training-free score is one registry entry: the ledger lists it by name, and a
     checkpoint written without it is refused instead of resumed with a missing column."""
+    ck = tmp_path / "ledger.json"
+    run_ledger([1, 12617], probe, CFG, checkpoint=ck, progress=False)
     register_proxy(
         "total_spikes", lambda run: sum(float(s.sum()) for s in run.spikes.values()), ("spikes",)
     )
     try:
-        ck = tmp_path / "ledger.json"
-        run_ledger([1, 12617], probe, CFG, checkpoint=ck, progress=False)
-        with_new = LedgerConfig(**{**CFG.__dict__, "proxies": (*CFG.proxies, "total_spikes")})
+        # the one registry call is all: a ledger configured after it scores the new score
+        with_new = LedgerConfig(width=1 / 32, time_steps=2, grad_batch=4)
+        assert with_new.proxies == (*CFG.proxies, "total_spikes")
         with pytest.raises(ConfigError, match=r"differing: config\.proxies"):
             run_ledger([1, 12617], probe, with_new, checkpoint=ck, progress=False)
         led = run_ledger([1, 12617], probe, with_new, progress=False)

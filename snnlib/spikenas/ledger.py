@@ -36,7 +36,7 @@ from ..fileio import atomic_write
 from ..nas.executors import SyncExecutor
 from ..nas.identity import differing_fields, identity_hash, plain, read_checkpoint, with_hash
 from ..nas.lsp import SCALARS as LSP_SCALARS
-from ..nas.proxies import ProbeRun, check_proxies, output_spikes, score_proxies
+from ..nas.proxies import PROXIES, ProbeRun, check_proxies, output_spikes, score_proxies
 from ..nas.rdm import RDM_VARIANTS
 from ..nas.seeding import derive_seed
 from ..runtime import torch_threads
@@ -58,7 +58,17 @@ LEDGER_PROXIES = (
     "params",
     "random",
 )
-"""The ledger's default scores (registry names), in the order they are computed."""
+"""The ledger's built-in scores (registry names), in the order they are computed."""
+
+
+def ledger_proxies() -> tuple[str, ...]:
+    """The ledger's default scores: :data:`LEDGER_PROXIES`, then every other score of the
+    proxy registry in the order it was registered, so that one ``register_proxy`` call puts a
+    new score into the ledger (and, through the ledger's identity, refuses a checkpoint
+    written without it)."""
+    return (*LEDGER_PROXIES, *(name for name in PROXIES if name not in LEDGER_PROXIES))
+
+
 CHECKPOINT_VERSION = 2  # 1: no identity_hash, rows not validated on resume
 _CHECKPOINT_FIELDS = {"version": int, "identity": dict, "identity_hash": str, "rows": list}
 
@@ -113,12 +123,12 @@ def cifar_probe(n_per_class: int, seed: int, root=None) -> Probe:
 @dataclass(frozen=True)
 class LedgerConfig:
     """What determines a ledger row: network width and time steps, the seed of the weights,
-    which scores (registry names, :data:`LEDGER_PROXIES` by default) and the gradient batch."""
+    which scores (registry names, :func:`ledger_proxies` by default) and the gradient batch."""
 
     width: float = 1 / 16
     time_steps: int = 5
     seed: int = 0
-    proxies: tuple[str, ...] = LEDGER_PROXIES
+    proxies: tuple[str, ...] = field(default_factory=ledger_proxies)
     grad_batch: int = 20
     threads: int | None = 1
 
