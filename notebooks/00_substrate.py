@@ -30,16 +30,17 @@ threads = 1  # torch threads (0: torch's default); the book runs two notebooks a
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
-import numpy as np
 from myst_nb import glue
 
+from snnlib.book.glue import glue_all
 from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
+from snnlib.book.substrate import split_sizes, substrate_glue_values, substrate_metrics
+from snnlib.book.substrate_figures import curves_figure, rates_figure, sample_figure
 from snnlib.data import dataset_info, make_loaders
 from snnlib.encoding import Encoder, default_encoding
 from snnlib.models import SpikingCNN, count_parameters
-from snnlib.nas.statistics import wilson_interval
 from snnlib.train import TrainConfig, evaluate, fit
 
 params = declared_params("00_substrate", globals())
@@ -112,26 +113,11 @@ loaders = make_loaders(
     seed=seed,
 )
 encoder = Encoder(default_encoding(info.kind), cfg["time_steps"])
-sizes = {k: len(v.dataset) for k, v in loaders.items()}
+sizes = split_sizes(loaders)
 print("split sizes:", sizes, "| encoder:", encoder)
 
 x0, y0 = loaders["test"].dataset[0]
-if info.kind == "events":
-    T = x0.shape[0]
-    fig, axes = plt.subplots(1, T, figsize=(2.2 * T, 2.4))
-    for t, ax in enumerate(np.atleast_1d(axes)):
-        frame = (x0[t, 1] - x0[t, 0]).numpy()  # ON minus OFF events in this time bin
-        lim = max(abs(frame).max(), 1)
-        ax.imshow(frame, cmap="coolwarm", vmin=-lim, vmax=lim)
-        ax.set_title(f"t = {t}")
-        ax.axis("off")
-    fig.suptitle(f"{dataset}: events of one test sample (label {y0}); red ON, blue OFF")
-else:
-    fig, ax = plt.subplots(figsize=(2.6, 2.6))
-    ax.imshow(x0[0].numpy(), cmap="gray")
-    ax.set_title(f"{dataset}: one test sample (label {y0})")
-    ax.axis("off")
-fig.tight_layout()
+fig = sample_figure(x0, y0, dataset, info.kind)  # events: ON minus OFF per time bin
 glue("sample_fig", fig, display=False)
 plt.close(fig)
 
@@ -160,17 +146,7 @@ print(
 )
 
 # %%
-epochs = np.arange(1, len(hist.train_loss) + 1)
-fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3))
-a1.plot(epochs, hist.train_loss, "o-", label="train")
-a1.plot(epochs, hist.val_loss, "s-", label="validation")
-_ = a1.set(xlabel="epoch", ylabel="loss", title="Loss")
-a1.legend()
-a2.plot(epochs, hist.train_acc, "o-", label="train")
-a2.plot(epochs, hist.val_acc, "s-", label="validation")
-_ = a2.set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=(0, 1.02))
-a2.legend()
-fig.tight_layout()
+fig = curves_figure(hist)
 glue("curves_fig", fig, display=False)
 plt.close(fig)
 
@@ -180,44 +156,14 @@ plt.close(fig)
 
 # %%
 rates = report.firing_rates
-fig, ax = plt.subplots(figsize=(6, 2.8))
-names = [n.replace(".lif", "") for n in rates]
-ax.bar(range(len(rates)), list(rates.values()), color="tab:purple")
-ax.set_xticks(range(len(rates)))
-_ = ax.set_xticklabels(names, rotation=30, ha="right")
-_ = ax.set(ylabel="firing rate", title=f"Firing rate per spiking layer ({dataset})")
-fig.tight_layout()
+fig = rates_figure(rates, dataset)
 glue("rates_fig", fig, display=False)
 plt.close(fig)
 
 # %%
-metrics = {
-    "test_acc": test["acc"],
-    "best_val_acc": max(hist.val_acc) if hist.val_acc else None,
-    "nos": report.nos,
-    "mean_firing_rate": report.mean_firing_rate,
-    "sops": report.sops,
-    "macs": report.macs,
-    "energy_uj": report.energy_uj,
-    "params": count_parameters(model),
-    "train_seconds": hist.seconds,
-    "time_steps": cfg["time_steps"],
-}
-glue("test_acc", 100 * metrics["test_acc"], display=False)
-glue("nos", metrics["nos"], display=False)
-glue("energy_uj", metrics["energy_uj"], display=False)
-glue("mean_rate", metrics["mean_firing_rate"], display=False)
-glue("n_params", metrics["params"], display=False)
-glue("train_seconds", metrics["train_seconds"], display=False)
-glue("epochs", cfg["train"].epochs, display=False)
-glue("time_steps", cfg["time_steps"], display=False)
-# 95 % Wilson interval of the test accuracy over the test images (one training seed)
-lo, hi = wilson_interval(round(test["acc"] * test["n"]), test["n"])
-metrics["test_acc_ci95"] = [lo, hi]
-glue("test_acc_lo", 100 * lo, display=False)
-glue("test_acc_hi", 100 * hi, display=False)
-glue("n_test", int(test["n"]), display=False)
-glue("n_train", int(sizes["train"]), display=False)
+# test_acc_ci95: the 95 % Wilson interval over the test images (one training seed)
+metrics = substrate_metrics(test, hist, count_parameters(model), cfg["time_steps"])
+glue_all(substrate_glue_values(metrics, test["n"], sizes["train"], cfg["train"].epochs))
 path = run.write(
     metrics,
     artifacts={"history": hist.to_dict(), "firing_rate_per_layer": rates, "split_sizes": sizes},

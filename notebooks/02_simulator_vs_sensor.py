@@ -35,27 +35,49 @@ image_size = 17  # frame side after area resampling of the 34 pixel sensor
 
 # %% tags=["hide-input"]
 import time
-from dataclasses import replace
 from itertools import product
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import torch
 from IPython.display import display
 from myst_nb import glue
 
+from snnlib.book.glue import glue_all
 from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
+from snnlib.book.sensor_figures import (
+    counts_time_figure,
+    intervals_figure,
+    spatial_figure,
+    transfer_figure,
+)
+from snnlib.book.sensor_geometry import geometry_report, noise_config, path_figure
+from snnlib.book.sensor_metrics import percent_keys, sensor_artifacts, sensor_metrics
+from snnlib.book.sensor_recordings import calibration_set, real_frames, transfer_test_set
+from snnlib.book.sensor_tables import (
+    compare_to_real,
+    distance_table,
+    parameter_table,
+    settings_summary,
+    statistics_table,
+)
+from snnlib.book.sensor_transfer import (
+    accuracy_summaries,
+    accuracy_table,
+    pair_table,
+    paired_comparisons,
+    real_accuracies,
+    train_conditions,
+    training_conditions,
+)
 from snnlib.book.setup import start
 from snnlib.book.tables import book_table
 from snnlib.data import load_dataset
 from snnlib.data import sensor_compare as sc
-from snnlib.data.dvs_sim import DVSConfig, path_corners, path_weights, simulate_dvs_batch
+from snnlib.data.dvs_sim import DVSConfig
 from snnlib.data.nmnist_embedded import mnist_images
-from snnlib.nas.statistics import paired_by_seed, t_interval
 from snnlib.train import TrainConfig
-from snnlib.transfer import transfer_over_seeds
 from snnlib.validation import check_choice
 
 check_choice("dataset", dataset, ("nmnist",))
@@ -131,12 +153,8 @@ cfg = pick_scale(
         ),
     },
 )
-seeds = [seed + k for k in range(cfg["seeds"])]
-print(
-    {k: v for k, v in cfg.items() if k != "grid"},
-    "| grid:",
-    {k: len(v) for k, v in cfg["grid"].items()},
-)
+seeds = list(range(seed, seed + cfg["seeds"]))
+print(settings_summary(cfg))
 
 # %% [markdown]
 # ## The real recordings
@@ -149,15 +167,9 @@ print(
 
 # %%
 real_ds = load_dataset(dataset, "test", time_steps=time_steps, image_size=image_size, subset=True)
-images_u8, labels = mnist_images()
-n_calib = min(cfg["n_calib"], len(images_u8))
-images = images_u8[:n_calib].astype(np.float64) / 255.0
-if list(real_ds.targets[:n_calib]) != labels[:n_calib].tolist():
-    raise RuntimeError("the nmnist test recordings are not in the order of the MNIST images")
-chunks = [real_ds.events(i) for i in range(n_calib)]
-real_events = np.concatenate(chunks)
-real_offsets = np.concatenate([[0], np.cumsum([len(c) for c in chunks])]).astype(np.int64)
-real = sc.recording_stats(real_events, real_offsets)
+calib = calibration_set(real_ds, *mnist_images(), cfg["n_calib"])  # checks the order
+images, n_calib = calib.images, calib.n
+real = sc.recording_stats(calib.events, calib.offsets)
 framing = dict(real_ds.framing)
 frame_size = framing.pop("size")
 print(
@@ -175,44 +187,14 @@ print(
 # Background events are counted at pixels the digit never reaches (`estimate_noise`).
 
 # %%
-path = sc.estimate_path(real_events, real_offsets, images)
+path = sc.estimate_path(calib.events, calib.offsets, images)
 default_cfg = DVSConfig.for_size(34)
 geometry_cfg = path.config(default_cfg)
-noise = sc.estimate_noise(real_events, real_offsets, images, geometry_cfg)
-base_cfg = replace(
-    geometry_cfg,
-    noise_rate=round(noise["noise_rate"], 3),
-    noise_on_fraction=round(noise["noise_on_fraction"], 3),
-)
-print("digit size scores:", {k: round(v) for k, v in path.size_scores.items()})
-print("profile residuals (px):", {k: round(v, 3) for k, v in path.rms.items()})
-print(
-    "corners:",
-    path.vertices,
-    "| windows (ms):",
-    [(a / 1e3, b / 1e3) for a, b in path.saccade_windows],
-)
-print("noise:", {k: round(v, 3) for k, v in noise.items()})
+noise = sc.estimate_noise(calib.events, calib.offsets, images, geometry_cfg)
+base_cfg = noise_config(geometry_cfg, noise)
+print(geometry_report(path, noise))
 
-fit = path_weights(path.window_t, path.saccade_windows, path.profile) @ np.array(path.vertices)
-fig, ax = plt.subplots(figsize=(7, 3))
-ms = path.window_t / 1e3
-for k, (name, color) in enumerate((("dx", "tab:blue"), ("dy", "tab:orange"))):
-    ax.scatter(
-        ms,
-        path.positions[:, k],
-        s=6 + 40 * path.weights / path.weights.max(),
-        color=color,
-        label=f"{name} measured",
-    )
-    ax.plot(ms, fit[:, k], color=color, lw=1.5, label=f"{name} fitted path")
-for a, b in path.saccade_windows:
-    ax.axvspan(a / 1e3, b / 1e3, color="0.92", zorder=0)
-_ = ax.set(
-    xlabel="time (ms)", ylabel="digit offset (px)", title="Where the real recordings put the digit"
-)
-ax.legend(fontsize=7, ncol=2)
-fig.tight_layout()
+fig = path_figure(path)
 glue("fig_path", fig, display=False)
 plt.close(fig)
 
@@ -256,41 +238,13 @@ configs = {
     "simulated, count-matched": count_cfg,
     "simulated, calibrated": cal_cfg,
 }
-sets = {}
-for name, c in configs.items():
-    ev, off = simulate_dvs_batch(images, seed=0, config=c)
-    sets[name] = sc.recording_stats(ev, off)
+sets = sc.simulated_stats(images, configs, seed=0)
 stats = {"real": real, **sets}
-shown = {k: stats[k] for k in ("real", "simulated, default", "simulated, calibrated")}
-dist = {name: sc.distances(real, s) for name, s in sets.items()}
-loss = {name: sc.calibration_loss(d) for name, d in dist.items()}
+dist, loss = compare_to_real(real, sets)
 
-param_rows = [
-    ("digit size (px)", "digit_size"),
-    ("contrast threshold C", "contrast_threshold"),
-    ("refractory period (us)", "refractory_us"),
-    ("threshold spread (log-normal sigma)", "threshold_std"),
-    ("OFF / ON threshold", "off_ratio"),
-    ("noise (events per pixel and s)", "noise_rate"),
-    ("noise ON fraction", "noise_on_fraction"),
-    ("timestamp jitter (us)", "jitter_us"),
-    ("progress profile", "profile"),
-]
-param_table = pd.DataFrame(
-    [
-        (label, getattr(default_cfg, f), getattr(count_cfg, f), getattr(cal_cfg, f))
-        for label, f in param_rows
-    ],
-    columns=["parameter", "default", "count-matched", "calibrated"],
-).astype(object)
-for label, c in (("default", default_cfg), ("count-matched", count_cfg), ("calibrated", cal_cfg)):
-    vx, vy = path_corners(c)
-    wins = c.saccade_windows or tuple((k * c.saccade_us, (k + 1) * c.saccade_us) for k in range(3))
-    param_table.loc[9, label] = "; ".join(f"({a:.2f}, {b:.2f})" for a, b in zip(vx[:3], vy[:3]))
-    param_table.loc[10, label] = "; ".join(f"{a / 1e3:.1f}-{b / 1e3:.1f}" for a, b in wins)
-param_table.loc[9, "parameter"] = "path corners dx, dy (px)"
-param_table.loc[10, "parameter"] = "saccade windows (ms)"
-param_table = param_table.astype(str)
+param_table = parameter_table(
+    {"default": default_cfg, "count-matched": count_cfg, "calibrated": cal_cfg}
+)
 display(book_table(param_table))
 glue("param_table", book_table(param_table), display=False)
 
@@ -303,92 +257,23 @@ glue("param_table", book_table(param_table), display=False)
 # (`count_corr` is the correlation of the per-recording counts: the same digits, in order).
 
 # %%
-stat_table = pd.DataFrame({name: s.summary() for name, s in stats.items()}).T
-stat_table = stat_table[
-    [
-        "events_mean",
-        "events_sd",
-        "on_fraction",
-        "isi_p01_us",
-        "isi_median_us",
-        "events_per_active_pixel",
-    ]
-]
-stat_table.columns = [
-    "events / recording",
-    "sd",
-    "ON fraction",
-    "interval 1st pct (us)",
-    "interval median (us)",
-    "events / active pixel",
-]
-stat_table.index.name = "recordings"
-display(book_table(stat_table.round(3)))
-glue("stat_table", book_table(stat_table.round(3)), display=False)
+stat_table = statistics_table(stats)
+display(book_table(stat_table))
+glue("stat_table", book_table(stat_table), display=False)
 
-dist_table = pd.DataFrame(dist).T
-dist_table["loss"] = pd.Series(loss)
-dist_table.index.name = "simulator"
-display(book_table(dist_table.round(3)))
-glue("dist_table", book_table(dist_table.round(3)), display=False)
+dist_table = distance_table(dist, loss)
+display(book_table(dist_table))
+glue("dist_table", book_table(dist_table), display=False)
 
-colors = {
-    "real": "black",
-    "simulated, default": "tab:red",
-    "simulated, count-matched": "tab:orange",
-    "simulated, calibrated": "tab:blue",
-    "real (reference)": "black",
-}
-
-fig, axes = plt.subplots(1, 3, figsize=(11, 3))
-bins = np.linspace(0, max(s.counts.max() for s in shown.values()), 30)
-for name, s in shown.items():
-    axes[0].hist(s.counts, bins=bins, histtype="step", lw=1.5, color=colors[name], label=name)
-    centres = 0.5 * (s.temporal_edges[1:] + s.temporal_edges[:-1]) / 1e3
-    axes[1].plot(centres, s.temporal, color=colors[name], lw=1.3)
-    axes[2].plot(centres, s.temporal_on, color=colors[name], lw=1.0)
-_ = axes[0].set(xlabel="events per recording", ylabel="recordings", title="Events per recording")
-axes[0].legend(fontsize=7)
-_ = axes[1].set(
-    xlabel="time (ms)", ylabel="events per recording and 5 ms", title="When events happen"
-)
-_ = axes[2].set(
-    xlabel="time (ms)", ylabel="ON fraction", title="ON fraction over time", ylim=(0.3, 1.0)
-)
-fig.tight_layout()
+fig = counts_time_figure(stats)
 glue("fig_counts_time", fig, display=False)
 plt.close(fig)
 
-fig, axes = plt.subplots(1, 3, figsize=(10, 3.3))
-vmax = max(s.spatial.max() for s in shown.values())
-for ax, (name, s) in zip(axes, shown.items()):
-    im = ax.imshow(s.spatial, cmap="magma", vmin=0, vmax=vmax)
-    ax.set_title(name, fontsize=9)
-    ax.axis("off")
-fig.colorbar(im, ax=axes, shrink=0.8, label="events per pixel and recording")
+fig = spatial_figure(stats)
 glue("fig_spatial", fig, display=False)
 plt.close(fig)
 
-fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-for name, s in shown.items():
-    e = s.isi_edges
-    centres = np.sqrt(np.maximum(e[1:], 1) * np.maximum(e[:-1], 1))
-    axes[0].plot(centres[1:], (s.isi / s.isi.sum())[1:], color=colors[name], lw=1.3, label=name)
-    k = np.arange(1, len(s.pixel_counts) + 1)
-    axes[1].plot(k, s.pixel_counts / s.pixel_counts.sum(), color=colors[name], lw=1.3)
-axes[0].set_xscale("log")
-_ = axes[0].set(
-    xlabel="interval between two events of a pixel (us)",
-    ylabel="fraction",
-    title="Per-pixel inter-event intervals",
-)
-axes[0].legend(fontsize=7)
-_ = axes[1].set(
-    xlabel="events of one pixel in one recording",
-    ylabel="fraction of active pixels",
-    title="Events per active pixel",
-)
-fig.tight_layout()
+fig = intervals_figure(stats)
 glue("fig_intervals", fig, display=False)
 plt.close(fig)
 
@@ -404,187 +289,84 @@ plt.close(fig)
 # condition, so the conditions can be compared seed by seed.
 
 # %%
-train_y = torch.tensor(labels[:n_calib], dtype=torch.long)
-test_parts = [
-    load_dataset(dataset, s, time_steps=time_steps, image_size=image_size, subset=True)
-    for s in ("train", "val")
-]
-test_x = torch.stack([ds[i][0] for ds in test_parts for i in range(len(ds))])
-test_y = torch.tensor([t for ds in test_parts for t in ds.targets], dtype=torch.long)
-if cfg["n_real_test"] is not None:
-    test_x, test_y = test_x[: cfg["n_real_test"]], test_y[: cfg["n_real_test"]]
-real_x = torch.stack([real_ds[i][0] for i in range(n_calib)])
+train_y = torch.tensor(calib.labels, dtype=torch.long)
+test_x, test_y = transfer_test_set(
+    dataset,
+    ("train", "val"),
+    cfg["n_real_test"],
+    time_steps=time_steps,
+    image_size=image_size,
+    subset=True,
+)
 sim_seeds = cfg["sim_seeds"]
-conditions = {
-    name: sc.simulated_frames(
-        images, c, sim_seeds=sim_seeds, time_steps=time_steps, image_size=frame_size, **framing
-    )
-    for name, c in configs.items()
-}
-conditions["real (reference)"] = real_x
-tests = {"real": (test_x, test_y)}
-runs = {}
+conditions = training_conditions(
+    images,
+    configs,
+    real_frames(real_ds, n_calib),
+    sim_seeds=sim_seeds,
+    time_steps=time_steps,
+    image_size=frame_size,
+    **framing,
+)
 t0 = time.perf_counter()
-for name, x in conditions.items():
-    y = train_y.repeat(len(x) // len(train_y))
-    runs[name] = transfer_over_seeds(
-        x,
-        y,
-        tests,
-        seeds,
-        width=cfg["width"],
-        train=cfg["train"],
-        batch_size=cfg["batch_size"],
-        device=dev,
-        num_classes=10,
-    )
+runs = train_conditions(
+    conditions,
+    train_y,
+    {"real": (test_x, test_y)},
+    seeds,
+    width=cfg["width"],
+    train=cfg["train"],
+    batch_size=cfg["batch_size"],
+    device=dev,
+    num_classes=10,
+)
 train_seconds = time.perf_counter() - t0
-acc = {name: [r.test_acc["real"] for r in rs] for name, rs in runs.items()}
-summary = {name: t_interval(a) for name, a in acc.items()}
-pairs = {
-    "calibrated - default": ("simulated, calibrated", "simulated, default"),
-    "calibrated - count-matched": ("simulated, calibrated", "simulated, count-matched"),
-    "count-matched - default": ("simulated, count-matched", "simulated, default"),
-    "calibrated - real": ("simulated, calibrated", "real (reference)"),
-    "default - real": ("simulated, default", "real (reference)"),
-}
-paired = {}
-for label, (a, b) in pairs.items():
-    paired[label] = paired_by_seed(acc[a], acc[b])
-    paired[label]["wins"] = int(sum(x > y for x, y in zip(acc[a], acc[b])))
-acc_table = pd.DataFrame(
-    {
-        name: {
-            "mean": m,
-            "95% lo": lo,
-            "95% hi": hi,
-            "per seed": ", ".join(f"{v:.3f}" for v in acc[name]),
-        }
-        for name, (m, lo, hi) in summary.items()
-    }
-).T
-acc_table.index.name = "trained on"
-pair_table = pd.DataFrame(paired).T[["diff", "lo", "hi", "t_p", "wins", "n"]]
-pair_table.index.name = "paired difference"
-display(book_table(acc_table.round(3)))
-display(book_table(pair_table.round(3)))
-glue("acc_table", book_table(acc_table.round(3)), display=False)
-glue("pair_table", book_table(pair_table.round(3)), display=False)
+acc = real_accuracies(runs)
+summary = accuracy_summaries(acc)
+paired = paired_comparisons(acc)  # PAIRS of snnlib.book.sensor_transfer
+acc_table, diff_table = accuracy_table(acc, summary), pair_table(paired)
+display(book_table(acc_table))
+display(book_table(diff_table))
+glue("acc_table", book_table(acc_table), display=False)
+glue("pair_table", book_table(diff_table), display=False)
 print(f"{len(test_y)} real test recordings; training {train_seconds:.0f} s")
 
-fig, ax = plt.subplots(figsize=(6, 3))
-for k, (name, (m, lo, hi)) in enumerate(summary.items()):
-    ax.scatter([k] * len(acc[name]), acc[name], color="0.6", s=12, zorder=2)
-    err = None if np.isnan(lo) else [[m - lo], [hi - m]]
-    ax.errorbar([k], [m], yerr=err, fmt="o", color=colors[name], capsize=4, zorder=3)
-ax.axhline(0.1, color="0.8", ls="--", lw=1)
-ax.set_xticks(range(len(summary)))
-_ = ax.set_xticklabels(list(summary), fontsize=8)
-_ = ax.set(
-    ylabel="accuracy on real recordings",
-    title="Transfer to the real sensor (mean, 95% interval)",
-    ylim=(0, 1),
-)
-fig.tight_layout()
+fig = transfer_figure(acc, summary)
 glue("fig_transfer", fig, display=False)
 plt.close(fig)
 
 # %%
-metrics = {
-    "n_calib": int(n_calib),
-    "n_real_test": int(len(test_y)),
-    "n_seeds": len(seeds),
-    "epochs": int(cfg["train"].epochs),
-    "calibration_seconds": float(calib_seconds),
-    "train_seconds": float(train_seconds),
-    "calibration_evaluations": int(cal.evaluations),
-    "loss_default": float(loss["simulated, default"]),
-    "loss_geometry_start": float(cal.start_loss),
-    "loss_calibrated": float(loss["simulated, calibrated"]),
-    "path_rms_px": float(path.rms[path.profile]),
-    "digit_size": int(path.digit_size),
-    "path_scale": float(cal.path_scale),
-}
-short = {
-    "real": "real",
-    "simulated, default": "default",
-    "simulated, count-matched": "cm",
-    "simulated, calibrated": "cal",
-}
-for name, s in stats.items():
-    for k, v in s.summary().items():
-        metrics[f"{short[name]}_{k}"] = float(v)
-for name, d in dist.items():
-    for k, v in d.items():
-        metrics[f"{short[name]}_{k}"] = float(v)
-for f in (
-    "contrast_threshold",
-    "refractory_us",
-    "threshold_std",
-    "off_ratio",
-    "noise_rate",
-    "noise_on_fraction",
-    "jitter_us",
-):
-    metrics[f"cal_{f}"] = float(getattr(cal_cfg, f))
-metrics["cm_contrast_threshold"] = float(count_cfg.contrast_threshold)
-metrics["loss_count_matched"] = float(loss["simulated, count-matched"])
-acc_short = {
-    "simulated, default": "acc_default",
-    "simulated, count-matched": "acc_cm",
-    "simulated, calibrated": "acc_cal",
-    "real (reference)": "acc_real",
-}
-for name, (m, lo, hi) in summary.items():
-    metrics[acc_short[name]] = float(m)
-    metrics[acc_short[name] + "_lo"] = float(lo)
-    metrics[acc_short[name] + "_hi"] = float(hi)
-for name, key in (
-    ("calibrated - default", "gain_cal_vs_default"),
-    ("calibrated - count-matched", "gain_cal_vs_cm"),
-    ("count-matched - default", "gain_cm_vs_default"),
-    ("calibrated - real", "gap_cal_vs_real"),
-    ("default - real", "gap_default_vs_real"),
-):
-    metrics[key] = float(paired[name]["diff"])
-    metrics[key + "_lo"] = float(paired[name]["lo"])
-    metrics[key + "_hi"] = float(paired[name]["hi"])
-    metrics[key + "_t_p"] = float(paired[name]["t_p"])
-    metrics[key + "_wins"] = int(paired[name]["wins"])
-for k, v in metrics.items():
-    glue(k, v, display=False)
-# accuracies and their differences also in percent (points), as the page states them
-for k, v in metrics.items():
-    if k.startswith(("acc_", "gain_", "gap_")) and not k.endswith(("_t_p", "_wins")):
-        glue(k + "_pct", 100 * v, display=False)
+metrics = sensor_metrics(
+    n_calib=n_calib,
+    n_real_test=len(test_y),
+    n_seeds=len(seeds),
+    epochs=cfg["train"].epochs,
+    calibration_seconds=calib_seconds,
+    train_seconds=train_seconds,
+    calibration=cal,
+    count_matched=count_cal,
+    path=path,
+    stats=stats,
+    dist=dist,
+    loss=loss,
+    summary=summary,
+    paired=paired,
+)
+# accuracies and their differences also in percent (points, <key>_pct), as the page states them
+glue_all(metrics, percent=percent_keys(metrics))
 glue("cal_profile", str(cal_cfg.profile), display=False)
 path_file = run.write(
     metrics,
-    artifacts={
-        "default_config": default_cfg.to_dict(),
-        "calibrated_config": cal_cfg.to_dict(),
-        "count_matched_config": count_cfg.to_dict(),
-        "noise_estimate": {k: float(v) for k, v in noise.items()},
-        "path": {
-            "vertices": [list(v) for v in path.vertices],
-            "saccade_windows": [list(w) for w in path.saccade_windows],
-            "profile": path.profile,
-            "rms_px": {k: float(v) for k, v in path.rms.items()},
-            "size_scores": {str(k): float(v) for k, v in path.size_scores.items()},
-        },
-        "calibration_trace": [
-            {
-                "round": e["round"],
-                "param": e["param"],
-                "value": e["value"],
-                "loss": float(e["loss"]),
-            }
-            for e in cal.trace
-        ],
-        "accuracy_per_seed": {name: [float(v) for v in a] for name, a in acc.items()},
-        "seeds": seeds,
-        "sim_seeds": list(sim_seeds),
-        "runs": {name: [r.to_dict() for r in rs] for name, rs in runs.items()},
-    },
+    artifacts=sensor_artifacts(
+        default_config=default_cfg,
+        calibration=cal,
+        count_matched=count_cal,
+        noise=noise,
+        path=path,
+        acc=acc,
+        seeds=seeds,
+        sim_seeds=sim_seeds,
+        runs=runs,
+    ),
 )
 print("wrote", path_file)

@@ -651,3 +651,34 @@ def simulated_frames(
         ev, off = simulate_dvs_batch(images, seed=int(s), config=config)
         out.append(frame_events(ev, off, time_steps, size=image_size, **framing))
     return torch.cat(out)
+
+
+# -- sets of recordings ------------------------------------------------------------------------
+def concat_recordings(recordings: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """One ``events`` array and its ``offsets`` (``int64``, ``len + 1``: recording ``i`` is
+    ``events[offsets[i]:offsets[i+1]]``) from a sequence of per-recording event arrays, the
+    form :func:`recording_stats` reads.
+
+    >>> ev = np.zeros(3, dtype=[("t", "<i8")])
+    >>> events, offsets = concat_recordings([ev[:2], ev[:0], ev[:1]])
+    >>> len(events), offsets.tolist()
+    (3, [0, 2, 2, 3])
+    """
+    if len(recordings) == 0:
+        raise ConfigError("concat_recordings: no recordings")
+    events = np.concatenate(recordings)
+    offsets = np.concatenate([[0], np.cumsum([len(r) for r in recordings])]).astype(np.int64)
+    return events, offsets
+
+
+def simulated_stats(
+    images: np.ndarray, configs: Mapping[str, DVSConfig], seed: int = 0
+) -> dict[str, RecordingStats]:
+    """``name -> RecordingStats`` of ``images`` simulated once with each configuration of
+    ``configs`` (:func:`~snnlib.data.dvs_sim.simulate_dvs_batch`, noise seed ``seed``), in
+    the order given."""
+    stats = {}
+    for name, config in configs.items():
+        events, offsets = simulate_dvs_batch(images, seed=seed, config=config)
+        stats[name] = recording_stats(events, offsets)
+    return stats
