@@ -44,9 +44,9 @@ resume = True  # continue this run's checkpoint if its settings match (False: st
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
-from myst_nb import glue
 
+from snnlib.book import mse_search
+from snnlib.book.glue import glue_all
 from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
@@ -145,17 +145,8 @@ ckpt = with_hash(
     checkpoints_dir() / f"10_mse_search__{dataset}__{scale}__seed{seed}.json",
     evolution_identity(cfg["space"], cfg["evolution"], identity),
 )
-client = None
-executor = None
-if workers:
-    from dask.distributed import Client
-
-    from snnlib.nas.executors import local_cluster
-
-    client = Client(local_cluster(workers))
-    executor = client.get_executor()
 t0 = time.perf_counter()
-try:
+with mse_search.worker_executor(workers) as executor:
     result = evolve(
         evaluator,
         cfg["space"],
@@ -166,21 +157,12 @@ try:
         identity=identity,
         desc=f"MSE-NAS {dataset}",
     )
-finally:
-    if client is not None:
-        client.close()
 wall = time.perf_counter() - t0
-gen0 = [h for h in result.history if h["generation"] == 0][0]
-# generation 0 is the first `population` genomes evaluated (the cache keeps evaluation order);
 # generation 0 is the first `population` genomes evaluated (the archive keeps evaluation order)
-gen0_genomes = list(result.archive.values())[: cfg["evolution"].population]
+gen0_genomes = mse_search.first_genomes(result, cfg["evolution"].population)
 silent_gen0 = silent_share(evaluator, gen0_genomes, seed)
-print(
-    f"best fitness {result.best_fitness:.4f} after {result.evaluations} evaluations "
-    f"in {wall:.1f} s (search time {result.seconds:.1f} s); "
-    f"generation-0 best {gen0['best']:.4f}, mean {gen0['mean']:.4f}; "
-    f"{100 * silent_gen0:.0f} % of the random genomes of generation 0 have a silent output layer"
-)
+metrics = mse_search.search_metrics(result, wall, cfg["evolution"], len(evaluator.y), silent_gen0)
+print(mse_search.search_line(metrics))
 print(result.best.summary())
 
 # %%
@@ -188,7 +170,7 @@ fig = plot_history(
     result.history,
     title=f"MSE-NAS on {dataset} ({scale} scale): {evaluator.label}",
 )
-glue("fig_history", fig, display=False)
+glue_all({"fig_history": fig})
 plt.close(fig)
 
 # %% [markdown]
@@ -200,17 +182,8 @@ plt.close(fig)
 
 # %%
 ranked = result.ranked()
-best, best_f = ranked[0]
-poor, poor_f = ranked[-1]
-fig = plot_rdms(
-    {
-        f"best candidate (fitness {best_f:.4g})": evaluator.matrix(best, seed).numpy(),
-        f"poor candidate (fitness {poor_f:.4g})": evaluator.matrix(poor, seed).numpy(),
-        **{k: v.numpy() for k, v in evaluator.target_panels().items()},
-    },
-    evaluator.picture_labels.numpy(),
-)
-glue("fig_rdms", fig, display=False)
+fig = plot_rdms(mse_search.rdm_panels(evaluator, ranked, seed), evaluator.picture_labels.numpy())
+glue_all({"fig_rdms": fig})
 plt.close(fig)
 
 # %% [markdown]
@@ -222,62 +195,27 @@ fig = draw_genome(
     cfg["net"].n_reductions,
     title=f"found on {dataset} (fitness {result.best_fitness:.4g}, genome {result.best.short})",
 )
-glue("fig_architecture", fig, display=False)
+glue_all({"fig_architecture": fig})
 plt.close(fig)
 fig = draw_motif_library(MOTIFS)
-glue("fig_motifs", fig, display=False)
+glue_all({"fig_motifs": fig})
 plt.close(fig)
 
-motif_counts = {m: sum(c.motif == m for c in result.best.cells) for m in MOTIFS}
-inhibitory = np.mean([o.sign < 0 for c in result.best.cells for o in c.ops])
-print("motifs in the best genome:", {k: v for k, v in motif_counts.items() if v})
-print(f"fraction of inhibitory ops: {inhibitory:.2f}")
+print("motifs in the best genome:", mse_search.motif_counts(result.best))
+print(f"fraction of inhibitory ops: {metrics['inhibitory_fraction']:.2f}")
 
 # %%
-metrics = {
-    "best_fitness": result.best_fitness,
-    "gen0_best_fitness": gen0["best"],
-    "gen0_mean_fitness": gen0["mean"],
-    "final_mean_fitness": result.history[-1]["mean"],
-    "final_diversity": result.history[-1]["diversity"],
-    "evaluations": result.evaluations,
-    "search_seconds": result.seconds,
-    "wall_seconds": wall,
-    "seconds_per_evaluation": result.seconds / max(result.evaluations, 1),
-    "population": cfg["evolution"].population,
-    "generations": cfg["evolution"].generations,
-    "probe_size": len(evaluator.y),
-    "inhibitory_fraction": float(inhibitory),
-    "poor_fitness": poor_f,
-    "silent_fraction_gen0": silent_gen0,
-}
-for key in (
-    "best_fitness",
-    "gen0_best_fitness",
-    "gen0_mean_fitness",
-    "final_mean_fitness",
-    "evaluations",
-    "search_seconds",
-    "wall_seconds",
-    "seconds_per_evaluation",
-    "population",
-    "generations",
-    "probe_size",
-    "inhibitory_fraction",
-    "poor_fitness",
-    "silent_fraction_gen0",
-):
-    glue(key, metrics[key], display=False)
+glue_all(metrics)
 path = run.write(
     metrics,
     architecture=result.best.to_dict(),
     artifacts={
         "history": result.history,
         "net": cfg["net"].to_dict(),
-        "space": {"n_cells": cfg["space"].n_cells, "scales": cfg["space"].scales},
+        "space": mse_search.space_record(cfg["space"]),
         "evolution": cfg["evolution"].to_dict(),
         "fitness": fitness_record,
-        "top": [{"hash": g.hash(), "fitness": f, "genome": g.to_dict()} for g, f in ranked[:5]],
+        "top": mse_search.top_records(ranked, 5),
         "fitness_of_all": sorted(result.cache.values()),
     },
 )

@@ -38,26 +38,17 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
-import torch
-from myst_nb import glue
 
+from snnlib.book import mse_retrain
 from snnlib.book.figures import seed_points
+from snnlib.book.glue import glue_all
+from snnlib.book.mse_glue import glue_numbers
 from snnlib.book.params import declared_params
 from snnlib.book.results import load_result
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
-from snnlib.models import SpikingCNN
 from snnlib.mse import NetConfig, SearchSpace, from_dict, sample_genomes
-from snnlib.mse.experiment import (
-    learned,
-    load_tensors,
-    row_accuracies,
-    train_and_measure,
-    train_genome,
-)
-from snnlib.nas.comparisons import compare, comparison_rows, correct_matrix
-from snnlib.nas.statistics import paired_by_seed
+from snnlib.mse.experiment import load_tensors
 from snnlib.train import TrainConfig
 
 params = declared_params("11_mse_retrain", globals())
@@ -124,10 +115,8 @@ cfg = pick_scale(
     dataset,
 )
 search_dataset = search_dataset or dataset
-if not cfg["transfer"] and transfer_dataset:
-    print(f"transfer to {transfer_dataset} skipped: the {scale} scale of {dataset} has none")
-    transfer_dataset = ""
-seeds = [seed + k for k in range(cfg["seeds"])]
+transfer_dataset = mse_retrain.transfer_target(transfer_dataset, cfg["transfer"], scale, dataset)
+seeds = mse_retrain.retraining_seeds(seed, cfg["seeds"])
 print(cfg)
 
 # %% [markdown]
@@ -136,10 +125,7 @@ print(cfg)
 # %%
 search = load_result("10_mse_search", search_dataset, scale, seed)
 found = from_dict(search["architecture"])
-print(
-    f"search on {search_dataset}: fitness {search['metrics']['best_fitness']:.4f}, "
-    f"{search['metrics']['evaluations']} evaluations"
-)
+print(mse_retrain.search_line(search, search_dataset))
 print(found.summary())
 space = SearchSpace(n_cells=len(found.cells))
 rng = np.random.default_rng(seed + 1)
@@ -152,105 +138,34 @@ randoms = sample_genomes(rng, space, n_random, distinct=False)
 data = load_tensors(dataset, cfg["time_steps"], seed=seed, limit=cfg["limit"])
 # every run keeps its test predictions: the comparisons below are paired over test images
 common = dict(train=cfg["train"], batch_size=cfg["batch_size"], device=dev, keep_predictions=True)
-rows = []
-for s in seeds:
-    rows.append(
-        {
-            "model": "MSE-NAS found",
-            "dataset": dataset,
-            "seed": s,
-            **train_genome(found, data, cfg["net"], seed=s, **common),
-        }
-    )
-for k, g in enumerate(randoms):
-    rows.append(
-        {
-            "model": f"random {k}",
-            "dataset": dataset,
-            "seed": seed,
-            **train_genome(g, data, cfg["net"], seed=seed, **common),
-        }
-    )
-for s in seeds:
-    torch.manual_seed(s)
-    cnn = SpikingCNN(data.spec.in_channels, data.spec.num_classes, width=cfg["cnn_width"]).to(dev)
-    rows.append(
-        {
-            "model": "SpikingCNN (hand-designed)",
-            "dataset": dataset,
-            "seed": s,
-            **train_and_measure(cnn, data, desc="SpikingCNN", seed=s, **common),
-        }
-    )
+trained = mse_retrain.train_models(
+    found, randoms, data, cfg["net"], cfg["cnn_width"], seeds, seed, **common
+)
 
 # %% [markdown]
 # ## Transfer to `transfer_dataset`
 # The genome searched on `search_dataset` is trained, unchanged, on another dataset.
 
 # %%
-if transfer_dataset:
-    tdata = load_tensors(transfer_dataset, cfg["time_steps"], seed=seed, limit=cfg["limit"])
-    rows.append(
-        {
-            "model": "MSE-NAS found",
-            "dataset": transfer_dataset,
-            "seed": seed,
-            **train_genome(found, tdata, cfg["net"], seed=seed, **common),
-        }
-    )
-    for k, g in enumerate(randoms[:n_transfer_random]):
-        rows.append(
-            {
-                "model": f"random {k}",
-                "dataset": transfer_dataset,
-                "seed": seed,
-                **train_genome(g, tdata, cfg["net"], seed=seed, **common),
-            }
-        )
-    torch.manual_seed(seed)
-    tcnn = SpikingCNN(tdata.spec.in_channels, tdata.spec.num_classes, width=cfg["cnn_width"]).to(
-        dev
-    )
-    rows.append(
-        {
-            "model": "SpikingCNN (hand-designed)",
-            "dataset": transfer_dataset,
-            "seed": seed,
-            **train_and_measure(tcnn, tdata, desc="SpikingCNN", seed=seed, **common),
-        }
-    )
-
-table = pd.DataFrame(rows)[
-    ["model", "dataset", "seed", "test_acc", "nos", "energy_uj", "params", "train_seconds"]
-]
-table = table.rename(
-    columns={
-        "test_acc": "test accuracy",
-        "nos": "NoS / image",
-        "energy_uj": "energy (uJ)",
-        "train_seconds": "train (s)",
-    }
+trained += mse_retrain.train_transfer(
+    transfer_dataset,
+    found,
+    randoms[:n_transfer_random],
+    cfg["time_steps"],
+    cfg["limit"],
+    cfg["net"],
+    cfg["cnn_width"],
+    seed,
+    **common,
 )
-print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+rows = mse_retrain.rows(trained)
+table = mse_retrain.results_table(rows)
+print(table.to_string(index=False, float_format="{:.4g}".format))
 
 
 # %%
-found_accs = row_accuracies(rows, "MSE-NAS", dataset)
-found_acc = float(np.mean(found_accs))  # mean over the retraining seeds
-random_accs = row_accuracies(rows, "random", dataset)
-cnn_accs = row_accuracies(rows, "SpikingCNN", dataset)
-cnn_acc = float(np.mean(cnn_accs))
-random_median = float(np.median(random_accs))
-# random genomes of this space often have a silent output layer and do not learn at all
-live_accs = [a for a in random_accs if learned(a, data.spec.num_classes)]
-live_median = float(np.median(live_accs)) if live_accs else float("nan")
-verdict = "beats" if found_acc > random_median else "does not beat"
-print(
-    f"found {found_acc:.4f} {verdict} the median of {len(random_accs)} random genomes "
-    f"({random_median:.4f}); "
-    f"{len(random_accs) - len(live_accs)} random genomes did not learn; median of those that did "
-    f"{live_median:.4f}; SpikingCNN {cnn_acc:.4f}"
-)
+accs = mse_retrain.accuracy_summary(rows, dataset, data.spec.num_classes)
+print(mse_retrain.summary_line(accs))
 
 # %% [markdown]
 # ## Paired comparisons
@@ -265,139 +180,50 @@ print(
 
 # %%
 y_test = data.test[1].numpy()
-
-
-def correct(model_prefix, ds=dataset):
-    """[runs, test items] booleans of the rows of one model (seeds or random genomes)."""
-    return correct_matrix(
-        [
-            r["predictions"]
-            for r in rows
-            if r["model"].startswith(model_prefix) and r["dataset"] == ds
-        ],
-        y_test,
-    )
-
-
-found_c, cnn_c, random_c = correct("MSE-NAS"), correct("SpikingCNN"), correct("random")
-comparisons = compare(
-    {
-        "found - SpikingCNN": (found_c, cnn_c),
-        "found - random genomes (mean)": (found_c, random_c),
-        "found - best random genome": (found_c, random_c[[int(np.argmax(random_accs))]]),
-    },
-    seed=seed,
-)
-by_seed = paired_by_seed(found_accs, cnn_accs) if len(seeds) > 1 else None
-comp_table = pd.DataFrame(comparison_rows(comparisons)).set_index("comparison")
-print(comp_table.round(3).to_string())
-if by_seed is not None:
-    print(
-        f"found - SpikingCNN over {len(seeds)} seeds: {100 * by_seed['diff']:.2f} points "
-        f"[{100 * by_seed['lo']:.2f}, {100 * by_seed['hi']:.2f}], t-test p = {by_seed['t_p']:.3f}"
-    )
-glue("comp_table", comp_table.round(3), display=False)
+comparisons = mse_retrain.comparisons(rows, dataset, y_test, seed)
+comp_table = mse_retrain.comparison_table(comparisons)
+print(comp_table.to_string())
+print(mse_retrain.by_seed_line(mse_retrain.by_seed(rows, dataset)))
+glue_all({"comp_table": comp_table})
 
 # per-seed points drawn with seaborn; black: mean and 95 % t interval over seeds (2+ seeds)
-plot_rows = [
-    {
-        "group": "random genomes"
-        if r["model"].startswith("random")
-        else ("MSE-NAS found" if r["model"].startswith("MSE-NAS") else "SpikingCNN"),
-        "dataset": r["dataset"],
-        "test accuracy": r["test_acc"],
-    }
-    for r in rows
-]
-plot_df = pd.DataFrame(plot_rows)
-order = ["random genomes", "MSE-NAS found", "SpikingCNN"]
-panels = [dataset] + ([transfer_dataset] if transfer_dataset else [])
+panels = mse_retrain.panels(dataset, transfer_dataset)
 fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.2), squeeze=False)
-for ax, ds in zip(axes[0], panels):
-    sub = plot_df[plot_df["dataset"] == ds]
-    seed_points(ax, sub, "group", "test accuracy", order)
+for ax, (ds, title) in zip(axes[0], panels.items()):
+    seed_points(ax, mse_retrain.plot_frame(rows, ds), "group", "test accuracy", mse_retrain.GROUPS)
     ax.set_xlabel("")
-    title = f"trained and tested on {ds}" if ds == dataset else f"transfer to {ds}"
     ax.set_title(title, fontsize=9)
 fig.tight_layout()
-glue("fig_comparison", fig, display=False)
+glue_all({"fig_comparison": fig, "table": table.style.format(precision=4).hide(axis="index")})
 plt.close(fig)
-glue("table", table.style.format(precision=4).hide(axis="index"), display=False)
 
 # %%
-found_row = [r for r in rows if r["model"] == "MSE-NAS found" and r["dataset"] == dataset][0]
-metrics = {
-    "found_test_acc": found_acc,
-    "found_nos": found_row["nos"],
-    "found_energy_uj": found_row["energy_uj"],
-    "found_params": found_row["params"],
-    "random_median_test_acc": random_median,
-    "n_random_not_learning": len(random_accs) - len(live_accs),
-    "random_learning_median_test_acc": live_median,
-    "found_beats_learning_median": bool(found_acc > live_median),
-    "random_min_test_acc": float(np.min(random_accs)),
-    "random_max_test_acc": float(np.max(random_accs)),
-    "random_test_accs": random_accs,
-    "cnn_test_acc": cnn_acc,
-    "found_beats_random_median": bool(found_acc > random_median),
-    "found_rank_among_random": int(sum(a >= found_acc for a in random_accs)) + 1,
-    "search_fitness": search["metrics"]["best_fitness"],
-    "epochs": cfg["train"].epochs,
-    "n_random": n_random,
-    "n_transfer_random": n_transfer_random if transfer_dataset else 0,
-    "total_train_seconds": float(sum(r["train_seconds"] for r in rows)),
-    "n_seeds": len(seeds),
-    "found_test_accs": found_accs,
-    "cnn_test_accs": cnn_accs,
-    "n_test": int(len(y_test)),
-    "n_train": int(len(data.train[1])),
-}
-for key, v in (
-    ("found_minus_cnn", comparisons["found - SpikingCNN"]),
-    ("found_minus_random", comparisons["found - random genomes (mean)"]),
-    ("found_minus_best_random", comparisons["found - best random genome"]),
-):
-    metrics[key] = v["diff"]
-    metrics[key + "_lo"] = v["lo"]
-    metrics[key + "_hi"] = v["hi"]
-    metrics[key + "_p_boot"] = v["p_boot"]
-if by_seed is not None:
-    metrics["found_minus_cnn_by_seed"] = by_seed["diff"]
-    metrics["found_minus_cnn_by_seed_lo"] = by_seed["lo"]
-    metrics["found_minus_cnn_by_seed_hi"] = by_seed["hi"]
-    metrics["found_minus_cnn_by_seed_t_p"] = by_seed["t_p"]
-if transfer_dataset:
-    metrics.update(
-        {
-            "transfer_found_test_acc": row_accuracies(rows, "MSE-NAS", transfer_dataset)[0],
-            "transfer_random_test_accs": row_accuracies(rows, "random", transfer_dataset),
-            "transfer_random_median_test_acc": float(
-                np.median(row_accuracies(rows, "random", transfer_dataset))
-            )
-            if n_transfer_random
-            else None,
-            "transfer_cnn_test_acc": row_accuracies(rows, "SpikingCNN", transfer_dataset)[0],
-        }
-    )
-metrics["notebook_seconds"] = time.perf_counter() - notebook_start
-for key, value in metrics.items():
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        glue(key, value, display=False)
-        if key.endswith("acc") or (
-            key.startswith("found_minus") and not key.endswith(("_p_boot", "_t_p"))
-        ):
-            glue(f"{key}_pct", 100 * value, display=False)  # accuracies in % for the chapter
-glue("found_verdict", verdict, display=False)
-glue(
-    "found_verdict_learning", "beats" if found_acc > live_median else "does not beat", display=False
+metrics = mse_retrain.retrain_metrics(
+    rows,
+    dataset,
+    transfer_dataset,
+    data.spec.num_classes,
+    comparisons,
+    search,
+    settings={
+        "epochs": cfg["train"].epochs,
+        "n_random": n_random,
+        "n_transfer_random": n_transfer_random,
+        "n_seeds": len(seeds),
+        "n_test": len(y_test),
+        "n_train": len(data.train[1]),
+    },
 )
+metrics["notebook_seconds"] = time.perf_counter() - notebook_start
+glue_numbers(metrics, percent=mse_retrain.percent_keys(metrics))
+glue_all(mse_retrain.verdicts(metrics))
 path = run.write(
     metrics,
     architecture=found.to_dict(),
     artifacts={
         # predictions stay out of the file (10,000 per run on CIFAR-10); their comparisons are in
-        "rows": [{k: v for k, v in r.items() if k != "predictions"} for r in rows],
-        "random_genomes": [g.to_dict() for g in randoms],
+        "rows": mse_retrain.file_rows(rows),
+        "random_genomes": mse_retrain.genome_dicts(randoms),
         "net": cfg["net"].to_dict(),
         "train": cfg["train"].to_dict(),
     },

@@ -39,25 +39,16 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
-from myst_nb import glue
-from scipy.stats import kendalltau
 
+from snnlib.book import mse_ablations
+from snnlib.book.glue import glue_all
+from snnlib.book.mse_glue import accuracy_keys, glue_numbers
 from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
-from snnlib.models import SpikingCNN
-from snnlib.mse import EvolutionConfig, NetConfig, SearchSpace, evolve, sample_genomes
+from snnlib.mse import EvolutionConfig, NetConfig, SearchSpace, sample_genomes
 from snnlib.mse.cost import time_fitnesses
-from snnlib.mse.experiment import (
-    accuracy_evaluator,
-    live_random_genome,
-    load_tensors,
-    robustness,
-    search_fitness,
-    train_and_measure,
-    train_genome,
-)
+from snnlib.mse.experiment import accuracy_evaluator, load_tensors, search_fitness
 from snnlib.train import TrainConfig
 
 params = declared_params("12_mse_ablations", globals())
@@ -145,15 +136,13 @@ candidates = sample_genomes(rng, space, cfg["n_cost"], distinct=False)
 free_fit(candidates[0], seed)  # warm-up (first-call allocations), not timed
 # per candidate: the training-free fitness, then the accuracy fitness (what benchmark B2 times)
 costs = time_fitnesses({"free": free_fit, "acc": acc_fit}, candidates, seed, device=dev)
-cost = pd.DataFrame(costs.rows())
-free_s, acc_s = float(cost["free_seconds"].median()), float(cost["acc_seconds"].median())
-ratio = acc_s / free_s
-tau = (
-    float(kendalltau(cost["free_fitness"], cost["acc_fitness"])[0])
-    if len(cost) > 2
-    else float("nan")
+cost, cost_metrics = mse_ablations.cost_summary(costs.rows())
+print(cost.to_string(index=False, float_format="{:.4g}".format))
+free_s, acc_s = (
+    cost_metrics["free_seconds_per_candidate"],
+    cost_metrics["acc_seconds_per_candidate"],
 )
-print(cost.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+ratio, tau = cost_metrics["cost_ratio"], cost_metrics["fitness_kendall_tau"]
 print(
     f"median seconds per candidate: {free_fit.label} {free_s:.3f}, accuracy {acc_s:.2f}; "
     f"ratio {ratio:.0f}x; "
@@ -164,38 +153,28 @@ print(
 # A short search with each fitness (same budget), then the found genomes are retrained.
 
 # %%
-short = {}
-for name, fit_fn in [("training-free", free_fit), ("accuracy after short training", acc_fit)]:
-    t0 = time.perf_counter()
-    res = evolve(fit_fn, space, cfg["short_search"], desc=name, progress=False)
-    seconds = time.perf_counter() - t0
-    out = train_genome(res.best, data, cfg["net"], **retrain)
-    short[name] = {
-        "search_seconds": seconds,
-        "evaluations": res.evaluations,
-        "fitness": res.best_fitness,
-        "test_acc": out["test_acc"],
-        "genome": res.best.to_dict(),
-    }
-    print(
-        f"{name}: {res.evaluations} evaluations in {seconds:.1f} s -> retrained test accuracy "
-        f"{out['test_acc']:.4f}"
-    )
+short = mse_ablations.short_searches(
+    {"training-free": free_fit, "accuracy after short training": acc_fit},
+    space,
+    cfg["short_search"],
+    data,
+    cfg["net"],
+    retrain,
+)
 
 # %%
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.5, 3.2))
 a1.bar(["training-free", "accuracy"], [free_s, acc_s], color=["tab:green", "tab:orange"])
 a1.set_yscale("log")
 _ = a1.set(ylabel="seconds per candidate (median)", title=f"fitness cost: {ratio:.0f}x")
-names = list(short)
 a2.bar(
     ["training-free search", "accuracy search"],
-    [short[n]["test_acc"] for n in names],
+    mse_ablations.short_search_accuracies(short),
     color=["tab:green", "tab:orange"],
 )
 _ = a2.set(ylabel="retrained test accuracy", ylim=(0, 1), title="what a short search finds")
 fig.tight_layout()
-glue("fig_fitness_cost", fig, display=False)
+glue_all({"fig_fitness_cost": fig})
 plt.close(fig)
 
 # %% [markdown]
@@ -209,22 +188,11 @@ spaces = {
     "micro+meso": SearchSpace(n_cells=cfg["n_cells"], macro=False),
     "micro+meso+macro": space,
 }
-scales_rows, models = [], {}
-for name, sp in spaces.items():
-    res = evolve(free_fit, sp, cfg["scale_search"], desc=name, progress=False)
-    out, model = train_genome(res.best, data, cfg["net"], return_model=True, **retrain)
-    models[name] = (res.best, model)
-    scales_rows.append(
-        {
-            "searched scales": name,
-            "best fitness": res.best_fitness,
-            "evaluations": res.evaluations,
-            "test accuracy": out["test_acc"],
-            "NoS": out["nos"],
-        }
-    )
+scales_rows, models = mse_ablations.scale_searches(
+    spaces, free_fit, cfg["scale_search"], data, cfg["net"], retrain
+)
 scales_table = pd.DataFrame(scales_rows)
-print(scales_table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+print(scales_table.to_string(index=False, float_format="{:.4g}".format))
 
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.5, 3.2))
 a1.bar(scales_table["searched scales"], scales_table["best fitness"], color="tab:green")
@@ -234,7 +202,7 @@ _ = a2.set(ylabel="retrained test accuracy", ylim=(0, 1), title="retrained")
 for ax in (a1, a2):
     ax.tick_params(axis="x", labelsize=8)
 fig.tight_layout()
-glue("fig_scales", fig, display=False)
+glue_all({"fig_scales": fig})
 plt.close(fig)
 
 # %% [markdown]
@@ -251,27 +219,23 @@ plt.close(fig)
 
 # %%
 levels = {"gaussian": cfg["sigmas"], "drop": cfg["drops"], "jitter": cfg["jitters"]}
-noise_studies = [(dataset, ("gaussian",))]
-if event_dataset:
-    noise_studies.append((event_dataset, ("drop", "jitter")))
 found_genome, static_found_model = models["micro+meso+macro"]
-curves = {}
-for i, (name, noises) in enumerate(noise_studies):
-    d = data if i == 0 else load_tensors(name, cfg["time_steps"], seed=seed, limit=cfg["limit"])
-    if i == 0:
-        found_model = static_found_model
-    else:
-        _, found_model = train_genome(found_genome, d, cfg["net"], return_model=True, **retrain)
-    rand_genome = live_random_genome(np.random.default_rng(seed + 200), space, free_fit, seed)
-    _, rand_model = train_genome(rand_genome, d, cfg["net"], return_model=True, **retrain)
-    torch.manual_seed(seed)
-    cnn = SpikingCNN(d.spec.in_channels, d.spec.num_classes, width=cfg["cnn_width"]).to(dev)
-    train_and_measure(cnn, d, **retrain)
-    trained = {"MSE-NAS found": found_model, "random genome": rand_model, "SpikingCNN": cnn}
-    for noise in noises:
-        curves[noise] = {
-            k: robustness(m, d, noise, levels[noise], seed, dev) for k, m in trained.items()
-        }
+curves = mse_ablations.robustness_study(
+    data,
+    event_dataset,
+    found_genome,
+    static_found_model,
+    space,
+    free_fit,
+    net=cfg["net"],
+    cnn_width=cfg["cnn_width"],
+    levels=levels,
+    time_steps=cfg["time_steps"],
+    limit=cfg["limit"],
+    seed=seed,
+    device=dev,
+    retrain=retrain,
+)
 xlabels = {
     "gaussian": f"Gaussian noise sigma ({dataset})",
     "drop": f"event drop probability ({event_dataset})",
@@ -284,57 +248,23 @@ for ax, (noise, per_model) in zip(axes[0], curves.items()):
     _ = ax.set(xlabel=xlabels[noise], ylabel="test accuracy", ylim=(0, 1))
 axes[0, 0].legend(fontsize=8)
 fig.tight_layout()
-glue("fig_robustness", fig, display=False)
+glue_all({"fig_robustness": fig})
 plt.close(fig)
-for noise, per_model in curves.items():
-    print(noise, {k: [round(a, 3) for a in v] for k, v in per_model.items()})
+print(mse_ablations.curves_text(curves))
 
 # %%
-free_name, acc_name = "training-free", "accuracy after short training"
-metrics = {
-    "free_seconds_per_candidate": free_s,
-    "acc_seconds_per_candidate": acc_s,
-    "cost_ratio": ratio,
-    "fitness_kendall_tau": tau,
-    "n_cost_candidates": len(cost),
-    "acc_fitness_epochs": cfg["acc_fitness"].epochs,
-    "free_search_test_acc": short[free_name]["test_acc"],
-    "acc_search_test_acc": short[acc_name]["test_acc"],
-    "free_search_seconds": short[free_name]["search_seconds"],
-    "acc_search_seconds": short[acc_name]["search_seconds"],
-    "short_search_population": cfg["short_search"].population,
-    "short_search_generations": cfg["short_search"].generations,
-    "scale_search_population": cfg["scale_search"].population,
-    "scale_search_generations": cfg["scale_search"].generations,
-    "retrain_epochs": cfg["retrain"].epochs,
-    "max_sigma": cfg["sigmas"][-1],
-    "max_drop": cfg["drops"][-1],
-    "max_jitter": cfg["jitters"][-1],
-}
-for row in scales_rows:
-    key = row["searched scales"].replace("+", "_")
-    metrics[f"scales_{key}_fitness"] = row["best fitness"]
-    metrics[f"scales_{key}_test_acc"] = row["test accuracy"]
-for noise, per_model in curves.items():
-    for name, accs in per_model.items():
-        key = {"MSE-NAS found": "found", "random genome": "random", "SpikingCNN": "cnn"}[name]
-        metrics[f"{noise}_{key}_clean_acc"] = accs[0]
-        metrics[f"{noise}_{key}_worst_acc"] = accs[-1]
+metrics = mse_ablations.ablation_metrics(cost_metrics, short, scales_rows, curves, cfg)
 metrics["notebook_seconds"] = time.perf_counter() - notebook_start
-for key, value in metrics.items():
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        glue(key, value, display=False)
-        if key.endswith("acc"):
-            glue(f"{key}_pct", 100 * value, display=False)  # accuracies in % for the chapter
-glue("scales_table", scales_table.style.format(precision=4).hide(axis="index"), display=False)
+glue_numbers(metrics, percent=accuracy_keys(metrics))
+glue_all({"scales_table": scales_table.style.format(precision=4).hide(axis="index")})
 path = run.write(
     metrics,
     artifacts={
         "fitness": fitness_record,
-        "cost": cost.to_dict(orient="list"),
+        "cost": mse_ablations.cost_record(cost),
         "short_search": short,
         "scales": scales_rows,
-        "robustness": {"levels": {k: levels[k] for k in curves}, "curves": curves},
+        "robustness": mse_ablations.robustness_record(levels, curves),
     },
 )
 print("wrote", path)

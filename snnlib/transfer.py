@@ -1,11 +1,20 @@
 """Transfer accuracy: the fixed spiking CNN trained on one set of event frames and tested on
 others (e.g. trained on simulated recordings, tested on real ones), over training seeds.
 
-:func:`train_on_frames` is one run: seed everything, build
-:class:`~snnlib.models.SpikingCNN`, train it with :func:`snnlib.train.fit` on in-memory frames
-``[N, T, P, H, W]`` (event counts, fed by the ``events`` encoder) and evaluate it with
-:func:`snnlib.train.evaluate` on every test set. :func:`transfer_over_seeds` repeats it over
-seeds; ``snnlib.nas.statistics`` (``t_interval``, ``paired_by_seed``) summarises them.
+One run (:func:`frames_run`): everything is seeded from the seed, a
+:class:`~snnlib.models.SpikingCNN` is built, trained and measured by
+:func:`snnlib.seed_runs.train_and_test` (:func:`snnlib.train.fit` on in-memory frames
+``[N, T, P, H, W]``, event counts fed by the ``events`` encoder; accuracy, spikes and energy on
+the first test set); its accuracy on every test set is the run's ``extra["test_accs"]`` (name ->
+accuracy, :func:`snnlib.train.evaluate`) and its last training accuracy ``extra["train_acc"]``.
+:func:`retrain_frames` repeats it over seeds into one
+:class:`~snnlib.seed_runs.RetrainResult` (the result type of every retraining over seeds);
+:func:`set_accuracies` reads one test set's accuracy per seed, which
+``snnlib.nas.statistics`` (``t_interval``, ``paired_by_seed``) summarises.
+
+:class:`TransferRun`, :func:`train_on_frames` and :func:`transfer_over_seeds` are the earlier
+interface (one run as a dict of accuracies per test set), kept as views of the same runs until
+their last caller (notebook ``02_simulator_vs_sensor``) reads :func:`retrain_frames`.
 """
 
 from __future__ import annotations
@@ -20,24 +29,26 @@ from torch.utils.data import DataLoader, TensorDataset
 from .encoding import Encoder
 from .models import SpikingCNN
 from .runtime import seed_everything
-from .train import TrainConfig, evaluate, fit
+from .seed_runs import RetrainBudget, RetrainResult, RetrainRun, train_and_test
+from .train import TrainConfig, evaluate
 from .validation import ConfigError
 
 
-@dataclass
-class TransferRun:
-    """One training seed: accuracy on each test set, the last training accuracy, seconds."""
-
-    seed: int
-    test_acc: dict[str, float] = field(default_factory=dict)
-    train_acc: float = math.nan
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+def _check_frames(train_x: torch.Tensor, train_y: torch.Tensor, tests: Mapping) -> None:
+    if train_x.dim() != 5 or len(train_x) != len(train_y):
+        raise ConfigError(
+            f"train_x must be frames [N, T, P, H, W] with one label each: {tuple(train_x.shape)}"
+            f" for {len(train_y)} labels"
+        )
+    if not tests:
+        raise ConfigError("tests: give at least one test set, name -> (frames, labels)")
 
 
-def train_on_frames(
+def _test_loader(x: torch.Tensor, y: torch.Tensor) -> DataLoader:
+    return DataLoader(TensorDataset(x.float(), y.long()), batch_size=256)
+
+
+def frames_run(
     train_x: torch.Tensor,
     train_y: torch.Tensor,
     tests: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
@@ -50,26 +61,25 @@ def train_on_frames(
     num_classes: int | None = None,
     progress: bool = False,
     desc: str = "transfer",
-) -> TransferRun:
+) -> RetrainRun:
     """Train a :class:`~snnlib.models.SpikingCNN` of ``width`` on frames ``train_x``
-    ``[N, T, P, H, W]`` with labels ``train_y`` and test it on each ``tests[name] = (x, y)``.
+    ``[N, T, P, H, W]`` with labels ``train_y`` at ``seed`` and test it on each
+    ``tests[name] = (x, y)``: one :class:`~snnlib.seed_runs.RetrainRun` measured on the first
+    test set, with ``extra["test_accs"]`` (every test set) and ``extra["train_acc"]`` (last
+    epoch).
 
     ``seed_everything(seed)`` comes first, so the weights and the shuffling (a generator
-    seeded by ``seed``) are fixed by ``seed`` alone. No validation set: the epochs are part of
-    ``train`` (default :class:`~snnlib.train.TrainConfig`).
+    seeded by ``seed``) are fixed by ``seed`` alone.
+
+    No validation set: the epochs are part of ``train`` (default
+    :class:`~snnlib.train.TrainConfig`).
     """
-    if train_x.dim() != 5 or len(train_x) != len(train_y):
-        raise ConfigError(
-            f"train_x must be frames [N, T, P, H, W] with one label each: {tuple(train_x.shape)}"
-            f" for {len(train_y)} labels"
-        )
+    _check_frames(train_x, train_y, tests)
     train = train or TrainConfig()
     T, P = int(train_x.shape[1]), int(train_x.shape[2])
     classes = num_classes or int(
         max(int(train_y.max()), *(int(y.max()) for _, y in tests.values())) + 1
     )
-    seed_everything(seed)
-    model = SpikingCNN(P, classes, width=width)
     encoder = Encoder("events", T)
     loader = DataLoader(
         TensorDataset(train_x.float(), train_y.long()),
@@ -77,13 +87,82 @@ def train_on_frames(
         shuffle=True,
         generator=torch.Generator().manual_seed(seed),
     )
-    hist = fit(model, loader, None, encoder, train, device=device, progress=progress, desc=desc)
-    run = TransferRun(seed=int(seed), seconds=hist.seconds)
-    run.train_acc = float(hist.train_acc[-1]) if hist.train_acc else math.nan
-    for name, (x, y) in tests.items():
-        test_loader = DataLoader(TensorDataset(x.float(), y.long()), batch_size=256)
-        run.test_acc[name] = float(evaluate(model, test_loader, encoder, device)["acc"])
+    first = next(iter(tests.values()))
+    budget = RetrainBudget(
+        train,
+        {"train": loader, "test": _test_loader(*first)},
+        encoder,
+        P,
+        classes,
+        device,
+        progress,
+    )
+    seed_everything(seed)  # the weights (and the shuffling's generator above) from seed alone
+    model = SpikingCNN(P, classes, width=width)
+    run = train_and_test(model, budget, int(seed), desc=desc)
+    run.extra["test_accs"] = {
+        name: float(evaluate(model, _test_loader(x, y), encoder, device)["acc"])
+        for name, (x, y) in tests.items()
+    }
+    train_accs = run.history["train_acc"]
+    run.extra["train_acc"] = float(train_accs[-1]) if train_accs else math.nan
     return run
+
+
+def retrain_frames(
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    tests: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
+    seeds: Sequence[int],
+    **options,
+) -> RetrainResult:
+    """:func:`frames_run` once per seed (``options`` passed on), as one
+    :class:`~snnlib.seed_runs.RetrainResult`."""
+    if isinstance(seeds, (str, bytes)) or not len(seeds):
+        raise ConfigError(f"seeds={seeds!r}: give a list of at least one integer seed")
+    runs = [frames_run(train_x, train_y, tests, seed=int(s), **options) for s in seeds]
+    return RetrainResult(options.get("desc", "transfer"), runs)
+
+
+def set_accuracies(result: RetrainResult, name: str) -> list[float]:
+    """The accuracy on test set ``name`` of every run of ``result``, in seed order; an unknown
+    name is a :class:`ConfigError` naming the test sets there are."""
+    sets = result.values("test_accs")
+    if name not in sets[0]:
+        raise ConfigError(f"no test set {name!r}; the runs were tested on {sorted(sets[0])}")
+    return [s[name] for s in sets]
+
+
+@dataclass
+class TransferRun:
+    """One training seed in the earlier interface: accuracy on each test set, the last training
+    accuracy, seconds (a view of a :func:`frames_run` run; see the module text)."""
+
+    seed: int
+    test_acc: dict[str, float] = field(default_factory=dict)
+    train_acc: float = math.nan
+    seconds: float = 0.0
+
+    @classmethod
+    def from_run(cls, run: RetrainRun) -> TransferRun:
+        """The view of a :func:`frames_run` run."""
+        test_accs, train_acc = dict(run.extra["test_accs"]), run.extra["train_acc"]
+        return cls(run.seed, test_accs, train_acc, run.history["seconds"])
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def train_on_frames(
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    tests: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
+    *,
+    seed: int,
+    **options,
+) -> TransferRun:
+    """:func:`frames_run` as a :class:`TransferRun` (the earlier interface)."""
+    return TransferRun.from_run(frames_run(train_x, train_y, tests, seed=seed, **options))
 
 
 def transfer_over_seeds(
@@ -93,7 +172,8 @@ def transfer_over_seeds(
     seeds: Sequence[int],
     **options,
 ) -> list[TransferRun]:
-    """:func:`train_on_frames` once per seed (``options`` passed on)."""
+    """:func:`retrain_frames` as a list of :class:`TransferRun` (the earlier interface)."""
     if not len(seeds):
         raise ConfigError("transfer_over_seeds needs at least one seed")
-    return [train_on_frames(train_x, train_y, tests, seed=int(s), **options) for s in seeds]
+    result = retrain_frames(train_x, train_y, tests, seeds, **options)
+    return [TransferRun.from_run(r) for r in result.runs]

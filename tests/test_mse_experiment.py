@@ -5,17 +5,23 @@ import pytest
 import torch
 
 from snnlib.encoding import Encoder
+from snnlib.models import SpikingCNN
 from snnlib.mse.decode import NetConfig
 from snnlib.mse.experiment import (
     NoisyEncoder,
     TensorData,
     _shift,
     corrupt,
+    retrain_on,
     robustness,
+    train_and_measure,
     train_genome,
+    train_once,
 )
 from snnlib.mse.fitness import DataSpec
 from snnlib.mse.genome import SearchSpace, random_genome
+from snnlib.nas.reference import ReferenceCNN
+from snnlib.nas.retrain import RetrainResult
 from snnlib.train import TrainConfig
 from snnlib.validation import ConfigError
 
@@ -71,7 +77,7 @@ def test_noisy_encoder_and_training_helpers():
         progress=False,
         return_model=True,
     )
-    assert 0 <= out["test_acc"] <= 1 and out["nos"] > 0 and out["params"] > 0
+    assert 0 <= out.test_acc <= 1 and out.nos > 0 and out.params > 0
     again = train_genome(
         g,
         data,
@@ -81,6 +87,34 @@ def test_noisy_encoder_and_training_helpers():
         seed=0,
         progress=False,
     )
-    assert again["test_acc"] == out["test_acc"] and again["nos"] == out["nos"]
+    assert again.test_acc == out.test_acc and again.nos == out.nos
     accs = robustness(model, data, "gaussian", [0.0, 5.0], seed=0)
     assert len(accs) == 2 and accs == robustness(model, data, "gaussian", [0.0, 5.0], seed=0)
+
+
+def test_cnn_baseline_over_seeds_is_the_notebooks_cnn_run():
+    """ReferenceCNN retrained over seeds gives, run by run, what the notebooks computed before
+    (``torch.manual_seed(s)``, a SpikingCNN, :func:`train_and_measure` at seed ``s``)."""
+    y = torch.arange(4).repeat_interleave(6)
+    x = torch.randn(len(y), 1, 16, 16, generator=torch.Generator().manual_seed(1))
+    data = TensorData(
+        "toy", DataSpec(1, 4, "direct", 2), (x + y[:, None, None, None], y), (x, y), (x, y)
+    )
+    cfg = TrainConfig(epochs=1, max_batches=2)
+    result = retrain_on(ReferenceCNN(4), data, [0, 1], cfg, batch_size=8, progress=False)
+    assert isinstance(result, RetrainResult) and result.seeds == [0, 1]
+    assert result.architecture == "reference-cnn-w4"
+    for s, run in zip([0, 1], result.runs):
+        torch.manual_seed(s)
+        old = train_and_measure(SpikingCNN(1, 4, width=4), data, cfg, 8, s, progress=False)
+        assert (run.test_acc, run.nos, run.energy_uj, run.params) == (
+            old.test_acc,
+            old.nos,
+            old.energy_uj,
+            old.params,
+        )
+        assert run.history["val_acc"] == old.history["val_acc"]
+    run, model = train_once(ReferenceCNN(4), data, cfg, 8, 0, progress=False)
+    assert run.test_acc == result.runs[0].test_acc and isinstance(model, SpikingCNN)
+    with pytest.raises(ConfigError):
+        retrain_on(ReferenceCNN(4), data, [0, 0], cfg, batch_size=8, progress=False)

@@ -19,7 +19,13 @@ from snnlib.darts.retrain import RetrainableGenotype
 from snnlib.encoding import Encoder
 from snnlib.models import count_parameters
 from snnlib.mse import NetConfig, RetrainableGenome, SearchSpace, build_network, random_genome
-from snnlib.mse.experiment import RETRAIN_WEIGHT_SALT, TensorData, tensor_budget, train_genome
+from snnlib.mse.experiment import (
+    RETRAIN_WEIGHT_SALT,
+    TensorData,
+    retrain_on,
+    tensor_budget,
+    train_genome,
+)
 from snnlib.mse.fitness import DataSpec
 from snnlib.nas.retrain import (
     RetrainBudget,
@@ -121,8 +127,12 @@ def test_mse_genome_reproduces_the_experiment_path():
     assert run.history["val_acc"] == old["val_acc"]
     # the notebooks' helper is one run of the same path
     out = train_genome(g, data, NET, CFG, batch_size=8, seed=3, progress=False)
-    assert out["test_acc"] == old["test_acc"] and out["nos"] == old["nos"]
-    assert out["val_acc"] == old["val_acc"] and out["best_val_acc"] == max(old["val_acc"])
+    assert out.test_acc == old["test_acc"] and out.nos == old["nos"]
+    assert out.history["val_acc"] == old["val_acc"] and out.best_val_acc == max(old["val_acc"])
+    # and over seeds, one RetrainResult whose runs are those single runs
+    over = retrain_on(RetrainableGenome(g, NET), data, [3, 4], CFG, batch_size=8, progress=False)
+    assert over.seeds == [3, 4] and over.runs[0].test_acc == old["test_acc"]
+    assert over.runs[1].test_acc == train_genome(g, data, NET, CFG, 8, 4, progress=False).test_acc
 
 
 def test_mse_genome_with_the_comparison_rule_reproduces_the_baselines_path():

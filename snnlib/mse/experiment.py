@@ -1,7 +1,7 @@
-"""Experiment helpers shared by the MSE-NAS notebooks: data as tensors, building evaluators,
-training a genome (or any model) and measuring it, and robustness to input noise.
-
-The notebooks hold parameters, calls and plots; these functions hold the logic once.
+"""The MSE-NAS experiments' method logic: data as tensors, building evaluators, retraining a
+genome (or the hand-designed CNN) over seeds into a :class:`~snnlib.nas.retrain.RetrainResult`,
+and robustness to input noise. What only a page needs (rows, tables, glued numbers) is in
+:mod:`snnlib.book` (``mse_*`` modules).
 
 Noise models for the robustness study (applied to the raw batch, before encoding):
 
@@ -26,8 +26,11 @@ from ..encoding import Encoder
 from ..nas.rdm import RDMConfig
 from ..nas.retrain import (
     RetrainBudget,
+    RetrainResult,
     RetrainRun,
     SeedRule,
+    as_retrainable,
+    check_seeds,
     register_architecture,
     retrain_run,
     train_and_test,
@@ -239,22 +242,45 @@ def tensor_budget(
     )
 
 
-def _measured(run: RetrainRun) -> dict:
-    """The keys of the MSE-NAS notebooks' retraining rows (``predictions``: the test
-    predictions, when the budget kept them)."""
-    out = {
-        "test_acc": run.test_acc,
-        "best_val_acc": run.best_val_acc,
-        "nos": run.nos,
-        "energy_uj": run.energy_uj,
-        "sops": run.sops,
-        "params": run.params,
-        "train_seconds": run.seconds + run.test_seconds,
-        "val_acc": list(run.history["val_acc"]),
-    }
-    if run.predictions is not None:
-        out["predictions"] = list(run.predictions)
-    return out
+def train_once(
+    architecture,
+    data: TensorData,
+    train: TrainConfig,
+    batch_size: int,
+    seed: int,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    keep_predictions: bool = False,
+    desc: str | None = None,
+) -> tuple[RetrainRun, nn.Module]:
+    """One :func:`snnlib.nas.retrain.retrain_run` of ``architecture`` (a :class:`Genome`
+    wrapped with the default network, a :class:`RetrainableGenome`, the hand-designed
+    :class:`~snnlib.nas.reference.ReferenceCNN`, ...) at :func:`tensor_budget` of ``seed``:
+    the run and the trained network."""
+    budget = tensor_budget(data, train, batch_size, seed, device, progress, keep_predictions)
+    return retrain_run(architecture, budget, seed, desc)
+
+
+def retrain_on(
+    architecture,
+    data: TensorData,
+    seeds,
+    train: TrainConfig,
+    batch_size: int,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    keep_predictions: bool = False,
+    name: str | None = None,
+) -> RetrainResult:
+    """``architecture`` trained and tested once per seed of ``seeds`` (in order; each run
+    :func:`train_once`), as one :class:`~snnlib.nas.retrain.RetrainResult` named ``name``
+    (default: the architecture's label)."""
+    seeds = check_seeds(seeds)
+    runs = [
+        train_once(architecture, data, train, batch_size, s, device, progress, keep_predictions)[0]
+        for s in seeds
+    ]
+    return RetrainResult(name or as_retrainable(architecture).label(), runs)
 
 
 def train_and_measure(
@@ -267,11 +293,11 @@ def train_and_measure(
     desc: str = "train",
     progress: bool = True,
     keep_predictions: bool = False,
-) -> dict:
-    """Train ``model`` (train split, validation per epoch), then test accuracy, NoS, energy
-    (:func:`snnlib.nas.retrain.train_and_test` at :func:`tensor_budget`)."""
+) -> RetrainRun:
+    """Train a built ``model`` (train split, validation per epoch), then test accuracy, NoS,
+    energy (:func:`snnlib.nas.retrain.train_and_test` at :func:`tensor_budget`)."""
     budget = tensor_budget(data, train, batch_size, seed, device, progress, keep_predictions)
-    return _measured(train_and_test(model, budget, seed, desc=desc))
+    return train_and_test(model, budget, seed, desc=desc)
 
 
 def train_genome(
@@ -287,11 +313,19 @@ def train_genome(
     keep_predictions: bool = False,
 ):
     """Decode ``genome`` (weights seeded from (seed, hash)), train it and measure it: one
-    :func:`snnlib.nas.retrain.retrain_run` of a :class:`RetrainableGenome`."""
-    budget = tensor_budget(data, train, batch_size, seed, device, progress, keep_predictions)
-    run, model = retrain_run(RetrainableGenome(genome, net), budget, seed)
-    out = _measured(run)
-    return (out, model) if return_model else out
+    :func:`train_once` of a :class:`RetrainableGenome`. Returns the
+    :class:`~snnlib.nas.retrain.RetrainRun` (and the trained network, with ``return_model``)."""
+    run, model = train_once(
+        RetrainableGenome(genome, net),
+        data,
+        train,
+        batch_size,
+        seed,
+        device,
+        progress,
+        keep_predictions,
+    )
+    return (run, model) if return_model else run
 
 
 def silent_share(evaluator: ProxyEvaluator | RDMEvaluator, genomes, seed: int) -> float:
@@ -315,24 +349,6 @@ def live_random_genome(
         raise ConfigError(
             f"no random genome with a spiking output layer in {max_tries} draws"
         ) from None
-
-
-def learned(acc: float, num_classes: int, margin: float = 1.5) -> bool:
-    """Whether a test accuracy is clearly above chance (``> margin / num_classes``)."""
-    return acc > margin / num_classes
-
-
-def row_accuracies(rows: list[dict], model: str, dataset: str) -> list[float]:
-    """``test_acc`` of the result rows whose ``model`` starts with ``model`` and whose
-    ``dataset`` is ``dataset``, in row order (e.g. every ``"random k"`` genome on one dataset).
-
-    >>> rows = [{"model": "random 0", "dataset": "a", "test_acc": 0.5},
-    ...         {"model": "random 1", "dataset": "b", "test_acc": 0.7},
-    ...         {"model": "random 2", "dataset": "a", "test_acc": 0.6}]
-    >>> row_accuracies(rows, "random", "a")
-    [0.5, 0.6]
-    """
-    return [r["test_acc"] for r in rows if r["model"].startswith(model) and r["dataset"] == dataset]
 
 
 # -- robustness ----------------------------------------------------------------------------
