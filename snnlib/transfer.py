@@ -12,16 +12,14 @@ accuracy, :func:`snnlib.train.evaluate`) and its last training accuracy ``extra[
 :func:`set_accuracies` reads one test set's accuracy per seed, which
 ``snnlib.nas.statistics`` (``t_interval``, ``paired_by_seed``) summarises.
 
-:class:`TransferRun`, :func:`train_on_frames` and :func:`transfer_over_seeds` are the earlier
-interface (one run as a dict of accuracies per test set), kept as views of the same runs until
-their last caller (notebook ``02_simulator_vs_sensor``) reads :func:`retrain_frames`.
+:func:`frames_record` is one run as the record a result file keeps (seed, accuracy per test
+set, last training accuracy, seconds).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 
 import torch
 from torch.utils.data import DataLoader, TensorDataset
@@ -133,47 +131,12 @@ def set_accuracies(result: RetrainResult, name: str) -> list[float]:
     return [s[name] for s in sets]
 
 
-@dataclass
-class TransferRun:
-    """One training seed in the earlier interface: accuracy on each test set, the last training
-    accuracy, seconds (a view of a :func:`frames_run` run; see the module text)."""
-
-    seed: int
-    test_acc: dict[str, float] = field(default_factory=dict)
-    train_acc: float = math.nan
-    seconds: float = 0.0
-
-    @classmethod
-    def from_run(cls, run: RetrainRun) -> TransferRun:
-        """The view of a :func:`frames_run` run."""
-        test_accs, train_acc = dict(run.extra["test_accs"]), run.extra["train_acc"]
-        return cls(run.seed, test_accs, train_acc, run.history["seconds"])
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def train_on_frames(
-    train_x: torch.Tensor,
-    train_y: torch.Tensor,
-    tests: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
-    *,
-    seed: int,
-    **options,
-) -> TransferRun:
-    """:func:`frames_run` as a :class:`TransferRun` (the earlier interface)."""
-    return TransferRun.from_run(frames_run(train_x, train_y, tests, seed=seed, **options))
-
-
-def transfer_over_seeds(
-    train_x: torch.Tensor,
-    train_y: torch.Tensor,
-    tests: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
-    seeds: Sequence[int],
-    **options,
-) -> list[TransferRun]:
-    """:func:`retrain_frames` as a list of :class:`TransferRun` (the earlier interface)."""
-    if not len(seeds):
-        raise ConfigError("transfer_over_seeds needs at least one seed")
-    result = retrain_frames(train_x, train_y, tests, seeds, **options)
-    return [TransferRun.from_run(r) for r in result.runs]
+def frames_record(run: RetrainRun) -> dict:
+    """One :func:`frames_run` run as a result file keeps it: ``seed``, ``test_acc`` (test set ->
+    accuracy), ``train_acc`` (last epoch) and ``seconds`` (training)."""
+    return {
+        "seed": run.seed,
+        "test_acc": dict(run.extra["test_accs"]),
+        "train_acc": run.extra["train_acc"],
+        "seconds": run.history["seconds"],
+    }

@@ -242,9 +242,10 @@ def test_training_conditions_and_train_conditions(monkeypatch, images):
 
     def fake_transfer(x, y, tests, seeds, **kw):
         seen[len(x)] = (y.tolist(), list(seeds), kw)
-        return [SimpleNamespace(test_acc={"real": 0.5 + s / 10}) for s in seeds]
+        runs = [SimpleNamespace(extra={"test_accs": {"real": 0.5 + s / 10}}) for s in seeds]
+        return SimpleNamespace(runs=runs, values=lambda k: [r.extra[k] for r in runs])
 
-    monkeypatch.setattr(sensor_transfer, "transfer_over_seeds", fake_transfer)
+    monkeypatch.setattr(sensor_transfer, "retrain_frames", fake_transfer)
     labels = torch.tensor([1, 2, 3])
     runs = train_conditions(cond, labels, {"real": None}, [0, 1], width=8)
     assert seen[6] == ([1, 2, 3, 1, 2, 3], [0, 1], {"width": 8})  # labels once per copy
@@ -317,11 +318,17 @@ def test_sensor_metrics_keys_numbers_and_the_pages(stats):
     wanted = page_keys("02_simulator_vs_sensor") - tables_and_figures
     assert len(wanted) > 30 and wanted <= set(glued)
 
+    run = SimpleNamespace(
+        seed=4, extra={"test_accs": {"real": 0.5}, "train_acc": 0.75}, history={"seconds": 2.0}
+    )
     art = sensor_artifacts(
         default_config=DVSConfig.for_size(34), calibration=cal, count_matched=count,
         noise={"noise_rate": np.float64(0.1)}, path=_path(), acc=acc, seeds=[0, 1, 2],
-        sim_seeds=(0,), runs={"r": [SimpleNamespace(to_dict=lambda: {"seed": 0})]},
+        sim_seeds=(0,), runs={"r": SimpleNamespace(runs=[run])},
     )  # fmt: skip
+    assert art["runs"] == {
+        "r": [{"seed": 4, "test_acc": {"real": 0.5}, "train_acc": 0.75, "seconds": 2.0}]
+    }
     assert art["calibration_trace"] == [{"round": 0, "param": "c", "value": 0.3, "loss": 0.5}]
     assert art["path"]["size_scores"] == {"24": 10.4, "28": 8.6}
     assert art["sim_seeds"] == [0]

@@ -13,7 +13,7 @@ from snnlib.data import sensor_compare as sc
 from snnlib.data.dvs_sim import EVENT_DTYPE, DVSConfig, simulate_dvs_batch
 from snnlib.data.nmnist_embedded import mnist_images
 from snnlib.train import TrainConfig
-from snnlib.transfer import train_on_frames, transfer_over_seeds
+from snnlib.transfer import frames_run, retrain_frames, set_accuracies
 from snnlib.validation import ConfigError
 
 GEOMETRY = dict(
@@ -187,11 +187,11 @@ def test_train_on_frames_is_seeded_and_tests_every_set():
     x[y == 1, :, 1] += 2.0  # class 1: many ON events
     tests = {"same": (x, y), "flipped": (x.flip(2), y)}
     cfg = TrainConfig(epochs=3, lr=1e-2)
-    a = train_on_frames(x, y, tests, seed=3, width=4, train=cfg, batch_size=8)
-    b = train_on_frames(x, y, tests, seed=3, width=4, train=cfg, batch_size=8)
-    assert a.test_acc == b.test_acc and set(a.test_acc) == {"same", "flipped"}
-    assert a.test_acc["same"] > 0.9
-    runs = transfer_over_seeds(x, y, tests, [0, 1], width=4, train=cfg, batch_size=8)
-    assert [r.seed for r in runs] == [0, 1] and runs[0].to_dict()["test_acc"]
+    a = frames_run(x, y, tests, seed=3, width=4, train=cfg, batch_size=8).extra["test_accs"]
+    b = frames_run(x, y, tests, seed=3, width=4, train=cfg, batch_size=8).extra["test_accs"]
+    assert a == b and set(a) == {"same", "flipped"}
+    assert a["same"] > 0.9
+    result = retrain_frames(x, y, tests, [0, 1], width=4, train=cfg, batch_size=8)
+    assert result.seeds == [0, 1] and len(set_accuracies(result, "flipped")) == 2
     with pytest.raises(ConfigError):
-        train_on_frames(x[:, 0], y, tests, seed=0)
+        frames_run(x[:, 0], y, tests, seed=0)

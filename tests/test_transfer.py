@@ -14,12 +14,10 @@ from snnlib.runtime import seed_everything
 from snnlib.seed_runs import RetrainResult, RetrainRun
 from snnlib.train import TrainConfig, evaluate, fit
 from snnlib.transfer import (
-    TransferRun,
+    frames_record,
     frames_run,
     retrain_frames,
     set_accuracies,
-    train_on_frames,
-    transfer_over_seeds,
 )
 from snnlib.validation import ConfigError
 
@@ -71,14 +69,17 @@ def test_frames_runs_reproduce_the_earlier_training_bit_for_bit():
         set_accuracies(result, "real")
 
 
-def test_the_earlier_interface_is_a_view_of_the_same_runs():
+def test_a_run_as_the_result_file_keeps_it():
     x, y, tests = _frames()
     run = frames_run(x, y, tests, seed=3, width=4, train=CFG, batch_size=8)
-    view = train_on_frames(x, y, tests, seed=3, width=4, train=CFG, batch_size=8)
-    assert isinstance(view, TransferRun) and view.test_acc == run.extra["test_accs"]
-    assert view.train_acc == run.extra["train_acc"] and view.seed == 3
-    views = transfer_over_seeds(x, y, tests, [3], width=4, train=CFG, batch_size=8)
-    assert views[0].test_acc == view.test_acc and views[0].to_dict()["test_acc"] == view.test_acc
+    rec = frames_record(run)
+    assert rec == {
+        "seed": 3,
+        "test_acc": run.extra["test_accs"],
+        "train_acc": run.extra["train_acc"],
+        "seconds": run.history["seconds"],
+    }
+    assert set(rec["test_acc"]) == {"same", "flipped"}
 
 
 def test_bad_input_is_refused_naming_it():

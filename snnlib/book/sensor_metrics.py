@@ -20,6 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ..seed_runs import RetrainResult
+from ..transfer import frames_record
+
 #: set of recordings -> metric-key prefix
 SHORT = {
     "real": "real",
@@ -143,7 +146,7 @@ def sensor_artifacts(
     acc: Mapping[str, Sequence[float]],
     seeds: Sequence[int],
     sim_seeds: Sequence[int],
-    runs: Mapping[str, list],
+    runs: Mapping[str, RetrainResult],
 ) -> dict:
     """The result file's artifacts: the three configurations, the noise and path estimates,
     the calibration's trace, the per-seed accuracies, the seeds and every training run."""
@@ -171,5 +174,5 @@ def sensor_artifacts(
         "accuracy_per_seed": {name: [float(v) for v in a] for name, a in acc.items()},
         "seeds": list(seeds),
         "sim_seeds": list(sim_seeds),
-        "runs": {name: [r.to_dict() for r in rs] for name, rs in runs.items()},
+        "runs": {name: [frames_record(r) for r in res.runs] for name, res in runs.items()},
     }

@@ -4,7 +4,7 @@ recordings of the calibration images, tested on real recordings of other digits.
 - :func:`training_conditions`: the frames of each simulated configuration
   (:func:`~snnlib.data.sensor_compare.simulated_frames`, one copy per sim seed), then the
   real recordings as the reference;
-- :func:`train_conditions`: :func:`~snnlib.transfer.transfer_over_seeds` on each condition
+- :func:`train_conditions`: :func:`~snnlib.transfer.retrain_frames` on each condition
   with the same seeds (labels repeated once per simulated copy);
 - :func:`real_accuracies`, :func:`accuracy_summaries`, :func:`paired_comparisons`: the
   accuracy on the real test set per seed, its mean and 95 % t interval, and the seed-paired
@@ -27,7 +27,8 @@ import torch
 
 from ..data import sensor_compare as sc
 from ..nas.statistics import paired_by_seed, t_interval
-from ..transfer import transfer_over_seeds
+from ..seed_runs import RetrainResult
+from ..transfer import retrain_frames, set_accuracies
 
 #: paired difference -> (condition, condition it is compared with), seed by seed
 PAIRS = {
@@ -68,22 +69,24 @@ def train_conditions(
     tests: Mapping,
     seeds: Sequence[int],
     **train_args,
-) -> dict[str, list]:
-    """``condition -> [TransferRun per seed]``: each condition's frames with ``labels``
-    repeated once per copy of the images, trained at every seed and tested on ``tests``
-    (:func:`~snnlib.transfer.transfer_over_seeds` with ``train_args``)."""
+) -> dict[str, RetrainResult]:
+    """``condition -> RetrainResult`` (one run per seed): each condition's frames with
+    ``labels`` repeated once per copy of the images, trained at every seed and tested on
+    ``tests`` (:func:`~snnlib.transfer.retrain_frames` with ``train_args``)."""
     runs = {}
     for name, x in conditions.items():
         if len(x) % len(labels):
             raise ValueError(f"condition {name!r}: {len(x)} frames for {len(labels)} labels")
         y = labels.repeat(len(x) // len(labels))
-        runs[name] = transfer_over_seeds(x, y, tests, seeds, **train_args)
+        runs[name] = retrain_frames(x, y, tests, seeds, **train_args)
     return runs
 
 
-def real_accuracies(runs: Mapping[str, list], test: str = "real") -> dict[str, list[float]]:
+def real_accuracies(
+    runs: Mapping[str, RetrainResult], test: str = "real"
+) -> dict[str, list[float]]:
     """``condition -> [accuracy on the test set named test, per seed]``."""
-    return {name: [r.test_acc[test] for r in rs] for name, rs in runs.items()}
+    return {name: set_accuracies(result, test) for name, result in runs.items()}
 
 
 def accuracy_summaries(acc: Mapping[str, Sequence[float]]) -> dict[str, tuple]:
