@@ -94,8 +94,9 @@ def test_errors_name_the_field_and_what_is_allowed():
     with pytest.raises(ConfigError, match="built-in"):
         data.from_tensors(x, y, name="digits")
     data.from_tensors(x, y, name="once")
-    with pytest.raises(ConfigError, match="already registered; pass replace=True"):
-        data.from_tensors(x, y, name="once")
+    data.from_tensors(x, y, name="once")  # the same data again (a re-run cell): fine
+    with pytest.raises(ConfigError, match="already registered .*other data.*overwrite=True"):
+        data.from_tensors(x[:12], y[:12], name="once")
     data.from_tensors(x[:12], y[:12], name="once", replace=True)
     assert sum(len(data.load_dataset("once", s)) for s in data.SPLITS) == 12
     with pytest.raises(ConfigError, match="option.*augment.*image_size"):
@@ -184,7 +185,7 @@ def test_saved_data_sets_are_found_by_name_from_another_process(tmp_path, monkey
     x, y = _tiny()
     data.from_tensors(x, y, name="kept", save=True)
     data.from_events(_events(8), np.arange(8) % 2, (5, 4, 2), name="kept-ev", save=True)
-    assert (tmp_path / "user" / "kept.pt").is_file()
+    assert (tmp_path / "user" / "kept.npz").is_file()
     want = data.load_dataset("kept", "val")
     want_ev = data.load_dataset("kept-ev", "train", time_steps=3)
     data.unregister_dataset("kept")  # as in a fresh kernel: only the files are left

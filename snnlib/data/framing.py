@@ -10,10 +10,12 @@ DVS) and :mod:`snnlib.data.sensor_compare`. The options (what ``frame_events`` t
 - ``counts="raw"``: event counts; ``"log1p"``: :math:`\log(1 + n)`; ``"binary"``:
   :math:`[n > 0]` (:func:`apply_counts`).
 - ``polarity="both"``: OFF (channel 0) and ON (1); ``"merged"``: one channel of all events.
-- ``size`` (output pixels per side) and ``downsample``, how the ``sensor``-pixel grid becomes
-  ``size`` pixels: ``"area"`` (default) bins at sensor resolution, then area-resamples
-  (:func:`snnlib.data.neuromorphic.resize_counts`: each sensor pixel's count is shared among
-  the output cells it overlaps, the total is kept exactly); ``"events"`` divides the event
+- ``size`` or ``image_size`` (the same: output pixels per side, the name the loaders'
+  option has; ``image_size`` is checked to be 1 .. ``sensor``) and ``downsample``, how the
+  ``sensor``-pixel grid becomes ``size`` pixels: ``"area"`` (default) bins at sensor
+  resolution, then area-resamples (:func:`snnlib.data.neuromorphic.resize_counts`: each
+  sensor pixel's count is shared among the output cells it overlaps, the total is kept
+  exactly); ``"events"`` divides the event
   coordinates as tonic's ``transforms.Downsample(spatial_factor=size / sensor)`` does
   (:math:`x' = \lfloor x \cdot size / sensor \rfloor`), so counts stay integers, but for a
   non-integer ratio (128 -> 48) output cells cover 2 or 3 sensor columns in turn.
@@ -24,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..validation import check_choice, check_range
+from ..validation import ConfigError, check_choice, check_range
 from .neuromorphic import resize_counts
 
 BINNINGS = ("fixed", "span")
@@ -63,6 +65,7 @@ def frame_events(
     *,
     sensor: int,
     size: int | None = None,
+    image_size: int | None = None,
     binning: str = "fixed",
     counts: str = "raw",
     duration_us: int,
@@ -71,7 +74,8 @@ def frame_events(
 ) -> torch.Tensor:
     """Frames ``[N, T, P, size, size]`` of the ``N`` recordings
     ``events[offsets[i]:offsets[i+1]]`` of a ``sensor x sensor`` sensor (``P`` = 2, or 1
-    with ``polarity="merged"``; ``size`` defaults to ``sensor``). All recordings are binned
+    with ``polarity="merged"``; ``size``, or ``image_size``, defaults to ``sensor``: the
+    sensor's grid downsampled to it). All recordings are binned
     at once (one ``bincount``). Example (tonic-style coordinate division, 4 -> 2 pixels):
 
     >>> ev = np.zeros(3, dtype=[("x", "<i2"), ("y", "<i2"), ("t", "<i8"), ("p", "?")])
@@ -82,6 +86,11 @@ def frame_events(
     (torch.Size([1, 2, 2, 2, 2]), [[1.0, 0.0], [1.0, 1.0]])
     """
     check_framing(binning, counts, duration_us, polarity, downsample)
+    if image_size is not None:
+        check_range("image_size", image_size, 1, sensor, integer=True)
+        if size is not None and size != image_size:
+            raise ConfigError(f"frame size: size={size} and image_size={image_size} differ")
+        size = image_size
     size = int(size or sensor)
     offsets = np.asarray(offsets, dtype=np.int64)
     n, T = len(offsets) - 1, int(time_steps)

@@ -1,20 +1,26 @@
-"""A user's own data in one line: :func:`from_tensors` (images or frames already in memory)
+"""A user's own data as a data set: :func:`from_tensors` (images or frames already in memory)
 and :func:`from_events` (tonic event arrays, framed when loaded).
 
 Both fix the splits once (``test`` given, or ``test_fraction`` of every class carved out,
 then ``val_fraction`` of every class of the rest; seed 0, as the built-in data sets do, so
 the split never moves with the experiment seed), register the data set under ``name`` and
-return its source, after which every loader and every notebook's ``dataset`` parameter
-takes the name::
+return its source. In **this process** every loader then takes the name. A notebook runs in
+**another process** (``make notebook`` / papermill start a kernel), which sees the name only
+when the data were saved::
 
-    from_tensors(x, y, name="mnist")                       # x: [N, 1, 28, 28], y: [N]
-    from_events(events, labels, (34, 34, 2), name="nmnist", save=True)
+    from_tensors(x, y, name="mnist", save=True)            # x: [N, 1, 28, 28], y: [N]
+    from_events(events, labels, (34, 34, 2), name="nmnist", image_size=17, save=True)
 
-``save=True`` also writes ``<data root>/user/<name>.pt``, found by name from any process.
+``save=True`` writes ``<data root>/user/<name>.npz`` (compact, checksummed:
+:mod:`snnlib.data.user_store`), found by name from any process, e.g.
+``make notebook NB=00_substrate PARAMS="-p dataset mnist"``. Loaders written in Python reach
+notebooks through a module named in ``$SNNLIB_DATASETS`` (:mod:`snnlib.data.registry`). A
+name is never given other data without ``overwrite=True`` (the same data again is fine).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,11 +29,12 @@ import torch
 import torch.nn.functional as F
 from tonic.transforms import ToFrame
 
-from ..fileio import arrays_sha256, atomic_write
+from ..fileio import arrays_sha256
 from ..validation import ConfigError, check_choice, check_range
+from . import user_store
 from .base import DatasetInfo, SplitDataset
 from .neuromorphic import resize_counts
-from .registry import USER_FOLDER, register_dataset
+from .registry import check_name, register_dataset, registered, saved_path
 from .splits import carve_per_class
 
 KINDS = ("static", "events")
@@ -153,17 +160,22 @@ class TensorSource:
             )
         return self._sha256
 
-    def state(self) -> dict:
-        return {
-            "format": "tensors",
-            "name": self.name,
-            "kind": self.kind,
-            "num_classes": self.num_classes,
-            "normalize": self.normalize,
-            "x": self.x,
-            "labels": torch.from_numpy(self.labels),
-            "splits": {k: torch.from_numpy(v) for k, v in self.splits.items()},
-        }
+    def meta(self) -> dict:
+        """What defines the data set besides its arrays, and their checksum: two sources with
+        equal ``meta`` are the same data set."""
+        return dict(
+            format="tensors",
+            name=self.name,
+            kind=self.kind,
+            num_classes=self.num_classes,
+            normalize=self.normalize,
+            sha256=self.sha256(),
+        )
+
+    def stored(self) -> tuple[dict, dict]:
+        """``meta`` and arrays of its saved file (:mod:`snnlib.data.user_store`)."""
+        arrays = {"x": self.x.detach().cpu().contiguous().numpy(), "labels": self.labels}
+        return self.meta(), {**arrays, **{f"split_{k}": v for k, v in self.splits.items()}}
 
 
 def from_tensors(
@@ -179,6 +191,7 @@ def from_tensors(
     normalize: bool = False,
     save: bool = False,
     root: str | Path | None = None,
+    overwrite: bool = False,
     replace: bool = False,
 ) -> TensorSource:
     """Register in-memory data (``x``: images ``[N, C, H, W]`` / ``[N, H, W]``, or event
@@ -186,7 +199,9 @@ def from_tensors(
     data set ``name``. ``test=(x_test, y_test)`` gives the test set (else ``test_fraction`` of
     every class); ``val_fraction`` of every class of the rest is ``val``. ``normalize``
     scales items by the train split's mean and std. ``save`` writes it under the data root
-    (see the module docstring). Returns the registered source.
+    (see the module docstring), where every process finds it by name. A name that holds
+    other data (registered here or saved) is replaced only with ``overwrite=True``
+    (``replace=True``, the older spelling, does the same). Returns the registered source.
 
     Example:
         >>> import torch
@@ -200,6 +215,7 @@ def from_tensors(
         ((5, 1, 6, 6), (12, 12))
         >>> unregister_dataset("tiny")
     """
+    check_name(name)
     check_choice("kind", kind, KINDS)
     x = _as_items(x, kind)
     want = {"static": (3, 4), "events": (5,)}[kind]
@@ -226,10 +242,7 @@ def from_tensors(
         classes = num_classes
     splits = _splits(labels, n_test, test_fraction, val_fraction)
     source = TensorSource(name, x, labels, splits, kind, classes, normalize)
-    register_dataset(name, source, replace=replace)
-    if save:
-        _save(source, root)
-    return source
+    return _register(source, save, root, overwrite or replace)
 
 
 class EventSplit(SplitDataset):
@@ -267,17 +280,22 @@ class EventSplit(SplitDataset):
 class EventSource:
     """Event recordings (tonic structured arrays with fields ``x``, ``y``, ``t``, ``p``) in
     the shape of a loader module; framed by tonic's ``ToFrame`` with the loader's
-    ``time_steps`` and resized (area, counts kept) to ``image_size``."""
+    ``time_steps`` and resized (area, counts kept) to the loader's ``image_size``, else the
+    source's own ``image_size``, else the sensor's size."""
 
     OPTIONS = ("image_size",)
 
-    def __init__(self, name, events, labels, sensor_size, splits, num_classes, duration):
+    def __init__(
+        self, name, events, labels, sensor_size, splits, num_classes, duration, image_size=None
+    ):
         self.name, self.events, self.labels, self.splits = name, events, labels, splits
         self.sensor_size = tuple(int(s) for s in sensor_size)
         self.num_classes, self.duration = int(num_classes), duration
+        self.image_size = image_size
 
     def info(self, name: str | None = None, *, image_size: int | None = None) -> DatasetInfo:
         w, h, p = self.sensor_size
+        image_size = image_size or self.image_size
         size = (image_size, image_size) if image_size else (h, w)
         return DatasetInfo(name or self.name, "events", self.num_classes, p, size)
 
@@ -287,49 +305,157 @@ class EventSource:
         ds.source_name, ds.source_sha256 = f"user events {self.name!r}", self.sha256()
         return ds
 
+    def _concatenated(self) -> tuple[np.ndarray, np.ndarray]:
+        cat = np.concatenate(self.events) if self.events else np.zeros(0, _EVENT_DTYPE)
+        lengths = np.array([len(e) for e in self.events], dtype=np.int64)
+        return cat, lengths
+
     def sha256(self) -> str:
         """The sha256 of the user's events, labels and splits (computed once)."""
         if not hasattr(self, "_sha256"):
-            cat = np.concatenate(self.events) if self.events else np.zeros(0, _EVENT_DTYPE)
-            lengths = np.array([len(e) for e in self.events], dtype=np.int64)
+            cat, lengths = self._concatenated()
             self._sha256 = arrays_sha256(cat, lengths, self.labels, *self.splits.values())
         return self._sha256
 
-    def state(self) -> dict:
-        fields = self.events[0].dtype.names if self.events else ("x", "y", "t", "p")
-        cat = np.concatenate(self.events) if self.events else np.zeros(0, _EVENT_DTYPE)
-        return {
-            "format": "events",
-            "name": self.name,
-            "num_classes": self.num_classes,
-            "duration": self.duration,
-            "sensor_size": list(self.sensor_size),
-            "fields": list(fields),
-            "dtypes": [cat.dtype[f].str for f in fields],
-            "columns": {f: torch.from_numpy(_column(cat[f])) for f in fields},
-            "lengths": torch.tensor([len(e) for e in self.events], dtype=torch.int64),
-            "labels": torch.from_numpy(self.labels),
-            "splits": {k: torch.from_numpy(v) for k, v in self.splits.items()},
-        }
+    def meta(self) -> dict:
+        """What defines the data set besides its arrays, and their checksum (see
+        :meth:`TensorSource.meta`)."""
+        fields = self.events[0].dtype.names if self.events else _EVENT_DTYPE.names
+        return dict(
+            format="events",
+            name=self.name,
+            num_classes=self.num_classes,
+            duration=self.duration,
+            image_size=self.image_size,
+            sensor_size=list(self.sensor_size),
+            fields=list(fields),
+            sha256=self.sha256(),
+        )
+
+    def stored(self) -> tuple[dict, dict]:
+        """``meta`` and arrays of its saved file: one column per event field and the
+        recordings' ``offsets`` (events stay events; :mod:`snnlib.data.user_store`)."""
+        cat, lengths = self._concatenated()
+        arrays = {f"{f}": cat[f] for f in cat.dtype.names}
+        arrays["offsets"] = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        arrays["labels"] = self.labels
+        return self.meta(), {**arrays, **{f"split_{k}": v for k, v in self.splits.items()}}
 
 
 _EVENT_DTYPE = np.dtype([("x", "<i8"), ("y", "<i8"), ("t", "<i8"), ("p", "<i8")])
 
 
-def _column(values: np.ndarray) -> np.ndarray:
-    """A contiguous int64 / float64 copy of one event field (torch has no unsigned types)."""
-    kind = np.float64 if np.issubdtype(values.dtype, np.floating) else np.int64
-    return np.ascontiguousarray(values, dtype=kind)
+FIELDS = ("x", "y", "t", "p")
 
 
-def _event_array(events, field: str) -> np.ndarray:
+def _event_array(events, field: str, index: int) -> np.ndarray:
     arr = np.asarray(events)
-    if arr.dtype.names is None or not {"x", "t", "p"} <= set(arr.dtype.names):
+    names = arr.dtype.names
+    if names is None or not {"x", "t", "p"} <= set(names) or not set(names) <= set(FIELDS):
         raise ConfigError(
-            f"{field} must be tonic structured arrays with fields x, y, t, p (dtype "
-            f"tonic's EVENT_DTYPE), got dtype {arr.dtype}"
+            f"{field} must be tonic structured arrays with fields x, y, t, p (tonic's "
+            f"EVENT_DTYPE; y may be left out); recording {index} has dtype {arr.dtype}"
         )
+    if arr.ndim != 1:
+        raise ConfigError(f"{field} recording {index}: must be 1-d, got shape {arr.shape}")
     return arr
+
+
+def _check_sensor(sensor_size) -> tuple[int, int, int]:
+    ok = isinstance(sensor_size, (tuple, list)) and len(sensor_size) == 3
+    ok = ok and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in sensor_size
+    )
+    if not ok or sensor_size[2] not in (1, 2):
+        raise ConfigError(
+            f"sensor_size={sensor_size!r} must be tonic's (W, H, P): integers >= 1 with "
+            "P = 1 or 2 polarities"
+        )
+    return tuple(int(v) for v in sensor_size)
+
+
+def _refuse(where: str, name: str, bad: np.ndarray, values: np.ndarray, want: str):
+    first = values[bad][0].item() if values.ndim else values.item()
+    raise ConfigError(
+        f"{where}: field {name!r} holds {int(bad.sum()):,} value(s) it cannot frame (first: "
+        f"{first!r}); {want}"
+    )
+
+
+def _check_recording(ev, where: str, sensor: tuple, duration) -> np.ndarray:
+    """One recording as it can be framed, or :class:`ConfigError` naming the recording and
+    the field: coordinates integers inside the sensor, polarity 0..P-1, timestamps finite,
+    >= 0 and (with ``duration``) below it. Returns it sorted by time (a copy) if it was not."""
+    w, h, p = sensor
+    limits = {"x": (w, f"x is a column 0..{w - 1} (sensor_size W={w})")}
+    limits["y"] = (h, f"y is a row 0..{h - 1} (sensor_size H={h})")
+    limits["p"] = (
+        p,
+        "p is the polarity 0 (OFF) or 1 (ON) (map -1 to 0)"
+        if p == 2
+        else "with sensor_size P=1 p must be 0 (set events['p'] = 0 to merge polarities)",
+    )
+    for name, (high, want) in limits.items():
+        if name not in ev.dtype.names or not len(ev):
+            continue
+        v = ev[name]
+        if v.dtype.kind == "f":
+            bad = ~np.isfinite(v) | (v != np.floor(v))
+            if bad.any():
+                _refuse(where, name, bad, v, f"{want}; give integers")
+        bad = (v < 0) | (v >= high)
+        if bad.any():
+            _refuse(where, name, bad, v, want)
+    t = ev["t"]
+    if not len(t):
+        return ev
+    if t.dtype.kind == "f" and not np.isfinite(t).all():
+        _refuse(where, "t", ~np.isfinite(t), t, "timestamps must be finite")
+    if (t < 0).any():
+        _refuse(where, "t", t < 0, t, "timestamps must be >= 0 (subtract the first one)")
+    if duration is not None and (t >= duration).any():
+        _refuse(
+            where,
+            "t",
+            t >= duration,
+            t,
+            f"duration={duration} frames the window [0, {duration}); give a longer duration, "
+            "or leave it out (bins spanning each recording)",
+        )
+    if (np.diff(t) < 0).any():
+        return ev[np.argsort(t, kind="stable")]
+    return ev
+
+
+def _checked_events(recordings, field: str, sensor: tuple, duration) -> list[np.ndarray]:
+    """Every recording checked (:func:`_check_recording`); says how many it sorted."""
+    out, resorted = [], []
+    for i, rec in enumerate(recordings):
+        ev = _event_array(rec, field, i)
+        checked = _check_recording(ev, f"{field} recording {i}", sensor, duration)
+        if checked is not ev:
+            resorted.append(i)
+        out.append(checked)
+    if resorted:
+        n = sum(len(out[i]) for i in resorted)
+        shown = resorted if len(resorted) <= 10 else [*resorted[:10], "..."]
+        warnings.warn(
+            f"from_events: sorted {n:,} events of {len(resorted)} recordings {shown} by time "
+            f"({field} were not in time order; framing needs them sorted)",
+            UserWarning,
+            stacklevel=3,
+        )
+    return out
+
+
+def _check_image_size(image_size, sensor: tuple) -> int | None:
+    if image_size is None:
+        return None
+    if isinstance(image_size, np.integer):  # a numpy int (from a shape, say) is an int here
+        image_size = int(image_size)
+    side = max(sensor[:2])
+    check_range("image_size", image_size, 1, side, integer=True)
+    return image_size
 
 
 def from_events(
@@ -339,12 +465,14 @@ def from_events(
     *,
     name: str,
     duration: float | None = None,
+    image_size: int | None = None,
     val_fraction: float = 0.1,
     test_fraction: float = 0.1,
     test: tuple | None = None,
     num_classes: int | None = None,
     save: bool = False,
     root: str | Path | None = None,
+    overwrite: bool = False,
     replace: bool = False,
 ) -> EventSource:
     """Register event recordings as the data set ``name``: ``events`` one tonic structured
@@ -353,7 +481,15 @@ def from_events(
     with T the loader's ``time_steps`` (like every event data set): T bins spanning each
     recording (tonic's ``n_time_bins``, which leaves out a recording's last event), or, with
     ``duration`` (in the events' time unit), T equal bins covering ``[0, duration)``.
-    Splits, ``test``, ``save`` as in :func:`from_tensors`.
+    ``image_size`` (1 .. the sensor's longer side) is the frame size items have unless a
+    loader asks for another: the sensor's grid area-resampled (counts kept; a small network
+    learns a large sensor poorly). Splits, ``test``, ``save``, ``overwrite`` as in
+    :func:`from_tensors`.
+
+    Events are checked where they enter: coordinates must be integers inside the sensor,
+    ``p`` 0..P-1, timestamps finite, >= 0 and below ``duration``; a refusal names the
+    recording and the field. Recordings not in time order are sorted, with a warning that
+    says how many events of which recordings.
 
     Example:
         >>> import numpy as np
@@ -366,40 +502,121 @@ def from_events(
         ((2, 2, 4, 4), 3.0)
         >>> unregister_dataset("blink")
     """
-    if len(sensor_size) != 3:
-        raise ConfigError(f"sensor_size={sensor_size!r} must be tonic's (W, H, P)")
-    events = [_event_array(e, "events") for e in events]
+    check_name(name)
+    sensor = _check_sensor(sensor_size)
+    image_size = _check_image_size(image_size, sensor)
+    if duration is not None:
+        check_range("duration", duration, 1e-12, None)
+    events = _checked_events(events, "events", sensor, duration)
     y = _labels(labels, len(events), "labels")
     n_test = None
     if test is not None:
-        extra = [_event_array(e, "test events") for e in test[0]]
+        extra = _checked_events(test[0], "test events", sensor, duration)
         y = np.concatenate([y, _labels(test[1], len(extra), "test labels")])
         events, n_test = events + extra, len(extra)
-    if duration is not None:
-        check_range("duration", duration, 1e-12, None)
     classes = int(y.max()) + 1 if len(y) else 0
     if num_classes is not None:
         check_range("num_classes", num_classes, max(classes, 1), None, integer=True)
         classes = num_classes
     splits = _splits(y, n_test, test_fraction, val_fraction)
-    source = EventSource(name, events, y, sensor_size, splits, classes, duration)
-    register_dataset(name, source, replace=replace)
-    if save:
-        _save(source, root)
+    source = EventSource(name, events, y, sensor, splits, classes, duration, image_size)
+    return _register(source, save, root, overwrite or replace)
+
+
+# -- registering and saving ------------------------------------------------------------------
+def _register(source: TensorSource | EventSource, save: bool, root, overwrite: bool):
+    """Register ``source`` (and save it with ``save``), unless its name holds other data,
+    here or on disk, and ``overwrite`` is not set. The same data again changes nothing."""
+    name, ours = source.name, source.meta()
+    known = registered(name)
+    if known is not None and not overwrite:
+        theirs = getattr(known.source, "meta", dict)()
+        if theirs != ours:
+            raise ConfigError(
+                f"dataset {name!r} is already registered in this process with other data "
+                f"or settings ({_differences(theirs, ours)}); pass overwrite=True to replace "
+                "it, or choose another name"
+            )
+    path = saved_path(name, root)
+    same_file = False
+    if path.is_file():
+        try:
+            theirs = user_store.read_meta(path)
+            same_file = {k: theirs.get(k) for k in ours} == ours
+        except ConfigError:
+            if not overwrite:
+                raise
+        if not same_file and not overwrite:
+            raise ConfigError(
+                f"{path} already holds a saved data set {name!r} with other data or settings "
+                f"({_differences(theirs, ours)}); pass overwrite=True to replace it (every "
+                "notebook reads that file), or choose another name"
+            )
+    register_dataset(name, source, replace=True)
+    if save and not same_file:
+        user_store.write(path, *source.stored())
     return source
 
 
-# -- saved data sets -----------------------------------------------------------------------
-def _save(source: TensorSource | EventSource, root) -> Path:
-    from . import data_root
-
-    path = data_root(root) / USER_FOLDER / f"{source.name}.pt"
-    state = source.state()
-    return atomic_write(path, lambda f: torch.save(state, f), binary=True)
+def _differences(theirs: dict, ours: dict) -> str:
+    """``field: theirs -> ours`` for each field of ``ours`` that differs (checksums cut)."""
+    out = []
+    for key in ours:
+        a, b = theirs.get(key), ours[key]
+        if a != b:
+            a, b = (str(v)[:12] if key == "sha256" else v for v in (a, b))
+            out.append(f"{key}: {a!r} -> {b!r}")
+    return "; ".join(out) or "unreadable"
 
 
 def load_saved(path: str | Path) -> TensorSource | EventSource:
-    """The source saved by ``from_tensors`` / ``from_events`` with ``save=True``."""
+    """The source saved by ``from_tensors`` / ``from_events`` with ``save=True``, its
+    checksum verified (a changed file raises :class:`ConfigError` naming it)."""
+    path = Path(path)
+    if path.suffix == ".pt":
+        return _load_legacy(path)
+    meta, arrays = user_store.read(path)
+    splits = {k: arrays[f"split_{k}"] for k in ("train", "val", "test")}
+    labels = arrays["labels"]
+    try:
+        if meta["format"] == "tensors":
+            source = TensorSource(
+                meta["name"],
+                torch.from_numpy(arrays["x"]),
+                labels,
+                splits,
+                meta["kind"],
+                meta["num_classes"],
+                meta["normalize"],
+            )
+        else:
+            fields = meta["fields"]
+            cat = np.empty(len(arrays[fields[0]]), [(f, arrays[f].dtype) for f in fields])
+            for f in fields:
+                cat[f] = arrays[f]
+            offsets = arrays["offsets"]
+            events = [cat[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+            source = EventSource(
+                meta["name"],
+                events,
+                labels,
+                meta["sensor_size"],
+                splits,
+                meta["num_classes"],
+                meta["duration"],
+                meta.get("image_size"),
+            )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"saved data set {path}: {type(exc).__name__} {exc}; save it again"
+        ) from exc
+    user_store.check_sha256(path, meta["sha256"], source.sha256())
+    return source
+
+
+def _load_legacy(path: Path) -> TensorSource | EventSource:
+    """A data set saved as ``.pt`` by an earlier snnlib (``torch.load`` with
+    ``weights_only=True``: tensors and plain values only)."""
     state = torch.load(path, map_location="cpu", weights_only=True)
     splits = {k: v.numpy() for k, v in state["splits"].items()}
     labels = state["labels"].numpy()
