@@ -19,7 +19,8 @@ indices of its items), and event datasets ``.events(i)`` (the raw events of item
 Splits (``train``/``val``/``test``) are fixed by each dataset's definition and never depend
 on the experiment ``seed``; ``seed`` only chooses which items ``limit`` keeps and the order
 of the shuffled train loader. Files are looked up under ``root``, else ``$SNNLIB_DATA``,
-else ``<repo>/data/datasets``; a missing dataset raises :class:`DatasetNotFound`.
+else ``<repo>/data/datasets``; a missing dataset raises :class:`DatasetNotFound`; a
+cache of decoded data that fails its checksum or domain checks, :class:`CorruptCache`.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from ..provenance import record_data
 from ..validation import ConfigError, check_choice, check_range
 from . import cifar, cifar10_dvs_sim, digits, digits_dvs, neuromorphic, nmnist
 from .base import DatasetInfo, SplitDataset
-from .errors import DatasetNotFound
+from .errors import CorruptCache, DatasetNotFound
 from .registry import (
     DatasetEntry,
     dataset_names,
@@ -58,6 +59,7 @@ __all__ = [
     "DATA_ROOT",
     "DatasetInfo",
     "DatasetNotFound",
+    "CorruptCache",
     "DatasetEntry",
     "ConfigError",
     "dataset_info",

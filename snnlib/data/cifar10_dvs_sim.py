@@ -51,8 +51,11 @@ simulated in batches of :data:`SIM_BATCH`, framed, and kept in memory (shared by
 of the same options) and, with ``cache=True`` (default), saved to
 ``<root>/cifar10-dvs-sim/frames_<hash>.npz`` (raw counts, float32; no pickle), the hash
 covering the simulator configuration, the framing, the luminance rule, ``sim_seed``, the split,
-the indices and the checksum of their source images. Events are not stored (30,000 per image
-would be 2 GB for 6,000 images): ``events(i)`` simulates item ``i`` again, identically.
+the indices and the checksum of their source images; the file holds the checksum of its
+arrays, and every read verifies it and the frames' domain
+(:meth:`CIFAR10DVSSimDataset.check_cache`), simulating again a file that fails. Events are
+not stored (30,000 per image would be 2 GB for 6,000 images): ``events(i)`` simulates item
+``i`` again, identically.
 """
 
 from __future__ import annotations
@@ -65,10 +68,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..fileio import atomic_write
-from ..validation import ConfigError, check_choice, check_range
+from ..validation import check_choice, check_range
 from . import cifar, framing
 from .base import DatasetInfo, SplitDataset
+from .cache import load_or_rebuild
+from .checks import ArrayProblem, check_array
 from .dvs_sim import DVSConfig, simulate_dvs_batch
 
 NAME = "cifar10-dvs-sim"
@@ -258,34 +262,56 @@ class CIFAR10DVSSimDataset(SplitDataset):
         )
         return self.root / NAME / f"frames_{key[:20]}.npz"
 
+    def check_cache(self, arrays: dict[str, np.ndarray]) -> None:
+        """The domain of this view's frames file (:class:`~snnlib.data.checks.ArrayProblem` if
+        not): ``indices`` the view's global indices, ``frames`` float32
+        ``[N, T, P, size, size]``, finite and >= 0 (event counts)."""
+        g = self.indices + self.offset
+        idx = check_array("indices", arrays["indices"], dtype=np.int64, shape=g.shape)
+        if not np.array_equal(idx, g):
+            i = int(np.flatnonzero(idx != g)[0])
+            raise ArrayProblem("indices", f"holds {idx[i]} at {i}, the view's item is {g[i]}")
+        size = self.info.size[0]
+        shape = (len(g), self.time_steps, self.info.in_channels, size, size)
+        check_array("frames", arrays["frames"], dtype=np.float32, shape=shape, low=0)
+
     def prepare(self) -> CIFAR10DVSSimDataset:
-        """Make the frames of every item of this view now (memory, else disk, else simulate)."""
+        """Make the frames of every item of this view now (memory, else disk, else simulate).
+
+        The disk cache is checksum and domain verified (:meth:`check_cache`); one that fails
+        is simulated again, with a warning (:mod:`snnlib.data.cache`)."""
         g = self.indices + self.offset
         missing = [int(i) for i, gi in zip(self.indices, g) if int(gi) not in self._frames]
         if not missing:
             return self
-        path = self.cache_file() if self.cache else None
-        if path is not None and path.is_file():
-            try:
-                with np.load(path, allow_pickle=False) as f:
-                    stored_idx, frames = f["indices"], f["frames"]
-            except (OSError, ValueError, KeyError) as exc:
-                raise ConfigError(f"{path} is unreadable ({exc}); delete it to rebuild") from exc
-            if np.array_equal(stored_idx, g):
-                for gi, fr in zip(stored_idx.tolist(), frames):
-                    self._frames[gi] = fr
-                return self
-        for a in range(0, len(missing), SIM_BATCH):
-            chunk = np.asarray(missing[a : a + SIM_BATCH], dtype=np.int64)
-            events, offsets = self.simulate(chunk)
-            frames = framing.frame_events(
-                events, offsets, self.time_steps, sensor=self.config.size, **self.framing
-            ).numpy()
-            for i, fr in zip(chunk.tolist(), frames):
-                self._frames[i + self.offset] = fr
-        if path is not None:
-            stack = np.stack([self._frames[int(gi)] for gi in g])
-            atomic_write(path, lambda f: np.savez(f, indices=g, frames=stack), binary=True)
+
+        def simulate_missing() -> None:
+            for a in range(0, len(missing), SIM_BATCH):
+                chunk = np.asarray(missing[a : a + SIM_BATCH], dtype=np.int64)
+                events, offsets = self.simulate(chunk)
+                frames = framing.frame_events(
+                    events, offsets, self.time_steps, sensor=self.config.size, **self.framing
+                ).numpy()
+                for i, fr in zip(chunk.tolist(), frames):
+                    self._frames[i + self.offset] = fr
+
+        if not self.cache:
+            simulate_missing()
+            return self
+
+        def build() -> dict[str, np.ndarray]:
+            simulate_missing()
+            return {"indices": g, "frames": np.stack([self._frames[int(gi)] for gi in g])}
+
+        arrays = load_or_rebuild(
+            self.cache_file(),
+            ("indices", "frames"),
+            build,
+            self.check_cache,
+            source="the simulator",
+        )
+        for gi, fr in zip(g.tolist(), arrays["frames"]):
+            self._frames.setdefault(gi, fr)
         return self
 
     # -- items

@@ -9,8 +9,10 @@ computed on this copy are labelled ``source: embedded-jpeg`` and may differ by a
 a point in accuracy from numbers on the canonical files.
 
 The archive's sha256 is checked before it is read; decoding all images with Pillow takes about
-half a minute, so the decoded ``uint8`` arrays are cached once (``.npy`` files, read without
-pickle, keyed by the archive's checksum) under the data root.
+half a minute, so the decoded ``uint8`` arrays are cached once (one ``.npz`` per split, read
+without pickle, keyed by the archive's checksum, holding the checksum of its own arrays) under
+the data root; every read verifies that checksum and the arrays' domain, and a cache that fails
+is rebuilt from the archive (:mod:`snnlib.data.cache`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fileio import atomic_write, file_sha256
+from ..fileio import file_sha256
 from ..paths import REPO_ROOT
 from ..validation import ConfigError
+from .cache import load_or_rebuild, write_cache
+from .checks import ArrayProblem, check_array, check_labels
 
 ARCHIVE = REPO_ROOT / "data" / "embedded" / "cifar10-jpeg.tar.xz"
 ARCHIVE_SHA256 = "d7e5cf3d40e6038bc96c4efbb6f4611aaa7a8584d3140fb954bab4d5aebcba32"
@@ -111,35 +115,50 @@ def default_cache_dir() -> Path:
 
 
 def cache_paths(cache_dir: Path, sha256: str = ARCHIVE_SHA256) -> dict[str, Path]:
+    """The cache file of each split: ``cifar10-jpeg-<sha256[:12]>-<split>.npz`` (arrays ``x``,
+    ``y`` and their checksum, :mod:`snnlib.data.cache`)."""
     stem = f"cifar10-jpeg-{sha256[:12]}"
-    return {
-        f"{s}_{k}": Path(cache_dir) / f"{stem}-{s}-{k}.npy" for s in SPLIT_SIZES for k in ("x", "y")
-    }
+    return {s: Path(cache_dir) / f"{stem}-{s}.npz" for s in SPLIT_SIZES}
+
+
+def check_split(split: str, arrays: dict[str, np.ndarray]) -> None:
+    """The domain of one decoded split: ``x`` uint8 ``[N, 32, 32, 3]``, ``y`` integer labels
+    0..9 with N/10 images of every class (:class:`~snnlib.data.checks.ArrayProblem` if not)."""
+    n = SPLIT_SIZES[split]
+    check_array("x (images)", arrays["x"], dtype=np.uint8, shape=(n, 32, 32, 3))
+    y = check_labels("y (labels)", arrays["y"], len(CLASSES), n)
+    counts = np.bincount(y, minlength=len(CLASSES))
+    if (counts != n // len(CLASSES)).any():
+        c = int(np.flatnonzero(counts != n // len(CLASSES))[0])
+        raise ArrayProblem(
+            "y (labels)", f"class {c} has {counts[c]} images, expected {n // len(CLASSES)}"
+        )
 
 
 def load_split(split: str, cache_dir: Path, archive: Path = ARCHIVE) -> EmbeddedSplit:
     """The ``train`` (50,000) or ``test`` (10,000) images, decoded once and cached.
 
-    The archive's checksum is verified on the first decode; later loads read the cached
-    ``.npy`` arrays (``allow_pickle=False``), which takes well under a second.
+    The archive's checksum is verified before every decode; later loads read the cache (no
+    pickle), verify its checksum and domain (:func:`check_split`) and take about a second. A
+    cache that fails is rebuilt from the archive with a warning (:mod:`snnlib.data.cache`).
     """
     if split not in SPLIT_SIZES:
         raise ConfigError(f"split={split!r} is not allowed; choose one of {list(SPLIT_SIZES)}")
     paths = cache_paths(cache_dir)
-    if not all(p.is_file() for p in paths.values()):
+
+    def build() -> dict[str, np.ndarray]:
         decoded = decode_archive(verify_archive(archive))
-        for s, (x, y) in decoded.items():
-            for k, arr in (("x", x), ("y", y)):
-                atomic_write(paths[f"{s}_{k}"], lambda f, a=arr: np.save(f, a), binary=True)
-    try:
-        x = np.load(paths[f"{split}_x"], allow_pickle=False)
-        y = np.load(paths[f"{split}_y"], allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"the CIFAR-10 cache {paths[f'{split}_x']} is unreadable ({exc}); delete it to rebuild"
-        ) from exc
-    if x.shape != (SPLIT_SIZES[split], 32, 32, 3) or y.shape != (SPLIT_SIZES[split],):
-        raise ConfigError(
-            f"the CIFAR-10 cache {paths[f'{split}_x']} has shape {x.shape}; delete it"
-        )
-    return EmbeddedSplit(data=x, targets=y.tolist())
+        for other, (x, y) in decoded.items():  # one decode serves both splits
+            if other != split and not paths[other].is_file():
+                write_cache(paths[other], {"x": x, "y": y})
+        x, y = decoded[split]
+        return {"x": x, "y": y}
+
+    arrays = load_or_rebuild(
+        paths[split],
+        ("x", "y"),
+        build,
+        lambda a: check_split(split, a),
+        source=f"the archive {archive}",
+    )
+    return EmbeddedSplit(data=arrays["x"], targets=arrays["y"].tolist())

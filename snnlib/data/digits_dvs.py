@@ -11,7 +11,8 @@ The split is the one of ``digits`` (same source indices). The recording is part 
 dataset definition: its noise is seeded by the option ``sim_seed`` (default 0), not by the
 experiment seed. All 1797 samples are simulated at once on first use (about 2 s), kept in
 memory, and with ``cache=True`` also saved to ``<root>/digits-dvs/*.npz`` (file name keyed
-by every simulator parameter and the seed).
+by every simulator parameter and the seed; the file holds the checksum of its arrays, and
+every read verifies it and the events' domain, re-simulating a file that fails).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from tonic.transforms import ToFrame
 
 from . import digits
 from .base import DatasetInfo, SplitDataset
-from .dvs_sim import DVSConfig, simulate_dvs_batch
+from .cache import load_or_rebuild
+from .checks import check_events
+from .dvs_sim import EVENT_DTYPE, DVSConfig, simulate_dvs_batch
 
 SIM_OPTIONS = tuple(f.name for f in fields(DVSConfig) if f.name != "size")
 OPTIONS = ("image_size", "sim_seed", "cache", *SIM_OPTIONS)
@@ -47,25 +50,47 @@ def cache_file(root: Path, config: DVSConfig, sim_seed: int) -> Path:
     return Path(root) / "digits-dvs" / f"events_{config.key()}_seed{sim_seed}.npz"
 
 
+def check_cache(arrays: dict[str, np.ndarray], config: DVSConfig, n: int) -> None:
+    """The domain of ``n`` simulated recordings (:class:`~snnlib.data.checks.ArrayProblem` if
+    not): events of tonic's dtype inside the ``config.size`` sensor, polarity 0/1, timestamps
+    in ``[0, duration)`` and sorted within each recording, offsets from 0 to the event count."""
+    check_events(
+        "events",
+        arrays["events"],
+        arrays["offsets"],
+        dtype=EVENT_DTYPE,
+        sensor=config.size,
+        n_items=n,
+        t_max=config.duration_us - 1,
+    )
+
+
 def all_events(
     config: DVSConfig, sim_seed: int = 0, *, root: Path | None = None, cache: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Events of all 1797 digits and their offsets (see ``simulate_dvs_batch``)."""
+    """Events of all 1797 digits and their offsets (see ``simulate_dvs_batch``); with
+    ``cache`` and a ``root``, read from (or written to) :func:`cache_file`, checksum and domain
+    verified, re-simulated with a warning when it fails (:mod:`snnlib.data.cache`)."""
     key = f"{config.key()}_seed{sim_seed}"
     if key in _MEMORY:
         return _MEMORY[key]
-    path = cache_file(root, config, sim_seed) if (cache and root is not None) else None
-    if path is not None and path.exists():
-        with np.load(path) as f:
-            result = (f["events"], f["offsets"])
+    images, _ = digits.digit_images()
+
+    def simulate() -> dict[str, np.ndarray]:
+        events, offsets = simulate_dvs_batch(images, seed=sim_seed, config=config)
+        return {"events": events, "offsets": offsets}
+
+    if cache and root is not None:
+        arrays = load_or_rebuild(
+            cache_file(root, config, sim_seed),
+            ("events", "offsets"),
+            simulate,
+            lambda a: check_cache(a, config, len(images)),
+            source="the simulator",
+        )
     else:
-        images, _ = digits.digit_images()
-        result = simulate_dvs_batch(images, seed=sim_seed, config=config)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, events=result[0], offsets=result[1])
-            tmp.replace(path)
+        arrays = simulate()
+    result = (arrays["events"], arrays["offsets"])
     for a in result:
         a.setflags(write=False)
     _MEMORY[key] = result

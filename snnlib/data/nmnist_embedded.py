@@ -10,8 +10,10 @@ of the public repository bamsumit/slayerPytorch, commit 01beeeb). Numbers comput
 labelled ``source: embedded-subset`` (1,000 train + 100 test recordings of the 70,000).
 
 The archive's sha256 is checked before it is read; the decoded events (tonic's structured
-dtype), offsets, sample numbers and labels are cached once as ``.npy`` files (read without
-pickle, keyed by the checksum) under the data root's cache folder.
+dtype), offsets, sample numbers and labels are cached once as one ``.npz`` (read without pickle,
+keyed by the archive's checksum, holding the checksum of its own arrays) under the data root's
+cache folder; every read verifies that checksum and the arrays' domain (:func:`check_arrays`),
+and a cache that fails is rebuilt from the archive (:mod:`snnlib.data.cache`).
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from pathlib import Path
 import numpy as np
 from tonic.io import events_struct
 
-from ..fileio import atomic_write
 from ..paths import REPO_ROOT
 from ..validation import ConfigError
 from . import cifar_embedded
+from .cache import load_or_rebuild
+from .checks import check_array, check_events, check_labels
 from .cifar_embedded import default_cache_dir
 
 ARCHIVE = REPO_ROOT / "data" / "embedded" / "nmnist-small.tar.xz"
@@ -37,6 +40,7 @@ SPLIT_SIZES = {"train": 1000, "test": 100}
 _LISTS = {"train": "nmnist-small/train1K.txt", "test": "nmnist-small/test100.txt"}
 _MNIST = "nmnist-small/mnist-test-first100.npz"
 EVENT_DTYPE = events_struct  # x int16, y int16, t int64 (us), p bool (True = ON)
+SENSOR = 34  # pixels per side of the ATIS sensor
 
 
 @dataclass
@@ -138,31 +142,54 @@ def decode_archive(path: Path = ARCHIVE) -> dict:
     return out
 
 
-def cache_paths(cache_dir: Path, sha256: str = ARCHIVE_SHA256) -> dict[str, Path]:
-    stem = Path(cache_dir) / f"nmnist-small-{sha256[:12]}"
-    names = [f"{s}-{k}" for s in SPLIT_SIZES for k in ("events", "offsets", "samples", "targets")]
-    names += ["mnist-images", "mnist-labels"]
-    return {n: Path(f"{stem}-{n}.npy") for n in names}
+ARRAYS = tuple(
+    [f"{s}-{k}" for s in SPLIT_SIZES for k in ("events", "offsets", "samples", "targets")]
+    + ["mnist-images", "mnist-labels"]
+)  # the arrays of the cache
+
+
+def cache_path(cache_dir: Path, sha256: str = ARCHIVE_SHA256) -> Path:
+    """The cache file: ``nmnist-small-<sha256[:12]>.npz`` (:data:`ARRAYS` and their checksum,
+    :mod:`snnlib.data.cache`)."""
+    return Path(cache_dir) / f"nmnist-small-{sha256[:12]}.npz"
+
+
+def check_arrays(a: dict[str, np.ndarray]) -> None:
+    """The domain of the decoded subset (:class:`~snnlib.data.checks.ArrayProblem` if not): per
+    split, events of tonic's dtype inside the 34-pixel sensor, polarity 0/1, timestamps >= 0 and
+    sorted within each recording, offsets from 0 to the event count, never decreasing, sample
+    numbers >= 1, labels 0..9; 100 uint8 MNIST images 28x28 and their labels."""
+    for split, n in SPLIT_SIZES.items():
+        check_events(
+            f"{split}-events",
+            a[f"{split}-events"],
+            a[f"{split}-offsets"],
+            dtype=EVENT_DTYPE,
+            sensor=SENSOR,
+            n_items=n,
+        )
+        check_array(f"{split}-samples", a[f"{split}-samples"], dtype=np.int64, shape=(n,), low=1)
+        check_labels(f"{split}-targets", a[f"{split}-targets"], 10, n)
+    check_array("mnist-images", a["mnist-images"], dtype=np.uint8, shape=(100, 28, 28))
+    check_labels("mnist-labels", a["mnist-labels"], 10, 100)
 
 
 def _cached(cache_dir: Path | None, archive: Path) -> dict[str, np.ndarray]:
-    paths = cache_paths(cache_dir or default_cache_dir())
-    if not all(p.is_file() for p in paths.values()):
+    def build() -> dict[str, np.ndarray]:
         decoded = decode_archive(verify_archive(archive))
         arrays = {"mnist-images": decoded["mnist"][0], "mnist-labels": decoded["mnist"][1]}
         for s in SPLIT_SIZES:
-            rec = decoded[s]
             for k in ("events", "offsets", "samples", "targets"):
-                arrays[f"{s}-{k}"] = getattr(rec, k)
-        for n, arr in arrays.items():
-            atomic_write(paths[n], lambda f, a=arr: np.save(f, a), binary=True)
-    try:
-        return {n: np.load(p, allow_pickle=False) for n, p in paths.items()}
-    except (OSError, ValueError) as exc:
-        raise ConfigError(
-            f"the N-MNIST cache under {paths['train-events'].parent} is unreadable ({exc}); "
-            "delete its nmnist-small-* files to rebuild"
-        ) from exc
+                arrays[f"{s}-{k}"] = getattr(decoded[s], k)
+        return arrays
+
+    return load_or_rebuild(
+        cache_path(cache_dir or default_cache_dir()),
+        ARRAYS,
+        build,
+        check_arrays,
+        source=f"the archive {archive}",
+    )
 
 
 def load_split(
@@ -178,8 +205,6 @@ def load_split(
         samples=a[f"{split}-samples"],
         targets=a[f"{split}-targets"],
     )
-    if rec.events.dtype != EVENT_DTYPE or len(rec.offsets) != SPLIT_SIZES[split] + 1:
-        raise ConfigError(f"the N-MNIST cache of {split} is malformed; delete it to rebuild")
     return rec
 
 

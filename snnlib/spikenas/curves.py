@@ -345,7 +345,27 @@ def _read_cache(path: Path, archive_sha256: str) -> tuple[np.ndarray, np.ndarray
         raise ConfigError(f"the curves cache {path} has arrays of the wrong shape or type")
     if arrays_sha256(n_epochs, values) != digest:
         raise ConfigError(f"the curves cache {path} fails its own sha256 (damaged)")
+    _check_cached_domain(path, n_epochs, values)
     return n_epochs, values
+
+
+def _check_cached_domain(path: Path, n_epochs: np.ndarray, values: np.ndarray) -> None:
+    """What :func:`_validate` guarantees of a decoded file, checked again on a cache (one
+    written wrong passes its own checksum): epochs per cell >= 0, values finite, accuracies in
+    [0, 100] %, losses >= 0."""
+    if (n_epochs < 0).any():
+        a = int(np.flatnonzero(n_epochs < 0)[0])
+        raise ConfigError(f"the curves cache {path}: n_epochs of arch_id {a} is negative")
+    for j, name in enumerate(VALUES):
+        v = values[:, j]
+        high = 100.0 if name.endswith("_acc") else math.inf
+        bad = ~np.isfinite(v) | (v < 0) | (v > high)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ConfigError(
+                f"the curves cache {path}: {name}={v[i]:g} (row {i}) is not a finite value in "
+                f"[0, {high:g}]"
+            )
 
 
 def _padded(n_epochs: np.ndarray, values: np.ndarray, path: str, digest: str) -> Curves:

@@ -5,7 +5,9 @@ training logs, public repository tju-sun-lab/SpikeNAS-Bench, commit 9994ce3) has
 architecture id: the six edge codes, ``test_acc`` (% on the 10,000 CIFAR-10 test images after
 the last of 100 epochs), ``best_val_acc`` and ``final_val_acc`` (% on the validation half of
 the training set), ``params``, ``train_seconds`` (one GPU run) and 16 per-layer firing rates.
-Its sha256 is checked on every load; it is read with the csv module (no code runs from it).
+Its sha256 is checked on every load; it is read with the csv module (no code runs from it), and
+every row is checked, also when the checksum is not (``expected_sha256=None``): finite values,
+accuracies in [0, 100] %, unique and complete architecture ids (:func:`_parse`).
 
 The table only *scores* what a search returns; it never guides a training-free search.
 """
@@ -13,6 +15,7 @@ The table only *scores* what a search returns; it never guides a training-free s
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -72,11 +75,61 @@ class BenchTable:
         return {"table": Path(self.path).name, "sha256": self.sha256, "rows": N_ARCHS}
 
 
+ACCURACIES = ("test_acc", "best_val_acc", "final_val_acc")  # percent, in [0, 100]
+N_RATES = 16  # per-layer firing rates of a row
+
+
+def _number(row: dict, column: str, low: float, high: float = math.inf) -> float:
+    """The finite number in ``column`` of a row, within ``[low, high]``; else a
+    :class:`ConfigError` naming the column, the value and the allowed range."""
+    text = row[column]
+    try:
+        v = float(text)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{column}={text!r} is not a number") from None
+    if not math.isfinite(v):
+        raise ConfigError(f"{column}={text!r} is not a finite number")
+    if not low <= v <= high:
+        raise ConfigError(f"{column}={v:g} is outside [{low:g}, {high:g}]")
+    return v
+
+
+def _integer(row: dict, column: str, low: int, high: float = math.inf) -> int:
+    v = _number(row, column, low, high)
+    if not v.is_integer():
+        raise ConfigError(f"{column}={row[column]!r} is not an integer")
+    return int(v)
+
+
+def _rates(text: str | None) -> list[float]:
+    """The 16 firing rates of a row as floats (their range is checked for all rows at once,
+    :func:`_check_rates`)."""
+    parts = (text or "").split()
+    if len(parts) != N_RATES:
+        raise ConfigError(f"firing_rates has {len(parts)} values, expected {N_RATES}")
+    return [float(v) for v in parts]
+
+
+def _check_rates(path: Path, rates: np.ndarray, line_of: np.ndarray) -> None:
+    """Every firing rate finite and either -1 (the layer is absent) or in [0, 1]."""
+    bad = ~np.isfinite(rates) | ((rates != -1.0) & ((rates < 0.0) | (rates > 1.0)))
+    if bad.any():
+        a, i = (int(v) for v in np.argwhere(bad)[0])
+        raise ConfigError(
+            f"{path}, line {line_of[a]}: firing_rates[{i}]={rates[a, i]:g} is neither -1 "
+            "(absent) nor a finite rate in [0, 1]"
+        )
+
+
 def _parse(path: Path) -> BenchTable:
+    """The table's columns, every row checked (whether or not the checksum was): arch ids
+    integral, in range, unique and complete, edges matching the id, accuracies finite and in
+    [0, 100] %, params a positive integer, train_seconds finite and >= 0, 16 firing rates each
+    -1 or in [0, 1]. A bad row is a :class:`ConfigError` naming the file, line and column."""
     n = N_ARCHS
     cols = {c: np.full(n, np.nan) for c in COLUMNS}
-    rates = np.full((n, 16), np.nan)
-    seen = np.zeros(n, dtype=bool)
+    rates = np.full((n, N_RATES), np.nan)
+    line_of = np.zeros(n, dtype=np.int64)  # the line of each id's row, 0 = none yet
     edges = all_edges()
     with open(path, newline="") as f:
         reader = csv.DictReader(f)
@@ -85,17 +138,26 @@ def _parse(path: Path) -> BenchTable:
             raise ConfigError(f"{path}: the table lacks columns {sorted(missing)}")
         for line, row in enumerate(reader, start=2):
             try:
-                a = check_arch_id(int(row["arch_id"]))
-                if tuple(int(row[e]) for e in EDGES) != tuple(edges[a]):
+                a = _integer(row, "arch_id", 0, n - 1)
+                if line_of[a]:
+                    raise ConfigError(f"arch_id {a} is repeated (its row is line {line_of[a]})")
+                if tuple(_integer(row, e, 0, 4) for e in EDGES) != tuple(edges[a]):
                     raise ConfigError(f"edges do not match arch_id {a} (base 5)")
-                for c in COLUMNS:
-                    cols[c][a] = float(row[c])
-                rates[a] = [float(v) for v in row["firing_rates"].split()]
+                for c in ACCURACIES:
+                    cols[c][a] = _number(row, c, 0.0, 100.0)
+                cols["params"][a] = _integer(row, "params", 1)
+                cols["train_seconds"][a] = _number(row, "train_seconds", 0.0)
+                rates[a] = _rates(row["firing_rates"])
             except (ValueError, ConfigError) as exc:
                 raise ConfigError(f"{path}, line {line}: {exc}") from exc
-            seen[a] = True
-    if not seen.all():
-        raise ConfigError(f"{path}: {int((~seen).sum())} architecture ids have no row")
+            line_of[a] = line
+    if not line_of.all():
+        absent = np.flatnonzero(line_of == 0)
+        raise ConfigError(
+            f"{path}: {absent.size} architecture ids have no row, e.g. {absent[:5].tolist()} "
+            f"(every id 0..{n - 1} must have one)"
+        )
+    _check_rates(path, rates, line_of)
     return BenchTable(
         **{c: cols[c].astype(np.int64) if c == "params" else cols[c] for c in COLUMNS},
         firing_rates=rates,
