@@ -5,6 +5,7 @@
 #   make bench                performance benchmarks (not part of make test)
 #   make ledger-full          SpikeNAS-Bench ledger over all 15,625 cells (CELLS=1000: a prefix)
 #   make paper-dry-run        every notebook at scale=paper, 2 steps per loop on the CPU
+#   make reference            copy make book's fresh results over the committed ones (data/results)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 .SECONDEXPANSION:
@@ -30,7 +31,8 @@ BOOK_RUNS := \
 	60_spikenas_ledger__cifar10 22_madarts_attention__cifar10 \
 	01_nmnist_pipeline__nmnist 12_mse_ablations__digits 10_mse_search__digits \
 	11_mse_retrain__digits 00_substrate__cifar10 02_simulator_vs_sensor__nmnist \
-	00_substrate__digits 00_substrate__digits-dvs 51_paper_scale__cifar10 50_performance__digits
+	00_substrate__digits 00_substrate__digits-dvs 03_own_data__digits 51_paper_scale__cifar10 50_performance__digits \
+	52_reproduction__digits
 # Runs that left the book (their chapters' questions moved to CIFAR-10 and the SpikeNAS-Bench
 # judge: the proxy study to the ledger, the digits comparison to 62, MA-DARTS on digits to its
 # CIFAR-10 runs) but stay tested at smoke scale and runnable with make notebook.
@@ -39,6 +41,10 @@ EXTRA_RUNS := 30_proxy_study__digits 40_comparison__digits 20_madarts_search__di
 
 
 EXEC_DIR := build/executed-$(SCALE)
+# make book's notebooks write their result files here (git-ignored) and read the results of
+# the runs before them from here; the committed reference (data/results) is never written:
+# 52_reproduction compares the two, make reference copies this folder over the reference
+RUN_RESULTS := build/results-$(SCALE)
 BOOK_NBS := $(addprefix book/executed/,$(addsuffix .ipynb,$(BOOK_RUNS)))
 SNNLIB_SRC := $(shell find snnlib -name '*.py' 2>/dev/null)
 NB_STEM = $(firstword $(subst __, ,$(1)))
@@ -54,7 +60,7 @@ build/nbdeps.mk: tools/nbdeps.py $(wildcard notebooks/*.py) $(SNNLIB_SRC)
 # Re-copy executed notebooks into the book when SCALE changes (cheap; nothing re-runs).
 $(shell mkdir -p .make; echo "$(SCALE) $(SEED)" | cmp -s - .make/scale || echo "$(SCALE) $(SEED)" > .make/scale)
 
-.PHONY: help setup book html notebook test lint unit nbval bench ledger-full paper-dry-run clean distclean
+.PHONY: help setup book reference html notebook test lint unit nbval bench ledger-full paper-dry-run clean distclean
 help:
 	@sed -n '2,8p' Makefile | sed 's/^# *//'
 
@@ -73,7 +79,8 @@ build/src/%.ipynb: notebooks/%.py $(STAMP)
 $(EXEC_DIR)/%.ipynb: build/src/$$(call NB_STEM,$$*).ipynb $$(NBDEPS_$$(call NB_STEM,$$*)) $(STAMP)
 	@mkdir -p $(dir $@)
 	@echo ">> $* (scale=$(SCALE), seed=$(SEED), device=$(DEVICE))"
-	cd notebooks && ../$(PY) ../tools/run_notebook.py ../$< ../$@.tmp.ipynb \
+	@mkdir -p $(RUN_RESULTS)
+	cd notebooks && SNNLIB_RESULTS=$(CURDIR)/$(RUN_RESULTS) ../$(PY) ../tools/run_notebook.py ../$< ../$@.tmp.ipynb \
 		-p scale $(SCALE) -p dataset $(call NB_DATA,$*) -p seed $(SEED) -p device $(DEVICE)
 	@mv $@.tmp.ipynb $@
 
@@ -88,8 +95,11 @@ $(EXEC_DIR)/10_mse_search__cifar10-dvs-sim.ipynb: $(EXEC_DIR)/00_substrate__cifa
 $(EXEC_DIR)/21_madarts_retrain__cifar10.ipynb $(EXEC_DIR)/22_madarts_attention__cifar10.ipynb: $(EXEC_DIR)/20_madarts_search__cifar10.ipynb
 # the comparison on SpikeNAS-Bench reads the searches of 61 and the retraining budgets of 11, 21
 $(EXEC_DIR)/62_spikenas_darts__cifar10.ipynb: $(EXEC_DIR)/61_spikenas_search__cifar10.ipynb $(EXEC_DIR)/11_mse_retrain__cifar10.ipynb $(EXEC_DIR)/21_madarts_retrain__cifar10.ipynb
-# The performance page reads every run's wall time (B5): it runs last.
-$(EXEC_DIR)/50_performance__digits.ipynb: $(wildcard benchmarks/*.py) $(wildcard data/results/bench__*.json) $(filter-out $(EXEC_DIR)/50_%,$(addprefix $(EXEC_DIR)/,$(addsuffix .ipynb,$(BOOK_RUNS))))
+# The performance page reads every run's wall time (B5, from RUN_RESULTS) and the committed
+# make bench files (data/results/bench__*.json): it runs after every run but the report (52).
+$(EXEC_DIR)/50_performance__digits.ipynb: $(wildcard benchmarks/*.py) $(wildcard data/results/bench__*.json) $(EXEC_DIR)/51_paper_scale__cifar10.ipynb $(filter-out $(EXEC_DIR)/5%,$(addprefix $(EXEC_DIR)/,$(addsuffix .ipynb,$(BOOK_RUNS))))
+# The reproduction report compares every run's fresh result with the reference: it runs last.
+$(EXEC_DIR)/52_reproduction__digits.ipynb: $(wildcard data/results/*.json) $(filter-out $(EXEC_DIR)/52_%,$(addprefix $(EXEC_DIR)/,$(addsuffix .ipynb,$(BOOK_RUNS))))
 
 # The cost page reads the committed dry-run records (make paper-dry-run writes them).
 $(EXEC_DIR)/51_paper_scale__cifar10.ipynb: $(wildcard data/results/dryrun/*__paper.json)
@@ -133,6 +143,13 @@ book:
 	@$(PY) tools/run_book.py $(JOBS) $(EXEC_DIR) SCALE=$(SCALE) SEED=$(SEED) DEVICE=$(DEVICE)
 	@$(MAKE) --no-print-directory -j$(JOBS) _build/html/index.html
 	@echo "Book: $(CURDIR)/_build/html/index.html"
+	@echo "Results of this build: $(CURDIR)/$(RUN_RESULTS) (data/results, the reference, is untouched: see the reproduction report; make reference copies them over it)"
+
+# Make the last make book's fresh results the committed reference (a deliberate step: commit
+# the changed data/results/*.json with the reason); the book's files only, not user/.
+reference:
+	@ls $(RUN_RESULTS)/*__$(SCALE)__seed*.json >/dev/null 2>&1 || { echo "make reference: no result files in $(RUN_RESULTS); run make book SCALE=$(SCALE) first"; exit 2; }
+	cp -v $(RUN_RESULTS)/*__$(SCALE)__seed*.json data/results/
 
 _build/html/index.html: $(BOOK_NBS) _config.yml _toc.yml $(wildcard book/*.md) $(wildcard book/api/*.md) $(wildcard book/*.bib) $(SNNLIB_SRC) $(STAMP)
 	$(PYTHON) tools/check_executed.py $(BOOK_NBS)
@@ -141,13 +158,14 @@ _build/html/index.html: $(BOOK_NBS) _config.yml _toc.yml $(wildcard book/*.md) $
 
 html: _build/html/index.html
 
-# NB is checked before any prerequisite (an empty NB used to fail on build/src/.ipynb first)
+# Results go where make book's do (RUN_RESULTS, or $SNNLIB_RESULTS when set), never over the
+# committed reference. NB is checked before any prerequisite (an empty NB used to fail on build/src/.ipynb first)
 notebook:
 	@test -n "$(NB)" || { echo "usage: make notebook NB=<stem> PARAMS='-p scale smoke -p dataset digits'"; exit 2; }
 	@test -f notebooks/$(NB).py || { echo "make notebook: no notebooks/$(NB).py; NB is one of: $(basename $(notdir $(wildcard notebooks/[0-9]*.py)))"; exit 2; }
 	@$(MAKE) --no-print-directory $(STAMP) build/src/$(NB).ipynb
-	@mkdir -p build/notebook
-	cd notebooks && ../$(PY) ../tools/run_notebook.py ../build/src/$(NB).ipynb ../build/notebook/$(NB).ipynb \
+	@mkdir -p build/notebook $(RUN_RESULTS)
+	cd notebooks && SNNLIB_RESULTS=$${SNNLIB_RESULTS:-$(CURDIR)/$(RUN_RESULTS)} ../$(PY) ../tools/run_notebook.py ../build/src/$(NB).ipynb ../build/notebook/$(NB).ipynb \
 		-p scale $(SCALE) -p seed $(SEED) -p device $(DEVICE) $(PARAMS)
 
 # -- tests -----------------------------------------------------------------------------
@@ -164,7 +182,7 @@ unit: $(STAMP)
 	$(PY) -m pytest -q tests snnlib
 
 nbval: $(STAMP) $(BOOK_SRCS) $(addprefix build/src/,$(addsuffix .ipynb,$(foreach r,$(EXTRA_RUNS),$(call NB_STEM,$(r)))))
-	@$(PY) tools/notebook_logic.py
+	@$(PY) tools/notebook_logic.py --max 250
 	@rm -rf $(NBVAL_DIR) && mkdir -p $(NBVAL_DIR)
 	@for run in $(BOOK_RUNS) $(EXTRA_RUNS); do \
 		stem=$${run%%__*}; data=$${run#*__}; \

@@ -14,10 +14,12 @@
 # # Performance: benchmarks against same-run baselines
 #
 # This notebook collects the results of `python -m benchmarks` (`make bench`): the files
-# `data/results/bench__<name>.json`. Every benchmark times a candidate *interleaved* with a
-# baseline in the same process and reports medians, quartiles and paired ratios, so that a
-# busy machine slows both alike. A benchmark whose file is missing is run here, in quick mode
-# at `smoke` scale and with fewer repeats at `cpu` scale, so the page never lacks numbers;
+# `data/results/bench__<name>.json` of the committed reference folder (B5, the book's own
+# cost, is computed here from the wall times of this build's result files). Every benchmark
+# times a candidate *interleaved* with a baseline in the same process and reports medians,
+# quartiles and paired ratios, so that a busy machine slows both alike. A benchmark whose
+# file is missing is run here, in quick mode at `smoke` scale and with fewer repeats at `cpu`
+# scale, so the page never lacks numbers;
 # the table of sources says which numbers came from where.
 
 # %% tags=["parameters"]
@@ -30,7 +32,6 @@ confirm_paper_on_cpu = False  # run the paper scale on a CPU anyway: hours to da
 max_steps = 0  # a dry run: every loop stops after this many steps (0: no cap; snnlib.dryrun)
 
 # %% tags=["hide-input"]
-import sys
 import tempfile
 from pathlib import Path
 
@@ -39,16 +40,15 @@ from myst_nb import glue
 from tqdm.auto import tqdm
 
 from snnlib.book import performance as perf
+from snnlib.book.glue import glue_all
 from snnlib.book.params import declared_params
 from snnlib.book.scales import pick_scale
 from snnlib.book.setup import start
 from snnlib.book.tables import book_table
-from snnlib.paths import REPO_ROOT
 
-if str(REPO_ROOT) not in sys.path:  # benchmarks/ lives next to snnlib/, not installed
-    sys.path.insert(0, str(REPO_ROOT))
+perf.benchmarks_importable()  # benchmarks/ lives next to snnlib/, not installed
 from benchmarks import BENCHMARKS, load
-from benchmarks.harness import BenchConfig, bench_path, default_threads, run_benchmark
+from benchmarks.harness import BenchConfig, default_threads, run_benchmark
 
 params = declared_params("50_performance", globals())
 run, dev = start("50_performance", params)
@@ -74,17 +74,15 @@ fallback = BenchConfig(
 )
 bench, sources = perf.collect(
     tqdm(BENCHMARKS, desc="benchmarks"),
-    path_of=bench_path,
-    run_missing=lambda name: run_benchmark(load(name), fallback),
+    path_of=perf.bench_file(scale),
+    run_missing=perf.runner(run_benchmark, load, fallback),
     fallback=perf.fallback_source(cfg["quick"], cfg["repeats"]),
 )
 sources_table = perf.sources_table(sources)
 book_table(sources_table)
 
 # %%
-machine = perf.machine_values(bench)
-for key, value in machine.items():
-    glue(key, value, display=False)
+machine = glue_all(perf.machine_values(bench))
 glue("sources_table", book_table(sources_table), display=False)
 print(machine)
 
@@ -95,8 +93,7 @@ print(machine)
 # %%
 b1 = perf.metrics_of(bench, "b1_forward")
 b1_table = perf.b1_table(b1)
-for key, value in perf.b1_values(b1).items():
-    glue(key, value, display=False)
+glue_all(perf.b1_values(b1))
 glue("b1_table", book_table(b1_table), display=False)
 book_table(b1_table)
 
@@ -115,8 +112,7 @@ book_table(b1_profile_table)
 # the step (torch.profiler's allocation and free events), bytes saved for backward in brackets.
 
 # %%
-for key, value in perf.b1_memory_values(b1).items():
-    glue(key, value, display=False)
+glue_all(perf.b1_memory_values(b1))
 b1_memory_table = perf.b1_memory_table(b1)
 glue("b1_memory_table", book_table(b1_memory_table), display=False)
 book_table(b1_memory_table)
@@ -127,15 +123,13 @@ book_table(b1_memory_table)
 # %%
 b2 = perf.metrics_of(bench, "b2_fitness")
 b2_table = perf.b2_table(b2)
-for key, value in perf.b2_values(b2).items():
-    glue(key, value, display=False)
+glue_all(perf.b2_values(b2))
 glue("b2_table", book_table(b2_table), display=False)
 book_table(b2_table)
 
 # %%
 # where one RDM fitness call spends its time (a genome whose output spikes)
-for key, value in perf.b2_breakdown_values(b2).items():
-    glue(key, value, display=False)
+glue_all(perf.b2_breakdown_values(b2))
 print(perf.lookup(b2, "rdm_breakdown", default={}))
 
 # %% [markdown]
@@ -143,18 +137,15 @@ print(perf.lookup(b2, "rdm_breakdown", default={}))
 # timing only: a dense spiking pass costs the same whatever the pixel values).
 
 # %%
-for key, value in perf.b2_cifar10_values(b2).items():
-    glue(key, value, display=False)
-b2c = perf.lookup(b2, "cifar10_shape", default={})
-print({k: v for k, v in b2c.items() if k != "seconds_per_candidate"})
+glue_all(perf.b2_cifar10_values(b2))
+print(perf.b2_cifar10_summary(b2))
 
 # %% [markdown]
 # The SpikeNAS-Bench proxy ledger's cost per cell at its two widths (seconds per proxy, the
 # shared forward pass charged to each proxy that uses it).
 
 # %%
-for key, value in perf.b2_spikenas_values(b2).items():
-    glue(key, value, display=False)
+glue_all(perf.b2_spikenas_values(b2))
 b2_spikenas_table = perf.b2_spikenas_table(b2)
 glue("b2_spikenas_table", book_table(b2_spikenas_table), display=False)
 book_table(b2_spikenas_table)
@@ -164,23 +155,20 @@ book_table(b2_spikenas_table)
 
 # %%
 b3_table = perf.b3_table(perf.metrics_of(bench, "b3_population"))
-for key, value in perf.b3_values(bench).items():
-    glue(key, value, display=False)
+glue_all(perf.b3_values(bench))
 glue("b3_table", book_table(b3_table), display=False)
 book_table(b3_table)
 
 # %%
 # CIFAR-size candidates: per genome and chunked, against in-process on one thread
 b3c = perf.b3_cifar_values(perf.metrics_of(bench, "b3_population"))
-for key, value in b3c.items():
-    glue(key, value, display=False)
+glue_all(b3c)
 print(b3c)
 
 # %%
 # every B3 workload: two workers against one in-process thread
 b3w_table = perf.b3_workload_table(perf.metrics_of(bench, "b3_population"))
-for key, value in perf.b3_workload_values(perf.metrics_of(bench, "b3_population")).items():
-    glue(key, value, display=False)
+glue_all(perf.b3_workload_values(perf.metrics_of(bench, "b3_population")))
 glue("b3w_table", book_table(b3w_table), display=False)
 book_table(b3w_table)
 
@@ -189,8 +177,7 @@ book_table(b3w_table)
 
 # %%
 b7 = perf.b7_values(perf.metrics_of(bench, "b7_ledger"))
-for key, value in b7.items():
-    glue(key, value, display=False)
+glue_all(b7)
 print(b7)
 
 # %% [markdown]
@@ -199,51 +186,12 @@ print(b7)
 # %%
 b4 = perf.metrics_of(bench, "b4_search_step")
 b4_table = perf.b4_table(b4)
-for key, value in perf.b4_values(b4).items():
-    glue(key, value, display=False)
+glue_all(perf.b4_values(b4))
 glue("b4_table", book_table(b4_table), display=False)
 book_table(b4_table)
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-ax = axes[0]
-for name, style in (
-    ("naive_snntorch", "o-"),
-    ("snnlib_stepwise", "s--"),
-    ("snnlib", "D-"),
-    ("snnlib_compiled", "^-"),
-):
-    Ts, med, lo, hi = perf.b1_series(b1, name)
-    if Ts:
-        ax.plot(Ts, med, style, label=name)
-        ax.fill_between(Ts, lo, hi, alpha=0.2)
-_ = ax.set(
-    xlabel="time steps T", ylabel="ms per forward+backward", title="B1: SpikingCNN, batch 64"
-)
-ax.legend(fontsize=8)
-T4 = b4.get("time_steps", [])
-for att, style in (("none", "o-"), ("tcsa", "s-")):
-    if T4:
-        axes[1].plot(T4, perf.b4_series(b4, "median_seconds", att), style, label=att)
-        axes[2].plot(
-            T4,
-            perf.b4_series(b4, "saved_for_backward_mib", att),
-            style,
-            label=f"{att}: saved for backward",
-        )
-        axes[2].plot(
-            T4,
-            perf.b4_series(b4, "peak_mib", att),
-            style.replace("-", ":"),
-            label=f"{att}: peak RSS above start",
-        )
-_ = axes[1].set(
-    xlabel="time steps T", ylabel="seconds per search step", title="B4: MA-DARTS step time"
-)
-_ = axes[2].set(xlabel="time steps T", ylabel="MiB", title="B4: memory per search step")
-axes[1].legend(fontsize=8)
-axes[2].legend(fontsize=7)
-fig.tight_layout()
+fig = perf.performance_figure(b1, b4)
 glue("perf_fig", fig, display=False)
 plt.close(fig)
 
@@ -253,16 +201,14 @@ plt.close(fig)
 # %%
 b5 = perf.metrics_of(bench, "b5_book")
 b5_table = perf.b5_table(b5)
-for key, value in perf.b5_values(b5).items():
-    glue(key, value, display=False)
+glue_all(perf.b5_values(b5))
 glue("b5_table", book_table(b5_table), display=False)
 book_table(b5_table)
 
 # %%
 # the critical path and the makespan with make's default of two jobs (list scheduling)
 b5s = perf.b5_schedule_values(b5)
-for key, value in b5s.items():
-    glue(key, value, display=False)
+glue_all(b5s)
 print(b5s)
 
 # %% [markdown]
@@ -270,8 +216,7 @@ print(b5s)
 
 # %%
 b6_values = perf.b6_values(perf.metrics_of(bench, "b6_throughput"))
-for key, value in b6_values.items():
-    glue(key, value, display=False)
+glue_all(b6_values)
 print(b6_values)
 
 # %%

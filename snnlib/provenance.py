@@ -48,3 +48,35 @@ def reads() -> dict[str, list[dict]]:
 def reset() -> None:
     _DATA.clear()
     _RESULTS.clear()
+
+
+def machine() -> dict[str, Any]:
+    """The machine a run computes on, as far as it changes the numbers: the CPU model, the
+    vector instruction set torch's CPU kernels use (``AVX2``, ``AVX512``, ...: kernels of
+    another width round differently, so trainings diverge), the logical cores, the
+    architecture and the operating system. Read-only; an unknown field is ``None``."""
+    import os
+    import platform
+
+    cpu = None
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.lower().startswith(("model name", "hardware")):
+                    cpu = line.split(":", 1)[1].strip() or None
+                    break
+    except OSError:
+        pass
+    try:
+        import torch
+
+        isa = torch.backends.cpu.get_cpu_capability()
+    except Exception:  # noqa: BLE001 - an older torch without the query: not recorded
+        isa = None
+    return {
+        "cpu_model": cpu or platform.processor() or None,
+        "vector_isa": isa,
+        "logical_cores": os.cpu_count(),
+        "arch": platform.machine(),
+        "os": f"{platform.system()} {platform.release()}",
+    }

@@ -103,14 +103,17 @@ def test_parsed_graph_is_what_make_reads(tmp_path):
     assert set(ours) == set(book_runs()) and len(ours) > 10
     assert {k: sorted(v) for k, v in ours.items()} == {r: theirs.get(r, []) for r in ours}
     assert ours["11_mse_retrain__cifar10"] == ["10_mse_search__cifar10"]
-    assert len(ours["50_performance__digits"]) == len(ours) - 1  # the page runs last
+    # the performance page runs after every run but the reproduction report, which runs last
+    assert len(ours["50_performance__digits"]) == len(ours) - 2
+    assert "52_reproduction__digits" not in ours["50_performance__digits"]
+    assert len(ours["52_reproduction__digits"]) == len(ours) - 1
 
 
 def test_schedule_metrics_of_the_book():
     walls = {r: 10.0 for r in book_runs()}
     m = schedule_metrics(walls, jobs=2)
     assert m["total_seconds"] == 10.0 * len(walls)
-    assert m["critical_path"][-1] == "50_performance__digits"
-    assert m["critical_path_seconds"] == 40.0  # substrate -> search -> retrain -> page
+    assert m["critical_path"][-2:] == ["50_performance__digits", "52_reproduction__digits"]
+    assert m["critical_path_seconds"] == 50.0  # substrate -> search -> retrain -> 50 -> 52
     assert m["critical_path_seconds"] <= m["makespan_seconds"] <= m["total_seconds"]
     assert m["missing_counted_as_zero"] == []

@@ -356,3 +356,43 @@ def test_metrics_of_the_committed_files_match_the_committed_performance_run():
             assert ours[key] == written[key], key
     b1 = perf.b1_table(bench["b1_forward"]["metrics"])
     assert list(b1.index) == [2, 4] and set(b1["checks"]) == {"pass"}  # B1 runs T in {2, 4}
+
+
+def test_bench_files_come_from_the_reference_except_at_smoke(monkeypatch, tmp_path):
+    from snnlib.paths import reference_dir
+
+    monkeypatch.setenv("SNNLIB_RESULTS", str(tmp_path))
+    assert perf.bench_folder("cpu") == reference_dir() == perf.bench_folder("paper")
+    assert perf.bench_folder("smoke") == tmp_path
+    assert perf.bench_file("cpu")("b1_forward") == reference_dir() / "bench__b1_forward.json"
+    assert perf.bench_file("smoke")("b7_ledger") == tmp_path / "bench__b7_ledger.json"
+    calls = []
+    run = perf.runner(lambda module, cfg: calls.append((module, cfg)) or tmp_path, str.upper, 7)
+    assert run("b2") == tmp_path and calls == [("B2", 7)]
+
+
+def test_the_report_runs_after_the_performance_page_and_is_not_missing():
+    b5 = {"missing": ["50_performance__digits", "52_reproduction__digits", "30_proxy__digits"]}
+    assert perf.b5_missing(b5) == ["30_proxy__digits"]
+    assert perf.b5_missing(b5, "50_performance") == [
+        "52_reproduction__digits",
+        "30_proxy__digits",
+    ]
+
+
+def test_b2_cifar10_summary_and_the_figure():
+    b2 = {"cifar10_shape": {"ratio": 3.0, "seconds_per_candidate": {"x": 1}}}
+    assert perf.b2_cifar10_summary(b2) == {"ratio": 3.0}
+    assert perf.b2_cifar10_summary({}) == {}
+    b4 = {
+        "time_steps": [2, 4],
+        "median_seconds": {"none": {"2": 1.0, "4": 2.0}, "tcsa": {"2": 1.5, "4": 2.5}},
+        "saved_for_backward_mib": {"none": {"2": 10, "4": 20}, "tcsa": {"2": 12, "4": 24}},
+        "peak_mib": {"none": {"2": 30, "4": 60}, "tcsa": {"2": 33, "4": 66}},
+    }
+    fig = perf.performance_figure(B1, b4)
+    axes = fig.get_axes()
+    assert len(axes) == 3
+    assert [ln.get_label() for ln in axes[1].get_lines()] == ["none", "tcsa"]
+    assert list(axes[1].get_lines()[1].get_ydata()) == [1.5, 2.5]
+    assert len(axes[2].get_lines()) == 4 and len(axes[0].get_lines()) >= 1

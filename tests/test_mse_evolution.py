@@ -314,7 +314,8 @@ def test_a_checkpoint_of_another_fitness_is_never_resumed_without_identity(tmp_p
         evolve(other_fitness, SPACE, cfg, checkpoint=ckpt, resume=True, progress=False)
     assert ckpt.read_bytes() == before  # refused: the file is untouched
     # "auto" keeps the old file aside and starts afresh: the result is the fresh search's
-    auto = evolve(other_fitness, SPACE, cfg, checkpoint=ckpt, resume="auto", progress=False)
+    with pytest.warns(UserWarning, match="incompatible"):
+        auto = evolve(other_fitness, SPACE, cfg, checkpoint=ckpt, resume="auto", progress=False)
     fresh = evolve(other_fitness, SPACE, cfg, progress=False)
     assert auto.best.hash() == fresh.best.hash()
     assert _strip(auto.history) == _strip(fresh.history)

@@ -112,3 +112,12 @@ def test_the_paper_projection_scales_the_committed_wall_time(tmp_path, monkeypat
     assert params.committed_cpu_seconds("40_comparison") == 80.0
     msg = params.paper_on_cpu_message("40_comparison")
     assert "wall time 80 s" in msg
+
+
+def test_a_result_names_its_machine_and_the_vector_instructions_of_its_kernels():
+    m = provenance.machine()
+    assert set(m) == {"cpu_model", "vector_isa", "logical_cores", "arch", "os"}
+    assert m["vector_isa"] == torch.backends.cpu.get_cpu_capability()
+    assert isinstance(m["logical_cores"], int) and m["logical_cores"] >= 1
+    prov = read_result(ResultRun("00_substrate", PARAMS).write({"acc": 0.5}))["provenance"]
+    assert prov["machine"] == m

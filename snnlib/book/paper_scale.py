@@ -106,3 +106,76 @@ def projected_cpu_hours(notebook: str, dataset: str, root: str | Path | None = N
         return json.loads(path.read_text())["metrics"]["full_run_cpu_seconds"] / 3600
     except (KeyError, TypeError, ValueError):
         return None
+
+
+# -- the cost page (notebook 51) ---------------------------------------------------------------
+
+
+def record_names(records: list[dict]) -> list[str]:
+    """``<notebook>__<dataset>`` of each record, in order."""
+    return [f"{r['notebook']}__{r['dataset']}" for r in records]
+
+
+def _fmt(spec: str, blank_nan: bool = False):
+    import pandas as pd
+
+    return lambda v: "" if blank_nan and pd.isna(v) else format(v, spec)
+
+
+def shown_table(table):
+    """The projection table as the page shows it: every number formatted as text (a blank
+    where a dry run measured no seconds or FLOPs per step)."""
+    formats = {
+        "s/step (CPU)": _fmt(".2f", True),
+        "GFLOP/step": _fmt(",.1f", True),
+        "peak RSS (GB)": _fmt(".1f"),
+        "full-run steps": _fmt(","),
+        "full-run PFLOP": _fmt(",.1f"),
+        "CPU hours": _fmt(",.0f"),
+        **{f"{g} hours": _fmt(",.2f") for g in GPUS},
+    }
+    return table.assign(**{col: table[col].map(f) for col, f in formats.items()})
+
+
+def totals(table) -> dict[str, float]:
+    """The whole paper run: CPU hours and each GPU's hours, summed over the notebooks."""
+    return {
+        "cpu_hours": float(table["CPU hours"].sum()),
+        **{f"{g}_hours": float(table[f"{g} hours"].sum()) for g in GPUS},
+    }
+
+
+def page_values(records: list[dict], table, precision: str, utilisation: float) -> dict:
+    """The numbers and strings the cost page glues (names as the page reads them)."""
+    wall = [r["provenance"].get("wall_seconds") or 0.0 for r in records]
+    steps = sorted({int(r["metrics"]["max_steps"]) for r in records})
+    cpus = sorted({str(r["provenance"].get("device")) for r in records})
+    stand_ins = sorted({n for r in records for n in r["metrics"].get("stand_ins", [])})
+    total = totals(table)
+    return {
+        "n_records": len(records),
+        "dry_run_total_min": sum(wall) / 60,
+        "dry_run_max_min": max(wall, default=0.0) / 60,
+        "stand_ins": "; ".join(stand_ins) or "none",
+        "dry_run_steps": ", ".join(map(str, steps)),
+        "dry_run_cpu": "; ".join(cpus),
+        "precision": precision.upper(),
+        "utilisation_pct": 100 * utilisation,
+        "a100_peak_tflops": GPUS["A100 80GB"][precision],
+        "h100_peak_tflops": GPUS["H100 SXM"][precision],
+        "total_cpu_hours": total["cpu_hours"],
+        "total_a100_hours": total["A100 80GB_hours"],
+        "total_h100_hours": total["H100 SXM_hours"],
+        "max_peak_rss_gb": float(table["peak RSS (GB)"].max()),
+    }
+
+
+def page_metrics(records: list[dict], table, precision: str, utilisation: float) -> dict:
+    """The cost page's result file: the count, the assumptions, the totals and every row."""
+    return {
+        "n_records": len(records),
+        "precision": precision,
+        "utilisation": utilisation,
+        **totals(table),
+        "rows": table.to_dict(orient="records"),
+    }

@@ -216,6 +216,8 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         time_steps=Param(4, integer(1, 10_000)),
         image_size=Param(17, integer(1, 34)),
     ),
+    # the arrays of the user's own data set come from scikit-learn's digits
+    "03_own_data": _spec(dataset=Param("digits", choice("digits")), threads=_THREADS),
     "10_mse_search": _spec(
         fitness=Param("lsp_hamming_sum", lazy_choice(_fitnesses)),
         repeats=Param(2, integer(1, 1000)),
@@ -268,6 +270,8 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         precision=Param("tf32", choice("tf32", "fp32")),
         utilisation=Param(0.1, number(0.0, 1.0, open_low=True)),
     ),
+    # the reproduction report compares every run; the data set only names its run
+    "52_reproduction": _spec(dataset=Param("digits", choice("digits"))),
     "60_spikenas_ledger": _spec(
         dataset=Param("cifar10", choice("cifar10")),
         n_boot=Param(1000, integer(1, 10_000_000)),

@@ -42,6 +42,22 @@ def goal_text(flag: bool | None) -> str:
     return {True: "met", False: "not met"}.get(flag, "not measured")
 
 
+def bench_folder(scale: str) -> Path:
+    """Where the page reads ``make bench``'s files: the committed reference folder
+    (:func:`snnlib.paths.reference_dir`; ``make book`` writes its own results elsewhere, and
+    only ``make bench`` writes benchmark files), except at ``smoke`` scale, where the run's
+    own folder is read (the tests' folder holds none, so every benchmark runs in quick mode
+    and the test exercises the benchmarks' code, as before).
+
+    >>> from snnlib.paths import reference_dir
+    >>> bench_folder("cpu") == reference_dir()
+    True
+    """
+    from ..paths import reference_dir, results_dir
+
+    return results_dir() if scale == "smoke" else reference_dir()
+
+
 def fallback_source(quick: bool, repeats: int | None) -> str:
     """How a benchmark run by the notebook itself is described in the table of sources."""
     return "this notebook, quick" if quick else f"this notebook, {repeats} repeats"
@@ -511,8 +527,13 @@ def b5_table(b5: dict) -> pd.DataFrame:
     return table.set_index("notebook run").round(1) if len(table) else table
 
 
-def b5_missing(b5: dict, this_run: str = "50_performance") -> list[str]:
-    """Book runs without a result file, leaving out the performance page's own run."""
+#: runs that run after the performance page (its own, and the reproduction report)
+RUN_AFTER = ("50_performance", "52_reproduction")
+
+
+def b5_missing(b5: dict, this_run: str | tuple[str, ...] = RUN_AFTER) -> list[str]:
+    """Book runs without a result file, leaving out the performance page's own run and the
+    runs after it."""
     return [m for m in b5.get("missing", []) if not m.startswith(this_run)]
 
 
@@ -598,3 +619,90 @@ def performance_metrics(bench: dict[str, dict], sources: list[dict]) -> dict[str
         "b6_peak_conv_gflops_per_s": lookup(b6, "peak_conv", "gflops_per_s", default=None),
         "sources": {s["benchmark"]: s["source"] for s in sources},
     }
+
+
+# -- the page's plumbing (notebook 50) ------------------------------------------------------
+
+
+def benchmarks_importable() -> None:
+    """Put the repository root on ``sys.path`` (``benchmarks/`` lives next to ``snnlib/`` and
+    is not installed), so that the notebook can import it; nothing is imported here."""
+    import sys
+
+    from ..paths import REPO_ROOT
+
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+
+
+def bench_file(scale: str) -> Callable[[str], Path]:
+    """``name -> <bench_folder(scale)>/bench__<name>.json``: where :func:`collect` looks for
+    ``make bench``'s file of a benchmark (the naming of ``benchmarks.harness.bench_path``).
+
+    >>> bench_file("cpu")("b1_forward").name
+    'bench__b1_forward.json'
+    """
+    folder = bench_folder(scale)
+    return lambda name: folder / f"bench__{name}.json"
+
+
+def runner(run_benchmark: Callable, load: Callable, cfg: Any) -> Callable[[str], Path]:
+    """``name -> run_benchmark(load(name), cfg)``: how :func:`collect` runs a missing one."""
+    return lambda name: run_benchmark(load(name), cfg)
+
+
+def b2_cifar10_summary(b2: dict) -> dict:
+    """B2's CIFAR-10-shape record without its per-candidate seconds (what the page prints)."""
+    b2c = lookup(b2, "cifar10_shape", default={})
+    return {k: v for k, v in b2c.items() if k != "seconds_per_candidate"}
+
+
+#: the B1 implementations the figure draws, with their line styles
+B1_STYLES = (
+    ("naive_snntorch", "o-"),
+    ("snnlib_stepwise", "s--"),
+    ("snnlib", "D-"),
+    ("snnlib_compiled", "^-"),
+)
+
+
+def performance_figure(b1: dict, b4: dict):
+    """The page's figure: B1 time per forward+backward against T (median, IQR band), B4's
+    search-step time and its memory against T, for no attention and ``tcsa``."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    ax = axes[0]
+    for name, style in B1_STYLES:
+        Ts, med, lo, hi = b1_series(b1, name)
+        if Ts:
+            ax.plot(Ts, med, style, label=name)
+            ax.fill_between(Ts, lo, hi, alpha=0.2)
+    ax.set(
+        xlabel="time steps T", ylabel="ms per forward+backward", title="B1: SpikingCNN, batch 64"
+    )
+    ax.legend(fontsize=8)
+    T4 = b4.get("time_steps", [])
+    for att, style in (("none", "o-"), ("tcsa", "s-")):
+        if T4:
+            axes[1].plot(T4, b4_series(b4, "median_seconds", att), style, label=att)
+            axes[2].plot(
+                T4,
+                b4_series(b4, "saved_for_backward_mib", att),
+                style,
+                label=f"{att}: saved for backward",
+            )
+            axes[2].plot(
+                T4,
+                b4_series(b4, "peak_mib", att),
+                style.replace("-", ":"),
+                label=f"{att}: peak RSS above start",
+            )
+    axes[1].set(
+        xlabel="time steps T", ylabel="seconds per search step", title="B4: MA-DARTS step time"
+    )
+    axes[2].set(xlabel="time steps T", ylabel="MiB", title="B4: memory per search step")
+    axes[1].legend(fontsize=8)
+    axes[2].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

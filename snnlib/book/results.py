@@ -1,11 +1,14 @@
 """Result files: the contract between experiment notebooks and everything that reads them.
 
-Every experiment notebook writes ``data/results/<notebook>__<dataset>__<scale>__seed<seed>.json``
-with three top-level keys, always present:
+Every experiment notebook writes ``<results>/<notebook>__<dataset>__<scale>__seed<seed>.json``
+(``<results>``: :func:`snnlib.paths.results_dir`, ``build/results-<scale>`` under ``make book``,
+never the committed reference ``data/results``; a data set outside the book's writes to
+``<results>/user/``) with three top-level keys, always present:
 
 - ``params``: every papermill parameter of the run;
 - ``provenance``: git commit (and whether the tree was dirty), versions of snnlib, torch,
-  snntorch and tonic, Python, device name, start and end UTC, wall seconds;
+  snntorch and tonic, Python, device name, the machine (CPU model, the vector instruction set
+  torch's kernels use: :func:`snnlib.provenance.machine`), start and end UTC, wall seconds;
 - ``metrics``: named numbers (floats / ints, or small dicts and lists of them).
 
 Optional keys: ``architecture`` (a found genome or genotype) and ``artifacts`` (larger
@@ -41,8 +44,8 @@ from typing import Any
 
 from .. import dryrun
 from ..fileio import atomic_write, folder_lock
-from ..paths import REPO_ROOT, results_dir
-from ..provenance import reads, record_result
+from ..paths import REPO_ROOT, is_book_dataset, results_dir, user_results_dir
+from ..provenance import machine, reads, record_result
 from ..validation import ConfigError
 from .params import identity, name_hash, params_hash
 
@@ -59,9 +62,20 @@ def result_path(
     tag: str | None = None,
 ) -> Path:
     """The path of a result file, by the naming contract (``tag``: the hash of the
-    non-default parameters, :func:`snnlib.book.params.name_hash`)."""
+    non-default parameters, :func:`snnlib.book.params.name_hash`). A data set outside the
+    book (:func:`snnlib.paths.is_book_dataset`: a user's own) has its results in the
+    ``user/`` folder of ``root`` (git-ignored), never beside the book's.
+
+    >>> result_path("00_substrate", "digits", "cpu", 0, root="r").as_posix()
+    'r/00_substrate__digits__cpu__seed0.json'
+    >>> result_path("00_substrate", "my-mnist", "cpu", 0, root="r").as_posix()
+    'r/user/00_substrate__my-mnist__cpu__seed0.json'
+    """
     suffix = f"__{tag}" if tag else ""
-    return Path(root or results_dir()) / f"{notebook}__{dataset}__{scale}__seed{seed}{suffix}.json"
+    folder = Path(root or results_dir())
+    if not is_book_dataset(dataset):
+        folder = user_results_dir(folder)
+    return folder / f"{notebook}__{dataset}__{scale}__seed{seed}{suffix}.json"
 
 
 def dryrun_path(notebook: str, dataset: str, scale: str, root: str | Path | None = None) -> Path:
@@ -229,6 +243,7 @@ class ResultRun:
             "tonic": _version("tonic"),
             "python": platform.python_version(),
             "device": self.device_name,
+            "machine": machine(),
             "start_utc": self.started,
             "end_utc": _utc_now(),
             "wall_seconds": round(time.perf_counter() - self._t0, 3),
@@ -329,16 +344,56 @@ def comparable(record: dict) -> dict:
     return out
 
 
-def load_result(notebook: str, dataset: str, scale: str, seed: int, root=None) -> dict:
+def check_asked(path: str | Path, data: dict, asked: dict) -> None:
+    """Raise :class:`ConfigError` when the ``params`` of the result ``data`` read from
+    ``path`` differ from the parameters ``asked`` for (e.g. a retraining of the ``cpu``
+    search handed a file whose ``params.scale`` is ``smoke``), naming the file and each field.
+
+    >>> check_asked("f.json", {"params": {"scale": "cpu", "seed": 0}}, {"scale": "cpu", "seed": 0})
+    >>> check_asked("f.json", {"params": {"scale": "smoke"}}, {"scale": "cpu"})
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    snnlib.validation.ConfigError: result file f.json is not the run asked for: params.scale ...
+    """
+    params = data.get("params")
+    params = params if isinstance(params, dict) else {}
+    wrong = [
+        f"params.{k} is {params.get(k, '<absent>')!r}, asked for {v!r}"
+        for k, v in asked.items()
+        if _plain(params.get(k, _ABSENT)) != _plain(v)
+    ]
+    if wrong:
+        raise ConfigError(
+            f"result file {path} is not the run asked for: {'; '.join(wrong)}; run the "
+            "notebook that writes it with these parameters (or point SNNLIB_RESULTS at the "
+            "folder that holds that run)"
+        )
+
+
+_ABSENT = "<absent>"
+
+
+def load_result(
+    notebook: str, dataset: str, scale: str, seed: int, root=None, **asked: Any
+) -> dict:
     """Read the result file of another notebook's run (e.g. a search for a retrain).
 
-    In a dry run (:func:`snnlib.dryrun.active`) it reads that notebook's dry-run record
-    instead, returning what the dry run would have written (``metrics``, ``architecture``),
-    so that a dry run never builds on a real result, nor fails for want of one."""
+    The file's ``params`` must be those asked for (``scale``, ``dataset``, ``seed`` and any
+    further ``asked`` parameter, e.g. ``fitness="rdm"``); otherwise :func:`check_asked`
+    refuses it, naming the file and the field, so that a file copied or stored under another
+    run's name is never read silently. In a dry run (:func:`snnlib.dryrun.active`) it reads
+    that notebook's dry-run record instead, returning what the dry run would have written
+    (``metrics``, ``architecture``), so that a dry run never builds on a real result, nor
+    fails for want of one."""
+    wanted = {"scale": scale, "dataset": dataset, "seed": seed, **asked}
     if dryrun.active():
-        record = read_result(dryrun_path(notebook, dataset, scale, root))
+        path = dryrun_path(notebook, dataset, scale, root)
+        record = read_result(path)
+        check_asked(path, record, {k: v for k, v in wanted.items() if k != "seed"})
         return {**record, **record.get("would_write", {})}
     path = result_path(notebook, dataset, scale, seed, root)
     data = read_result(path)
+    check_asked(path, data, wanted)
     record_result(str(path), data.get("identity", {}).get("hash"))
     return data
