@@ -35,3 +35,11 @@ def test_unnamed_row_labels_get_an_empty_header():
 def test_floats_are_short():
     html = book_table(pd.DataFrame({"s": [393.5, 0.1234567]})).to_html()
     assert ">393.5<" in html and ">0.123457<" in html and "393.500000" not in html
+
+
+def test_book_table_escapes_text_cells():
+    """A verdict label such as ``found < CNN`` is text: escaped, never a tag."""
+    html = book_table(
+        pd.DataFrame({"verdict": ["found < CNN", "a & b"], "x": [1.5, 2.0]})
+    ).to_html()
+    assert "found &lt; CNN" in html and "a &amp; b" in html and "found < CNN" not in html

@@ -33,10 +33,16 @@ def book_table(df: pd.DataFrame):
 
 def _cell(value) -> str:
     """Floats with at most 6 significant digits and no trailing zeros (Styler's default
-    would print 393.5 as 393.500000); everything else as ``str``."""
+    would print 393.5 as 393.500000); everything else as ``str``, HTML-escaped (a verdict
+    such as ``found < CNN`` is text, not the start of a tag).
+
+    Example:
+        >>> _cell(393.5), _cell("found < CNN")
+        ('393.5', 'found &lt; CNN')
+    """
     if isinstance(value, float):
         return f"{value:.6g}"
-    return str(value)
+    return escape(str(value))
 
 
 def _index_carries_data(df: pd.DataFrame) -> bool:
