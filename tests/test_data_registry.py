@@ -10,17 +10,10 @@ from torch.utils.data import TensorDataset
 
 import snnlib.data as data
 from snnlib.data.dvs_sim import EVENT_DTYPE
-from snnlib.data.registry import _REGISTRY
 from snnlib.encoding import Encoder, default_encoding
 from snnlib.validation import ConfigError
 
-
-@pytest.fixture(autouse=True)
-def _clean_registry():
-    before = dict(_REGISTRY)
-    yield
-    _REGISTRY.clear()
-    _REGISTRY.update(before)
+pytestmark = pytest.mark.usefixtures("clean_data_registry")
 
 
 def _tiny(n_per_class=10, classes=3, size=6, channels=1):

@@ -9,17 +9,11 @@ import torch
 
 import snnlib.data as data
 from snnlib.book.own_data import data_read, storage_sizes
-from snnlib.data.registry import _REGISTRY, saved_path
+from snnlib.data.registry import saved_path
 from snnlib.provenance import reads, reset
 from snnlib.validation import ConfigError
 
-
-@pytest.fixture(autouse=True)
-def _clean_registry():
-    before = dict(_REGISTRY)
-    yield
-    _REGISTRY.clear()
-    _REGISTRY.update(before)
+pytestmark = pytest.mark.usefixtures("clean_data_registry")
 
 
 def test_data_read_finds_the_named_entry_or_names_what_was_read():

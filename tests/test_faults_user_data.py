@@ -31,12 +31,7 @@ FDTYPE = np.dtype([("x", "<f8"), ("y", "<f8"), ("t", "<f8"), ("p", "<f8")])
 SENSOR = (5, 4, 2)  # tonic's (W, H, P)
 
 
-@pytest.fixture(autouse=True)
-def _clean_registry():
-    before = dict(_REGISTRY)
-    yield
-    _REGISTRY.clear()
-    _REGISTRY.update(before)
+pytestmark = pytest.mark.usefixtures("clean_data_registry")
 
 
 def _snapshot(root: Path) -> dict[str, tuple[str, int]]:
